@@ -1,0 +1,50 @@
+package report_test
+
+import (
+	"bytes"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/baton-ci/baton/helper/internal/report"
+)
+
+func TestAppURLFollowsTheHost(t *testing.T) {
+	cases := []struct{ name, host, want string }{
+		{"CircleCI cloud links to the app", "https://circleci.com", "https://app.circleci.com/pipelines/github/acme/api/7"},
+		{"a server install links to itself", "https://circleci.example.com", "https://circleci.example.com/pipelines/github/acme/api/7"},
+		{"the simulator keeps its port", "http://127.0.0.1:8080", "http://127.0.0.1:8080/pipelines/github/acme/api/7"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			u, err := url.Parse(tc.host)
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, report.AppURL(u, "github/acme/api", 7))
+		})
+	}
+}
+
+func TestEnvLinesSurviveASourcingShell(t *testing.T) {
+	r := report.Result{Pipelines: []report.Pipeline{
+		{ID: "id-one", Number: 1, URL: "https://x/it's$(id)`id`"},
+		{ID: "id-two", Number: 2, URL: "https://x/2"},
+	}}
+	file := filepath.Join(t.TempDir(), "env")
+	require.NoError(t, report.AppendEnvFile(file, r))
+	out, err := exec.Command("bash", "-c", `source "$1" && printf '%s|' "$BATON_PIPELINE_URL" "$BATON_PIPELINE_ID_1" "$BATON_PIPELINE_IDS"`, "_", file).Output()
+	require.NoError(t, err)
+	assert.Equal(t, "https://x/it's$(id)`id`|id-two|id-one id-two|", string(out))
+}
+
+func TestTextIsOneLinePerPipeline(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, report.Text(&buf, report.Result{Pipelines: []report.Pipeline{{
+		Project: "gh/acme/api", ID: "5034460f", Number: 42, State: "created", CreatedAt: time.Now(), URL: "https://app.circleci.com/pipelines/github/acme/api/42",
+	}}}))
+	assert.Equal(t, "triggered gh/acme/api pipeline #42 (id 5034460f, created): https://app.circleci.com/pipelines/github/acme/api/42\n", buf.String())
+}
