@@ -1,0 +1,20 @@
+// Package circleci is baton's client for CircleCI API v2: typed requests and responses for the
+// few operations baton needs, one explicit retry policy, and errors that read like sentences and
+// carry their exit code.
+//
+// Files, by responsibility:
+//
+//   - client.go: Config, New, ParseHost, building requests and running them with retries.
+//   - retry.go: RetryPolicy, the retry decision (decide) and the waits between attempts.
+//   - errors.go: APIError, RetryError, ErrOutcomeUnknown, redaction of the token.
+//   - trace.go: the request/response trace written to Config.Debug.
+//   - types.go: the API's response types, named after CircleCI's OpenAPI description.
+//   - pipeline.go, workflow.go, user.go: one method per API operation.
+//
+// The trigger operations (TriggerPipeline, RunPipeline) must never create two pipelines, so they
+// are retried only when the request certainly was not processed; when it may have been, the error
+// wraps ErrOutcomeUnknown and the caller looks the pipeline up instead of sending again.
+//
+// The token travels only in the Circle-Token header. It never appears in an error, a trace line
+// or the String form of Config or Client.
+package circleci

@@ -1,0 +1,135 @@
+package circleci
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+)
+
+// TriggerPipelineRequest builds, without sending it, POST /api/v2/project/{project-slug}/pipeline.
+// The slug ("gh/acme/api") is one path segment, escaped: /api/v2/project/gh%2Facme%2Fapi/pipeline.
+// body is sent as it is, with Content-Type: application/json when it is not empty.
+func (c *Client) TriggerPipelineRequest(ctx context.Context, slug string, body []byte) (*http.Request, error) {
+	if err := checkSegment("project slug", slug); err != nil {
+		return nil, err
+	}
+	return c.newRequest(ctx, http.MethodPost, c.endpoint("project", slug, "pipeline"), body)
+}
+
+// RunPipelineRequest builds, without sending it,
+// POST /api/v2/project/{provider}/{organization}/{project}/pipeline/run, each segment escaped.
+func (c *Client) RunPipelineRequest(ctx context.Context, provider, org, project string, body []byte) (*http.Request, error) {
+	for _, s := range [...]struct{ what, v string }{{"provider", provider}, {"organization", org}, {"project", project}} {
+		if err := checkSegment(s.what, s.v); err != nil {
+			return nil, err
+		}
+	}
+	return c.newRequest(ctx, http.MethodPost, c.endpoint("project", provider, org, project, "pipeline", "run"), body)
+}
+
+// TriggerPipeline triggers a pipeline through the older endpoint (not for GitHub App or GitLab
+// projects). It never sends the request twice when the first may have been acted on: such errors
+// wrap ErrOutcomeUnknown.
+func (c *Client) TriggerPipeline(ctx context.Context, slug string, body []byte) (*PipelineCreation, error) {
+	req, err := c.TriggerPipelineRequest(ctx, slug, body)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.do(req, createsPipeline)
+	if err != nil {
+		return nil, err
+	}
+	var created PipelineCreation
+	if err := json.Unmarshal(res.body, &created); err != nil {
+		return nil, c.unreadableCreation(req, res, err)
+	}
+	if created.ID == "" {
+		return nil, c.unreadableCreation(req, res, nil)
+	}
+	return &created, nil
+}
+
+// RunPipeline triggers a pipeline through the recommended endpoint. A 200 answer means no
+// pipeline was created (e.g. the commit asked CI to skip it): RunResult.Created is nil and
+// RunResult.Message says why. Like TriggerPipeline, it never sends twice what may have been
+// acted on.
+func (c *Client) RunPipeline(ctx context.Context, provider, org, project string, body []byte) (*RunResult, error) {
+	req, err := c.RunPipelineRequest(ctx, provider, org, project, body)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.do(req, createsPipeline)
+	if err != nil {
+		return nil, err
+	}
+	var answer struct {
+		PipelineCreation
+		Message string `json:"message"`
+	}
+	if err := json.Unmarshal(res.body, &answer); err != nil {
+		return nil, c.unreadableCreation(req, res, err)
+	}
+	switch {
+	case answer.ID != "":
+		created := answer.PipelineCreation
+		return &RunResult{Created: &created}, nil
+	case res.status == http.StatusCreated:
+		return nil, c.unreadableCreation(req, res, nil)
+	}
+	msg := oneLine(redactString(answer.Message, c.token), maxMessageLen)
+	if msg == "" {
+		msg = "the API gave no reason"
+	}
+	c.trace.note("* no pipeline was created: %s", msg)
+	return &RunResult{Message: msg}, nil
+}
+
+// unreadableCreation is a 2xx answer to a trigger that does not say which pipeline was created:
+// one may have been, so the outcome is unknown. err nil means the answer had no id.
+func (c *Client) unreadableCreation(req *http.Request, res *response, err error) error {
+	cause := &textError{msg: fmt.Sprintf("the %d response has no pipeline id", res.status)}
+	if err != nil {
+		cause = &textError{msg: redactString(fmt.Sprintf("the %d response could not be read: %v", res.status, err), c.token), err: err}
+	}
+	return c.unknown(req.Method, req.URL.EscapedPath(), cause)
+}
+
+// GetPipeline returns the pipeline with the given ID: GET /api/v2/pipeline/{pipeline-id}.
+func (c *Client) GetPipeline(ctx context.Context, id string) (*Pipeline, error) {
+	if err := checkSegment("pipeline ID", id); err != nil {
+		return nil, err
+	}
+	var p Pipeline
+	if err := c.get(ctx, c.endpoint("pipeline", id), &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// ListProjectPipelines returns one page of the project's pipelines, newest first:
+// GET /api/v2/project/{project-slug}/pipeline. branch "" means all branches; pageToken "" means
+// the first page, else PipelinePage.NextPageToken of the page before.
+func (c *Client) ListProjectPipelines(ctx context.Context, slug, branch, pageToken string) (*PipelinePage, error) {
+	if err := checkSegment("project slug", slug); err != nil {
+		return nil, err
+	}
+	u := c.endpoint("project", slug, "pipeline")
+	q := url.Values{}
+	if branch != "" {
+		q.Set("branch", branch)
+	}
+	if pageToken != "" {
+		q.Set("page-token", pageToken)
+	}
+	u.RawQuery = q.Encode()
+	var page PipelinePage
+	if err := c.get(ctx, u, &page); err != nil {
+		return nil, err
+	}
+	if page.Items == nil {
+		page.Items = []Pipeline{}
+	}
+	return &page, nil
+}

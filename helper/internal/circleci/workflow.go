@@ -1,0 +1,85 @@
+package circleci
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+)
+
+// maxPages bounds how many pages a list follows, in case the API keeps sending page tokens.
+const maxPages = 100
+
+// ListPipelineWorkflows returns all the pipeline's workflows, following page tokens:
+// GET /api/v2/pipeline/{pipeline-id}/workflow.
+func (c *Client) ListPipelineWorkflows(ctx context.Context, pipelineID string) ([]Workflow, error) {
+	if err := checkSegment("pipeline ID", pipelineID); err != nil {
+		return nil, err
+	}
+	return listAll[Workflow](ctx, c, c.endpoint("pipeline", pipelineID, "workflow"))
+}
+
+// GetWorkflow returns the workflow with the given ID: GET /api/v2/workflow/{id}.
+func (c *Client) GetWorkflow(ctx context.Context, id string) (*Workflow, error) {
+	if err := checkSegment("workflow ID", id); err != nil {
+		return nil, err
+	}
+	var w Workflow
+	if err := c.get(ctx, c.endpoint("workflow", id), &w); err != nil {
+		return nil, err
+	}
+	return &w, nil
+}
+
+// ListWorkflowJobs returns all the workflow's jobs, following page tokens:
+// GET /api/v2/workflow/{id}/job.
+func (c *Client) ListWorkflowJobs(ctx context.Context, workflowID string) ([]Job, error) {
+	if err := checkSegment("workflow ID", workflowID); err != nil {
+		return nil, err
+	}
+	return listAll[Job](ctx, c, c.endpoint("workflow", workflowID, "job"))
+}
+
+// CancelWorkflow cancels a running workflow: POST /api/v2/workflow/{id}/cancel. Cancelling twice
+// is harmless, so it is retried like a read.
+func (c *Client) CancelWorkflow(ctx context.Context, id string) error {
+	if err := checkSegment("workflow ID", id); err != nil {
+		return err
+	}
+	req, err := c.newRequest(ctx, http.MethodPost, c.endpoint("workflow", id, "cancel"), nil)
+	if err != nil {
+		return err
+	}
+	_, err = c.do(req, repeatable)
+	return err
+}
+
+// listAll follows next_page_token (sent back as query page-token) until it is null or empty.
+func listAll[T any](ctx context.Context, c *Client, base *url.URL) ([]T, error) {
+	all := []T{}
+	seen := map[string]bool{}
+	token := ""
+	for range maxPages {
+		u := *base
+		if token != "" {
+			u.RawQuery = url.Values{"page-token": {token}}.Encode()
+		}
+		var page struct {
+			Items         []T    `json:"items"`
+			NextPageToken string `json:"next_page_token"`
+		}
+		if err := c.get(ctx, &u, &page); err != nil {
+			return nil, err
+		}
+		all = append(all, page.Items...)
+		if page.NextPageToken == "" {
+			return all, nil
+		}
+		if seen[page.NextPageToken] {
+			return nil, fmt.Errorf("GET %s: the API sent the same page token twice", base.EscapedPath())
+		}
+		seen[page.NextPageToken] = true
+		token = page.NextPageToken
+	}
+	return nil, fmt.Errorf("GET %s: more than %d pages", base.EscapedPath(), maxPages)
+}
