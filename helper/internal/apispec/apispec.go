@@ -121,6 +121,7 @@ func LoadFile(path string) (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
+	honourXNullable(doc)
 	// The description declares ids as format uuid; kin-openapi checks that only when asked.
 	doc.SetStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(uuidPattern))
 	s := &Spec{doc: doc}
@@ -129,6 +130,55 @@ func LoadFile(path string) (*Spec, error) {
 	}
 	sort.Slice(s.routes, func(i, j int) bool { return s.routes[i].literals > s.routes[j].literals })
 	return s, nil
+}
+
+// honourXNullable turns the description's Swagger-2 style `x-nullable: true` into OpenAPI 3's
+// `nullable`, which is what kin-openapi reads: the real API sends null there (stopped_at of a
+// running workflow, next_page_token on the last page, avatar_url …).
+func honourXNullable(doc *openapi3.T) {
+	seen := map[*openapi3.Schema]bool{}
+	var walk func(ref *openapi3.SchemaRef)
+	walk = func(ref *openapi3.SchemaRef) {
+		if ref == nil || ref.Value == nil || seen[ref.Value] {
+			return
+		}
+		s := ref.Value
+		seen[s] = true
+		if v, ok := s.Extensions["x-nullable"].(bool); ok && v {
+			s.Nullable = true
+		}
+		for _, p := range s.Properties {
+			walk(p)
+		}
+		walk(s.Items)
+		walk(s.AdditionalProperties.Schema)
+		walk(s.Not)
+		for _, group := range []openapi3.SchemaRefs{s.AllOf, s.AnyOf, s.OneOf} {
+			for _, sub := range group {
+				walk(sub)
+			}
+		}
+	}
+	for _, ref := range doc.Components.Schemas {
+		walk(ref)
+	}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, resp := range op.Responses.Map() {
+				if resp.Value == nil {
+					continue
+				}
+				for _, media := range resp.Value.Content {
+					walk(media.Schema)
+				}
+			}
+			if op.RequestBody != nil && op.RequestBody.Value != nil {
+				for _, media := range op.RequestBody.Value.Content {
+					walk(media.Schema)
+				}
+			}
+		}
+	}
 }
 
 const uuidPattern = `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`

@@ -76,6 +76,11 @@ func TestCheckHoldsBothHalvesToTheDescription(t *testing.T) {
 			RequestBody: []byte(`{}`), Status: 201, ResponseHeader: jsonHeader,
 			ResponseBody: []byte(`{"id":"5034460f-c7c4-4c43-9457-de07e2029e7b","state":"created","number":3,"created_at":"yesterday"}`),
 		}, "answer does not fit"},
+		{"null where the description says x-nullable fits", apispec.Exchange{
+			Method: "GET", Path: "/api/v2/pipeline/5034460f-c7c4-4c43-9457-de07e2029e7b/workflow", RequestHeader: http.Header{},
+			Status: 200, ResponseHeader: jsonHeader,
+			ResponseBody: []byte(`{"items":[],"next_page_token":null}`),
+		}, ""},
 		{"pipeline/run refuses fields it does not declare", apispec.Exchange{
 			Method: "POST", Path: "/api/v2/project/gh/acme/api/pipeline/run", RequestHeader: jsonHeader,
 			RequestBody: []byte(`{"definition_id":"2338d0ae-5541-4bbf-88a2-55e9f7281f80","branch":"main"}`),
