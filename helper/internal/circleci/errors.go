@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/baton-ci/baton/helper/internal/exitcode"
@@ -219,7 +220,9 @@ func newAPIError(method, route string, res *response, secret string) *APIError {
 const maxMessageLen = 300 // runes of a server message kept in an error
 const maxSnippetLen = 120 // runes of a non-JSON body kept in an error
 
-var titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+// titleRE is compiled on first use: only an HTML error page needs it, and start-up is most of
+// baton's run time.
+var titleRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`) })
 
 // apiMessage is the one-line message for a non-2xx answer: CircleCI's {"message": …}; else where a
 // redirect points; else the title of an HTML page or a short snippet of the body; else the status
@@ -241,7 +244,7 @@ func apiMessage(status int, h http.Header, body []byte) string {
 	}
 	text := strings.TrimSpace(string(body))
 	if strings.HasPrefix(text, "<") {
-		if t := titleRE.FindStringSubmatch(text); t != nil {
+		if t := titleRE().FindStringSubmatch(text); t != nil {
 			if s := oneLine(t[1], maxSnippetLen); s != "" {
 				return s
 			}

@@ -4,6 +4,8 @@
 package payload
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -49,10 +51,25 @@ func (b *builder) set(path string, value any) {
 	if b.err != nil {
 		return
 	}
-	b.doc, b.err = sjson.SetBytes(b.doc, path, value)
+	if s, ok := value.(string); ok {
+		// sjson escapes <, > and & as \u003c…; the same string without that reads as written
+		// in --dry-run and in CircleCI's UI, and decodes identically.
+		b.doc, b.err = sjson.SetRawBytes(b.doc, path, jsonString(s))
+	} else {
+		b.doc, b.err = sjson.SetBytes(b.doc, path, value)
+	}
 	if b.err != nil {
 		b.err = fmt.Errorf("building the request body at %s: %w", path, b.err)
 	}
+}
+
+// jsonString encodes s as a JSON string literal without HTML escaping.
+func jsonString(s string) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 func (b *builder) ref(prefix string, r request.Ref) {

@@ -32,7 +32,7 @@ func TestBodyMatchesGoldenFiles(t *testing.T) {
 		{Key: "image-name", Value: "acme/api:0.1.123"},
 		{Key: "replicas", Value: int64(3)},
 		{Key: "deploy", Value: true},
-		{Key: "quote", Value: `say "hi" it's \ fine`},
+		{Key: "quote", Value: `say "hi" <&> it's \ fine`},
 		{Key: "multi", Value: "line one\nline two\ttabbed"},
 		{Key: "orb-syntax", Value: "<< pipeline.number >> $(rm -rf /) `id`"},
 		{Key: "json", Value: `{"nested": [1, 2]}`},

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -83,8 +82,6 @@ func New(in Input) (*Trigger, error) {
 	return t, nil
 }
 
-var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
 // settleEndpoint decides between the two trigger endpoints and fills pipeline/run's refs.
 func (t *Trigger) settleEndpoint() error {
 	if !t.UsesRun() {
@@ -96,7 +93,7 @@ func (t *Trigger) settleEndpoint() error {
 		}
 		return nil
 	}
-	if !uuidRE.MatchString(t.DefinitionID) {
+	if !slug.IsUUID(t.DefinitionID) {
 		return exitcode.Usagef("--definition-id %q: not a UUID; copy the pipeline definition's ID from Project Settings > Pipelines", t.DefinitionID)
 	}
 	if t.Config == (Ref{}) {

@@ -134,8 +134,8 @@ const idsWanted = "circleci projects are named by ids, circleci/ORG_ID/PROJECT_I
 // (8-4-4-4-12 hex) or an opaque alphanumeric id such as 43G3lM5RtfFE7v5sa4nWAU, the form
 // CircleCI's API description shows. A name such as "acme" has neither shape.
 func isID(s string) bool {
-	if len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' {
-		return strings.Trim(strings.ReplaceAll(s, "-", ""), "0123456789abcdefABCDEF") == "" && strings.Count(s, "-") == 4
+	if IsUUID(s) {
+		return true
 	}
 	if len(s) < 16 || len(s) > 64 {
 		return false
@@ -143,6 +143,27 @@ func isID(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
 			return false
+		}
+	}
+	return true
+}
+
+// IsUUID reports whether s is a UUID in its 8-4-4-4-12 hexadecimal form, either case.
+func IsUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
 		}
 	}
 	return true

@@ -1,0 +1,174 @@
+// Package cli is baton's command line: kong structs, one file per command, and the one place where
+// errors become exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/baton-ci/baton/helper/internal/exitcode"
+)
+
+// Deps is everything a command reaches outside the process; tests replace any of it.
+type Deps struct {
+	Context    context.Context
+	Stdout     io.Writer
+	Stderr     io.Writer
+	LookupEnv  func(string) (string, bool)
+	ReadFile   func(string) ([]byte, error)
+	HTTPClient *http.Client                                     // nil: the client's default
+	Sleep      func(ctx context.Context, d time.Duration) error // nil: a real, context-aware wait
+	Version    string
+
+	secrets []string // values to scrub from anything printed, once they are known
+}
+
+// OSDeps is Deps for the real process.
+func OSDeps(version string) Deps {
+	return Deps{
+		Context:   context.Background(),
+		Stdout:    os.Stdout,
+		Stderr:    os.Stderr,
+		LookupEnv: os.LookupEnv,
+		ReadFile:  os.ReadFile,
+		Version:   version,
+	}
+}
+
+// addSecret registers a value that must never be printed.
+func (d *Deps) addSecret(s string) {
+	if s != "" {
+		d.secrets = append(d.secrets, s)
+	}
+}
+
+func (d *Deps) redact(s string) string {
+	for _, secret := range d.secrets {
+		s = strings.ReplaceAll(s, secret, "[redacted]")
+	}
+	return s
+}
+
+// CLI is the root of baton's commands.
+type CLI struct {
+	Version kong.VersionFlag `help:"Print baton's version and exit."`
+
+	Trigger TriggerCmd `cmd:"" help:"Trigger a pipeline in another CircleCI project."`
+	Show    VersionCmd `cmd:"" name:"version" help:"Print baton's version."`
+}
+
+const description = `Trigger, and follow, pipelines in other CircleCI projects through CircleCI API v2.
+
+The API token is read only from an environment variable (CIRCLE_TOKEN, or the one named by
+--token-env) and never printed.
+
+` + exitCodes
+
+const exitCodes = `Exit codes:
+  0  done
+  1  the downstream pipeline failed, or an unexpected error
+  2  bad input or usage; nothing was sent
+  3  the API refused the request, or created no pipeline
+  4  timed out
+  5  the API could not be reached after retries`
+
+// exitRequest carries kong's wish to exit (after --help or --version) up to Run, which returns it.
+type exitRequest int
+
+// Run parses args, runs the chosen command and returns the process exit code. Nothing below it
+// exits the process.
+func Run(args []string, d Deps) (code int) {
+	if d.Context == nil {
+		d.Context = context.Background()
+	}
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if req, ok := r.(exitRequest); ok {
+			code = int(req)
+			return
+		}
+		// A bug, not bad input: say so, with the stack, but never with the token in it.
+		fmt.Fprintln(d.Stderr, d.redact(fmt.Sprintf("baton: internal error: %v\n%s", r, debug.Stack())))
+		code = exitcode.Failed
+	}()
+
+	var root CLI
+	parser, err := kong.New(&root,
+		kong.Name("baton"),
+		kong.Description(description),
+		kong.Writers(d.Stdout, d.Stderr),
+		kong.Exit(func(c int) { panic(exitRequest(c)) }),
+		kong.Vars{"version": "baton " + d.Version},
+		kong.ConfigureHelp(kong.HelpOptions{WrapUpperBound: 100}),
+		kong.Bind(&d),
+	)
+	if err != nil {
+		panic(err) // the structs above are malformed: a programming error
+	}
+	if err := checkUTF8(args, parser.Model, d.LookupEnv); err != nil {
+		fmt.Fprintf(d.Stderr, "baton: %v\n", err)
+		return exitcode.Usage
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintf(d.Stderr, "baton: %v (see baton --help)\n", err)
+		return exitcode.Usage
+	}
+	if err := kctx.Run(); err != nil {
+		fmt.Fprintf(d.Stderr, "baton: %s\n", d.redact(err.Error()))
+		return exitcode.Of(err)
+	}
+	return exitcode.OK
+}
+
+// checkUTF8 refuses invalid UTF-8 in arguments and in the flags' environment variables. kong
+// decodes values rune by rune and would silently turn such bytes into U+FFFD, sending a payload
+// that is not what the user gave.
+func checkUTF8(args []string, app *kong.Application, lookupEnv func(string) (string, bool)) error {
+	for i, arg := range args {
+		if utf8.ValidString(arg) {
+			continue
+		}
+		name := "argument"
+		switch {
+		case strings.HasPrefix(arg, "-") && strings.Contains(arg, "="):
+			name = arg[:strings.IndexByte(arg, '=')]
+		case i > 0 && strings.HasPrefix(args[i-1], "-"):
+			name = args[i-1]
+		}
+		return fmt.Errorf("%s %s: not valid UTF-8", name, strconv.QuoteToASCII(arg))
+	}
+	var bad error
+	_ = kong.Visit(app, func(node kong.Visitable, next kong.Next) error {
+		if flag, ok := node.(*kong.Flag); ok && bad == nil {
+			for _, env := range flag.Envs {
+				if v, ok := lookupEnv(env); ok && !utf8.ValidString(v) {
+					bad = fmt.Errorf("$%s (for --%s): not valid UTF-8", env, flag.Name)
+				}
+			}
+		}
+		return next(nil)
+	})
+	return bad
+}
+
+// errorsAs is errors.As for a target type, for reading optional details off an error chain.
+func errorsAs[T error](err error) (T, bool) {
+	var target T
+	ok := errors.As(err, &target)
+	return target, ok
+}

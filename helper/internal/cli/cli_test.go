@@ -1,0 +1,97 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/baton-ci/baton/helper/internal/cli"
+	"github.com/baton-ci/baton/helper/internal/simulator"
+)
+
+type panickingTransport struct{}
+
+func (panickingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	panic("transport blew up holding " + r.Header.Get("Circle-Token"))
+}
+
+func inProcess(stdout, stderr *bytes.Buffer, env map[string]string) cli.Deps {
+	return cli.Deps{
+		Context:    context.Background(),
+		Stdout:     stdout,
+		Stderr:     stderr,
+		LookupEnv:  func(k string) (string, bool) { v, ok := env[k]; return v, ok },
+		ReadFile:   os.ReadFile,
+		HTTPClient: &http.Client{Transport: panickingTransport{}},
+		Version:    "test",
+	}
+}
+
+func TestAPanicIsReportedWithoutTheToken(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := cli.Run([]string{"trigger", "--project", "gh/acme/deploy", "--host", "http://127.0.0.1:9"},
+		inProcess(&stdout, &stderr, map[string]string{"CIRCLE_TOKEN": token}))
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr.String(), "baton: internal error: transport blew up holding [redacted]")
+	assert.NotContains(t, stdout.String()+stderr.String(), token)
+}
+
+// simDeps runs baton in-process against the simulator with an instant, recorded sleep.
+func simDeps(stdout, stderr *bytes.Buffer, slept *[]time.Duration) cli.Deps {
+	d := inProcess(stdout, stderr, map[string]string{"CIRCLE_TOKEN": token})
+	d.HTTPClient = nil
+	d.Sleep = func(ctx context.Context, dur time.Duration) error {
+		*slept = append(*slept, dur)
+		return ctx.Err()
+	}
+	return d
+}
+
+func TestTriggerRetriesWhatCertainlyCreatedNothing(t *testing.T) {
+	for _, fault := range []simulator.Fault{
+		{Operation: "triggerPipeline", Status: 429, RetryAfter: 7},
+		{Operation: "triggerPipeline", Status: 503, Times: 2},
+	} {
+		t.Run(fmt.Sprintf("%s %d", fault.Kind, fault.Status), func(t *testing.T) {
+			w := newWorld(t)
+			w.sim.AddFault(fault)
+			var stdout, stderr bytes.Buffer
+			var slept []time.Duration
+			code := cli.Run([]string{"trigger", "--project", "gh/acme/deploy", "--host", w.url}, simDeps(&stdout, &stderr, &slept))
+			require.Equal(t, 0, code, stderr.String())
+			assert.Len(t, w.sim.Pipelines(), 1, "exactly one pipeline")
+			assert.NotEmpty(t, slept, "it waited before retrying")
+			if fault.RetryAfter > 0 {
+				assert.Equal(t, 7*time.Second, slept[0], "Retry-After is honoured")
+			}
+		})
+	}
+}
+
+// After the request was written, a client cannot tell "dropped before processing" from
+// "processed, answer lost": both are reported, neither is re-sent.
+func TestAnUnknownOutcomeIsNeverResentBlindly(t *testing.T) {
+	for _, tc := range []struct {
+		kind      string
+		pipelines int
+	}{{"lost", 1}, {"drop", 0}} {
+		t.Run(tc.kind, func(t *testing.T) {
+			w := newWorld(t)
+			w.sim.AddFault(simulator.Fault{Operation: "triggerPipeline", Kind: tc.kind})
+			var stdout, stderr bytes.Buffer
+			var slept []time.Duration
+			code := cli.Run([]string{"trigger", "--project", "gh/acme/deploy", "--host", w.url}, simDeps(&stdout, &stderr, &slept))
+			assert.Equal(t, 5, code)
+			assert.Contains(t, stderr.String(), "outcome is unknown: a pipeline may have been created")
+			assert.Len(t, w.sim.Pipelines(), tc.pipelines)
+			assert.Len(t, w.sim.Requests(), 1, "sent once")
+		})
+	}
+}
