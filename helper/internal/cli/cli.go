@@ -73,6 +73,13 @@ const description = `Trigger, and follow, pipelines in other CircleCI projects t
 The API token is read only from an environment variable (CIRCLE_TOKEN, or the one named by
 --token-env) and never printed.
 
+Examples:
+  # Trigger gh/acme/deploy on main with a typed parameter:
+  baton trigger --project gh/acme/deploy --branch main --param replicas=3
+
+  # See the exact request without sending it:
+  baton trigger --project gh/acme/deploy --param replicas=3 --dry-run
+
 ` + exitCodes
 
 const exitCodes = `Exit codes:
