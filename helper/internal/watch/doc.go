@@ -1,0 +1,23 @@
+// Package watch follows one triggered CircleCI pipeline to its end, the way GitLab's
+// `strategy: depend` or Jenkins' `build job: …, wait: true, propagate: true` follow a downstream
+// build, and says how it ended.
+//
+// The loop has the shape of the Buildkite CLI's WatchBuild and gh's `run watch`: it polls, waits
+// on a timer that stops early when the context ends (never a bare time.Sleep), backs off while
+// nothing changes (5s ×1.5 up to 30s, back to 5s after a change), waits longer after a poll that
+// needed several requests (so at most one request per 5s on average), keeps going through a few
+// failed polls in a row (a consecutive-error budget), and reports every change through a
+// callback so rendering stays out of the loop. Once the workflows are listed, a poll is one
+// request; a 10-minute pipeline costs about 30. Whether the
+// pipeline is done, and how it ended, is decided by one small pure function (decide).
+//
+// Files, by responsibility:
+//
+//   - options.go: Options, OnHold and their defaults.
+//   - result.go: Outcome, Result, WorkflowResult and Event.
+//   - decide.go: the pure part: the latest attempt of each workflow, each workflow's state, and
+//     the verdict on the whole pipeline with its one-line reason.
+//   - watch.go: Watch, the poll loop.
+//   - stop.go: what happens when the context ends: timed out or interrupted, and cancelling
+//     the workflows still running.
+package watch

@@ -1,0 +1,88 @@
+package watch
+
+import (
+	"time"
+
+	"github.com/baton-ci/baton/helper/internal/circleci"
+	"github.com/baton-ci/baton/helper/internal/exitcode"
+)
+
+// Outcome is how a watched pipeline ended, as far as the caller is concerned.
+type Outcome string
+
+// The outcomes.
+const (
+	Success     Outcome = "success"      // every workflow succeeded (not_run ones aside), or no workflow ran and that was allowed
+	Failed      Outcome = "failed"       // a workflow failed, errored, was canceled or unauthorized (or held, with OnHoldFail)
+	Errored     Outcome = "errored"      // the pipeline itself errored (e.g. its config did not compile); no workflow ran
+	NoWorkflows Outcome = "no_workflows" // the pipeline ran no workflow, and that was not allowed
+	TimedOut    Outcome = "timed_out"    // the context's deadline passed first
+	Interrupted Outcome = "interrupted"  // the context was canceled first (e.g. SIGINT)
+)
+
+// ExitCode is the process exit code for the outcome: 0 for success, exitcode.Timeout (4) for
+// timed_out, and exitcode.Failed (1) for the rest. An interrupted watch exits 1 rather than the
+// shell's 130, so that a CircleCI step sees an ordinary failure; the text says it was
+// interrupted. The empty outcome (the watch itself failed) is 1 too, but the error Watch
+// returned with it carries the better code.
+func (o Outcome) ExitCode() int {
+	switch o {
+	case Success:
+		return exitcode.OK
+	case TimedOut:
+		return exitcode.Timeout
+	}
+	return exitcode.Failed
+}
+
+// Result is what Watch found. It is filled in as the watch goes, so it is meaningful (partial)
+// when the watch timed out, was interrupted, or gave up on API errors.
+type Result struct {
+	PipelineID string
+	Pipeline   *circleci.Pipeline // as last read; nil when it could never be read
+	// Workflows holds the latest attempt of each workflow name, ordered by when the name first
+	// appeared, so an automatic rerun keeps its place.
+	Workflows []WorkflowResult
+	Outcome   Outcome  // "" only when Watch returned an error
+	Reason    string   // one line, e.g. "workflow deploy failed (job rollout failed)"
+	Canceled  []string // IDs of the workflows baton canceled
+	// Requests counts calls to the API: one per poll once the workflows are known, plus the
+	// job lists and cancels. A list spread over several pages, and the client's own retries,
+	// are more HTTP requests than calls; count those on the HTTP transport.
+	Requests          int
+	Started, Finished time.Time
+}
+
+// WorkflowResult is the latest attempt of one workflow.
+type WorkflowResult struct {
+	Workflow circleci.Workflow
+	// Jobs are the workflow's jobs, listed once it reached its current status: for failed,
+	// errored, canceled, unauthorized and on-hold workflows, and with Options.AllJobs for the
+	// other terminal ones too; nil when not listed.
+	Jobs     []circleci.Job
+	Attempts int // how many workflows of this name the pipeline has: 1 + reruns
+}
+
+// Event kinds.
+const (
+	EventPipeline    = "pipeline"     // the pipeline's state changed (first seen, created, errored)
+	EventWorkflow    = "workflow"     // a workflow appeared or changed status
+	EventApproval    = "approval"     // a workflow went on hold for an approval job (once per workflow)
+	EventNoWorkflows = "no_workflows" // the pipeline ran no workflow
+	EventCanceled    = "canceled"     // baton canceled a workflow (or failed to)
+	EventError       = "error"        // a poll failed; the watch goes on until the error budget is spent
+)
+
+// Event is one change seen by the watch, for the caller to render. Message is a complete line
+// for people, e.g. "workflow deploy failed (job rollout failed)".
+type Event struct {
+	Time       time.Time
+	Elapsed    time.Duration // since Watch started
+	PipelineID string
+	Kind       string             // one of the Event* constants
+	Pipeline   *circleci.Pipeline // the pipeline as last read
+	Workflow   *circleci.Workflow // for workflow, approval and canceled events
+	FailedJobs []circleci.Job     // for a workflow that failed: its failed jobs; for an approval: the jobs on hold
+	Err        error              // for error events (and a cancel that failed)
+	Message    string
+}

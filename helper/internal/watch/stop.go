@@ -1,0 +1,98 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// stop ends a watch whose context ended: timed_out when its deadline passed, interrupted when
+// it was canceled. With CancelOnTimeout (or CancelOnInterrupt) the workflows still running or on
+// hold are canceled first, under a fresh context, so the downstream does not go on alone.
+func (w *watcher) stop(ctx context.Context) error {
+	outcome, verb, cancel := Interrupted, "interrupted", w.o.CancelOnInterrupt
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		outcome, verb, cancel = TimedOut, "timed out", w.o.CancelOnTimeout
+	}
+	reason := verb + " after " + human(w.o.Now().Sub(w.res.Started)) + " " + w.waitingFor()
+	if cancel {
+		reason += w.cancelAll(ctx)
+	}
+	w.finish(outcome, reason)
+	return nil
+}
+
+// waitingFor says what the watch was waiting for, e.g. "waiting for build (running), deploy
+// (on_hold)".
+func (w *watcher) waitingFor() string {
+	var open []string
+	for _, l := range w.res.Workflows {
+		if !terminal(l.Workflow.Status) {
+			open = append(open, l.Workflow.Name+" ("+l.Workflow.Status+")")
+		}
+	}
+	switch {
+	case len(open) > 0:
+		return "waiting for " + strings.Join(open, ", ")
+	case w.await == awaitRerun:
+		return "waiting for an automatic rerun"
+	case w.await == awaitContinuation:
+		return "waiting for the workflows a setup workflow continues to"
+	case w.created:
+		return "waiting for workflows to appear"
+	case w.res.Pipeline != nil:
+		return "waiting for pipeline #" + fmt.Sprint(w.res.Pipeline.Number) + " (" + w.res.Pipeline.State + ")"
+	}
+	return "waiting for the pipeline"
+}
+
+// cancelAll cancels every workflow that is not terminal, as listed afresh (a workflow may have
+// appeared since the last poll), and then lists them once more so the result shows them
+// canceled. It returns the text to add to the reason.
+func (w *watcher) cancelAll(parent context.Context) string {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), cancelTimeout)
+	defer cancel()
+	ws := w.all
+	if fresh, err := w.listWorkflows(ctx); err == nil {
+		ws = fresh
+	}
+	var done, failed []string
+	for i := range ws {
+		wf := &ws[i]
+		if terminal(wf.Status) {
+			continue
+		}
+		w.res.Requests++
+		if err := w.api.CancelWorkflow(ctx, wf.ID); err != nil {
+			failed = append(failed, wf.Name)
+			w.emit(Event{Kind: EventCanceled, Workflow: wf, Err: err,
+				Message: fmt.Sprintf("could not cancel workflow %s: %v", wf.Name, err)})
+			continue
+		}
+		w.res.Canceled = append(w.res.Canceled, wf.ID)
+		done = append(done, wf.Name)
+		w.emit(Event{Kind: EventCanceled, Workflow: wf, Message: "canceled workflow " + wf.Name})
+	}
+	if len(w.res.Canceled) > 0 {
+		if after, err := w.listWorkflows(ctx); err == nil {
+			ws = after
+		}
+	}
+	if len(ws) > 0 {
+		w.all = ws
+		w.observeWorkflows(ws)
+		w.res.Workflows = w.withJobs(latestAttempts(ws))
+	}
+	var s string
+	if len(done) > 0 {
+		s += "; canceled " + strings.Join(done, ", ")
+	}
+	if len(failed) > 0 {
+		s += "; could not cancel " + strings.Join(failed, ", ")
+	}
+	if s == "" {
+		s = "; nothing left to cancel"
+	}
+	return s
+}
