@@ -9,9 +9,11 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -34,10 +36,17 @@ type Deps struct {
 	secrets []string // values to scrub from anything printed, once they are known
 }
 
-// OSDeps is Deps for the real process.
+// OSDeps is Deps for the real process. SIGINT and SIGTERM (the upstream job being canceled)
+// cancel the context, so that waits end cleanly (and cancel downstream workflows when asked);
+// a second signal ends the process at once.
 func OSDeps(version string) Deps {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	return Deps{
-		Context:   context.Background(),
+		Context:   ctx,
 		Stdout:    os.Stdout,
 		Stderr:    os.Stderr,
 		LookupEnv: os.LookupEnv,
@@ -64,7 +73,8 @@ func (d *Deps) redact(s string) string {
 type CLI struct {
 	Version kong.VersionFlag `help:"Print baton's version and exit."`
 
-	Trigger TriggerCmd `cmd:"" help:"Trigger a pipeline in another CircleCI project."`
+	Trigger TriggerCmd `cmd:"" help:"Trigger pipelines in other CircleCI projects, and with --wait follow them."`
+	Wait    WaitCmd    `cmd:"" help:"Wait for pipelines triggered earlier to finish."`
 	Show    VersionCmd `cmd:"" name:"version" help:"Print baton's version."`
 }
 

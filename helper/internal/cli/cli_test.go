@@ -61,7 +61,7 @@ func TestTriggerRetriesWhatCertainlyCreatedNothing(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("%s %d", fault.Kind, fault.Status), func(t *testing.T) {
 			w := newWorld(t)
-			w.sim.AddFault(fault)
+			require.NoError(t, w.sim.AddFault(fault))
 			var stdout, stderr bytes.Buffer
 			var slept []time.Duration
 			code := cli.Run([]string{"trigger", "--project", "gh/acme/deploy", "--host", w.url}, simDeps(&stdout, &stderr, &slept))
@@ -76,22 +76,27 @@ func TestTriggerRetriesWhatCertainlyCreatedNothing(t *testing.T) {
 }
 
 // After the request was written, a client cannot tell "dropped before processing" from
-// "processed, answer lost": both are reported, neither is re-sent.
-func TestAnUnknownOutcomeIsNeverResentBlindly(t *testing.T) {
+// "processed, answer lost": baton looks for the pipeline, re-sends only when there is none, and
+// either way exactly one pipeline exists afterwards.
+func TestAnUnknownOutcomeNeverMakesTwoPipelines(t *testing.T) {
 	for _, tc := range []struct {
-		kind      string
-		pipelines int
-	}{{"lost", 1}, {"drop", 0}} {
+		kind, note string
+		posts      int
+	}{
+		{"lost", "nothing was sent twice", 1},
+		{"drop", "", 2},
+	} {
 		t.Run(tc.kind, func(t *testing.T) {
 			w := newWorld(t)
-			w.sim.AddFault(simulator.Fault{Operation: "triggerPipeline", Kind: tc.kind})
+			require.NoError(t, w.sim.AddFault(simulator.Fault{Operation: "triggerPipeline", Kind: tc.kind}))
 			var stdout, stderr bytes.Buffer
 			var slept []time.Duration
 			code := cli.Run([]string{"trigger", "--project", "gh/acme/deploy", "--host", w.url}, simDeps(&stdout, &stderr, &slept))
-			assert.Equal(t, 5, code)
-			assert.Contains(t, stderr.String(), "outcome is unknown: a pipeline may have been created")
-			assert.Len(t, w.sim.Pipelines(), tc.pipelines)
-			assert.Len(t, w.sim.Requests(), 1, "sent once")
+			require.Equal(t, 0, code, stderr.String())
+			assert.Len(t, w.sim.Pipelines(), 1, "exactly one pipeline")
+			assert.Len(t, w.requests("triggerPipeline"), tc.posts)
+			assert.Contains(t, stdout.String(), "triggered gh/acme/deploy pipeline #1")
+			assert.Contains(t, stderr.String(), tc.note)
 		})
 	}
 }

@@ -75,9 +75,11 @@ type world struct {
 	url string
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { t.Helper(); return newWorldWith(t, simConfig) }
+
+func newWorldWith(t *testing.T, config string) *world {
 	t.Helper()
-	cfg, err := simulator.ParseConfig([]byte(simConfig))
+	cfg, err := simulator.ParseConfig([]byte(config))
 	require.NoError(t, err)
 	sim := simulator.New(cfg)
 	srv := httptest.NewServer(sim)

@@ -1,36 +1,29 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/baton-ci/baton/helper/internal/circleci"
+	"github.com/baton-ci/baton/helper/internal/dispatch"
 	"github.com/baton-ci/baton/helper/internal/exitcode"
 	"github.com/baton-ci/baton/helper/internal/payload"
 	"github.com/baton-ci/baton/helper/internal/report"
 	"github.com/baton-ci/baton/helper/internal/request"
 )
 
-// APIFlags are the flags of every command that talks to CircleCI.
-type APIFlags struct {
-	Host           string        `help:"CircleCI host; set it for CircleCI server. Plain http:// only for loopback (default: ${default})." env:"CIRCLECI_HOST" default:"https://circleci.com" placeholder:"URL"`
-	TokenEnv       string        `help:"Name of the environment variable holding the API token (the token itself is never a flag; default: ${default})." env:"BATON_TOKEN_ENV" default:"CIRCLE_TOKEN" placeholder:"NAME"`
-	Retries        int           `help:"Retries for requests that certainly did not take effect (connection refused, 429, 503; default: ${default})." env:"BATON_RETRIES" default:"3" placeholder:"N"`
-	RequestTimeout time.Duration `help:"Time limit for each HTTP request (default: ${default})." env:"BATON_REQUEST_TIMEOUT" default:"30s" placeholder:"DURATION"`
-	Debug          bool          `help:"Trace every request and answer on stderr (the token shows as [redacted])." env:"BATON_DEBUG"`
-}
-
 // TriggerCmd is `baton trigger`.
 type TriggerCmd struct {
-	Project string `help:"Project to trigger: gh/ORG/REPO, bb/ORG/REPO (or github/…, bitbucket/…) or circleci/ORG_ID/PROJECT_ID." env:"BATON_PROJECT" placeholder:"SLUG"`
-	Branch  string `help:"Branch to run; pull/N/head and pull/N/merge work on GitHub. Neither --branch nor --tag: the project's default branch." env:"BATON_BRANCH" placeholder:"NAME"`
-	Tag     string `help:"Tag to run (instead of --branch)." env:"BATON_TAG" placeholder:"NAME"`
+	Project      []string `help:"Project to trigger: gh/ORG/REPO, bb/ORG/REPO (or github/…, bitbucket/…) or circleci/ORG_ID/PROJECT_ID; repeat it to fan out." env:"BATON_PROJECT" sep:"none" placeholder:"SLUG"`
+	Projects     string   `help:"Projects to fan out to, one per line: SLUG, SLUG BRANCH or SLUG tag=TAG; # comments." env:"BATON_PROJECTS" placeholder:"LINES"`
+	ProjectsFile string   `help:"Read the projects to fan out to from FILE, in the --projects format." env:"BATON_PROJECTS_FILE" placeholder:"FILE"`
+	Branch       string   `help:"Branch to run; pull/N/head and pull/N/merge work on GitHub. Neither --branch nor --tag: the project's default branch." env:"BATON_BRANCH" placeholder:"NAME"`
+	Tag          string   `help:"Tag to run (instead of --branch)." env:"BATON_TAG" placeholder:"NAME"`
 
 	Param          []string `help:"Pipeline parameter KEY=VALUE (repeatable). true/false become booleans, canonical integers integers, the rest strings; KEY:string=, KEY:int=, KEY:bool= force a type." short:"p" sep:"none" placeholder:"KEY=VALUE"`
 	Parameters     string   `help:"Pipeline parameters as KEY=VALUE lines, one per line, typed like --param; blank lines and # comments are skipped." env:"BATON_PARAMETERS" placeholder:"LINES"`
@@ -44,29 +37,43 @@ type TriggerCmd struct {
 	CheckoutBranch string `help:"With --definition-id: branch for checkout steps (default: --branch)." env:"BATON_CHECKOUT_BRANCH" placeholder:"NAME"`
 	CheckoutTag    string `help:"With --definition-id: tag for checkout steps (default: --tag)." env:"BATON_CHECKOUT_TAG" placeholder:"NAME"`
 
-	DryRun     bool   `help:"Print the method, URL, headers and exact JSON body that would be sent, and send nothing." env:"BATON_DRY_RUN"`
-	Output     string `help:"How to print the result: text or json (default: ${default})." enum:"text,json" default:"text"`
-	ResultFile string `help:"Also write the result as JSON to FILE." env:"BATON_RESULT_FILE" placeholder:"FILE"`
-	EnvFile    string `help:"Append export BATON_PIPELINE_ID=…, BATON_PIPELINE_NUMBER=…, BATON_PIPELINE_URL=… to FILE (point it at $BASH_ENV)." env:"BATON_ENV_FILE" placeholder:"FILE"`
+	DryRun      bool   `help:"Print the method, URL, headers and exact JSON body that would be sent, and send nothing." env:"BATON_DRY_RUN"`
+	Output      string `help:"How to print the result: text or json (default: ${default})." enum:"text,json" default:"text"`
+	ResultFile  string `help:"Also write the result as JSON to FILE." env:"BATON_RESULT_FILE" placeholder:"FILE"`
+	EnvFile     string `help:"Append export BATON_PIPELINE_ID=…, BATON_PIPELINE_NUMBER=…, BATON_PIPELINE_URL=… to FILE (point it at $BASH_ENV)." env:"BATON_ENV_FILE" placeholder:"FILE"`
+	MaxParallel int    `help:"Projects triggered (and followed) at once (default: ${default})." env:"BATON_MAX_PARALLEL" default:"8" placeholder:"N"`
+	FailFast    bool   `help:"Once one project fails, trigger no more and cancel the workflows of the others." env:"BATON_FAIL_FAST"`
 
-	APIFlags `embed:""`
+	Wait      bool `help:"Wait for the triggered pipelines to finish, and fail when one fails." env:"BATON_WAIT"`
+	WaitFlags `embed:""`
+	APIFlags  `embed:""`
 }
 
 // Help is the long help shown by `baton trigger --help`.
 func (c *TriggerCmd) Help() string {
-	return `Triggers one pipeline through CircleCI API v2 and prints its number and link. The JSON body is
+	return `Triggers pipelines through CircleCI API v2 and prints each one's number and link. The JSON body is
 built from typed values, never by pasting text, so quotes, spaces, newlines and $(…) in values
 arrive exactly as given. $VAR and ${VAR} in values, branch, tag and project are expanded from the
 environment (no shell involved; $$ is a literal $); an unset variable is an error.
+
+With --wait, baton follows each pipeline until every workflow has finished, printing a line when
+something changes, and exits 1 when one failed. Several --project (or --projects) fan out:
+triggered concurrently, followed together, summed up in one table; the exit code is the worst.
 
 Examples:
   # Deploy the image just built, from a CircleCI job with CIRCLE_TOKEN in a context:
   baton trigger --project gh/acme/deploy --branch main \
     --param 'image-name=$DOCKER_LOGIN/$CIRCLE_PROJECT_REPONAME:0.1.123' --param replicas=3
 
+  # Run another project's integration tests and fail with them:
+  baton trigger --project gh/acme/e2e --wait --timeout 45m --junit downstream.xml
+
   # Typed parameters: "3" as a string, a boolean, JSON for anything else:
   baton trigger --project gh/acme/api -p version:string=3 -p run-e2e=true \
     --parameters-json '{"note": "multi\nline", "retries": 2}'
+
+  # Redeploy three services at once and wait for all of them:
+  baton trigger --project gh/acme/billing --project gh/acme/search --project bb/acme/mail --wait
 
   # A GitHub App project, config from main, code from a tag:
   baton trigger --project circleci/ORG_ID/PROJECT_ID --definition-id UUID \
@@ -78,36 +85,31 @@ Examples:
 ` + exitCodes
 }
 
-// Run triggers the pipeline.
+// Run triggers the pipelines, and follows them with --wait.
 func (c *TriggerCmd) Run(d *Deps) error {
 	token, err := c.token(d)
 	if err != nil {
 		return err
 	}
 	if token == "" && !c.DryRun {
-		return exitcode.Usagef("no API token: environment variable %s is not set or empty; put a personal API token there (e.g. from a context) or name another variable with --token-env", c.tokenEnv())
+		if _, err := c.requireToken(d); err != nil {
+			return err
+		}
 	}
-	if err := c.checkOutputFiles(); err != nil {
+	if err := c.WaitFlags.validate(c.Wait); err != nil {
 		return err
 	}
-	host, err := circleci.ParseHost(c.Host)
-	if err != nil {
-		return exitcode.Usagef("--host: %v", err)
+	if !c.DryRun {
+		if err := checkWritable([2]string{"--result-file", c.ResultFile}, [2]string{"--env-file", c.EnvFile},
+			[2]string{"--junit", c.JUnit}, [2]string{"--summary", c.Summary}); err != nil {
+			return err
+		}
 	}
-	trigger, err := request.New(request.Input{
-		Project: c.Project, Branch: c.Branch, Tag: c.Tag,
-		DefinitionID: c.DefinitionID,
-		ConfigBranch: c.ConfigBranch, ConfigTag: c.ConfigTag,
-		CheckoutBranch: c.CheckoutBranch, CheckoutTag: c.CheckoutTag,
-		Params: c.Param, ParamLines: c.Parameters, ParamsJSON: c.ParametersJSON, ParamsFile: c.ParametersFile,
-		NoExpand:  c.NoExpand,
-		LookupEnv: d.LookupEnv,
-		ReadFile:  d.ReadFile,
-	})
+	host, err := c.host()
 	if err != nil {
 		return err
 	}
-	body, err := payload.Body(trigger)
+	targets, err := c.targets(d)
 	if err != nil {
 		return err
 	}
@@ -116,142 +118,157 @@ func (c *TriggerCmd) Run(d *Deps) error {
 		return err
 	}
 	if c.DryRun {
-		return c.dryRun(d, client, trigger, body, token)
+		return c.dryRun(d, client, targets, token)
 	}
-	created, err := c.send(d, client, trigger, body)
-	if err != nil {
-		return fmt.Errorf("trigger %s: %w", trigger.Project, c.explain(err))
-	}
-	result := report.Result{Pipelines: []report.Pipeline{{
-		Project:   trigger.Project.String(),
-		ID:        created.ID,
-		Number:    created.Number,
-		State:     created.State,
-		CreatedAt: created.CreatedAt,
-		URL:       report.AppURL(host, trigger.Project.AppPath(), created.Number),
-	}}}
-	return c.emit(d, result)
-}
 
-// isEnvName reports whether s can name an environment variable: letters, digits and _, not
-// starting with a digit.
-func isEnvName(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c == '_' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || i > 0 && '0' <= c && c <= '9') {
-			return false
+	ctx := d.Context
+	if c.Wait {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
+		defer cancel()
+	}
+	progressOut := d.Stdout
+	if c.Output == "json" { // stdout is for the JSON document alone
+		progressOut = d.Stderr
+	}
+	progress := newProgress(progressOut)
+	f := &follower{flags: c.WaitFlags, api: client, deps: d, progress: progress}
+	opts := dispatch.Options{
+		MaxParallel: c.MaxParallel,
+		FailFast:    c.FailFast,
+		Trigger:     dispatch.TriggerOptions{Sleep: d.Sleep},
+		OnTriggered: func(t dispatch.Target, tr *dispatch.Triggered) {
+			switch {
+			case tr.Creation != nil && (c.Wait || len(targets) > 1):
+				progress.line("%s", triggeredLine(host, t.Trigger.Project, tr.Creation.Number, tr.Recovered))
+			case tr.Recovered:
+				fmt.Fprintf(d.Stderr, "baton: %s: the answer to the trigger was lost; pipeline #%d was found by looking it up, and nothing was sent twice\n", t.Trigger.Project, tr.Creation.Number)
+			}
+		},
+	}
+	if c.Wait {
+		opts.Follow = func(ctx context.Context, t dispatch.Target, tr *dispatch.Triggered) (dispatch.Followed, error) {
+			return f.follow(ctx, tr.Creation.ID, label(t.Trigger.Project.String(), tr.Creation.Number),
+				report.AppURL(host, t.Trigger.Project.AppPath(), tr.Creation.Number))
 		}
 	}
-	return s != ""
+	outcomes := dispatch.Run(ctx, client, targets, opts)
+	return c.finish(d, host, outcomes)
 }
 
-func (c *TriggerCmd) tokenEnv() string {
-	if c.TokenEnv == "" { // the orb passes an empty value for "not set"
-		return "CIRCLE_TOKEN"
-	}
-	return c.TokenEnv
-}
-
-// token reads the API token from the environment variable the user named; "" when it is not
-// set. Its value is registered as a secret at once, so that no later message can carry it.
-func (c *TriggerCmd) token(d *Deps) (string, error) {
-	name := c.tokenEnv()
-	if looksLikeToken(name) {
-		d.addSecret(name)
-		return "", exitcode.Usagef("--token-env takes the NAME of the environment variable that holds the token, not the token itself")
-	}
-	if !isEnvName(name) {
-		return "", exitcode.Usagef("--token-env %q: not an environment variable name (letters, digits and _, not starting with a digit)", name)
-	}
-	token, _ := d.LookupEnv(name)
-	d.addSecret(token)
-	return strings.TrimSpace(token), nil
-}
-
-// checkOutputFiles refuses unwritable result and env files before anything is sent: a pipeline
-// triggered but not recorded would be worse than one not triggered.
-func (c *TriggerCmd) checkOutputFiles() error {
-	for _, f := range []struct{ flag, path string }{{"--result-file", c.ResultFile}, {"--env-file", c.EnvFile}} {
-		if f.path == "" || c.DryRun {
-			continue
-		}
-		file, err := os.OpenFile(f.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-		if err != nil {
-			return exitcode.Usagef("%s: %v", f.flag, err)
-		}
-		file.Close()
-	}
-	return nil
-}
-
-// looksLikeToken catches a token pasted where its variable's name belongs, so it is not echoed.
-func looksLikeToken(s string) bool {
-	return strings.HasPrefix(s, "CCIPAT_") || strings.HasPrefix(s, "CCIPRJ_") || len(s) >= 40
-}
-
-func (c *TriggerCmd) client(d *Deps, host *url.URL, token string) (*circleci.Client, error) {
-	if c.Retries < 0 {
-		return nil, exitcode.Usagef("--retries %d: must be 0 or more", c.Retries)
-	}
-	if c.RequestTimeout <= 0 {
-		return nil, exitcode.Usagef("--request-timeout %s: must be positive", c.RequestTimeout)
-	}
-	cfg := circleci.Config{
-		Host:           host.String(),
-		Token:          token,
-		HTTPClient:     d.HTTPClient,
-		UserAgent:      "baton/" + d.Version,
-		Retry:          circleci.RetryPolicy{MaxAttempts: c.Retries + 1},
-		Sleep:          d.Sleep,
-		RequestTimeout: c.RequestTimeout,
-	}
-	if c.Debug {
-		cfg.Debug = d.Stderr
-	}
-	return circleci.New(cfg)
-}
-
-func (c *TriggerCmd) send(d *Deps, client *circleci.Client, t *request.Trigger, body []byte) (*circleci.PipelineCreation, error) {
-	if !t.UsesRun() {
-		return client.TriggerPipeline(d.Context, t.Project.String(), body)
-	}
-	res, err := client.RunPipeline(d.Context, t.Project.Provider, t.Project.Org, t.Project.Project, body)
+// targets builds one validated request per project, so that any bad input in any of them is
+// refused before the first is sent.
+func (c *TriggerCmd) targets(d *Deps) ([]dispatch.Target, error) {
+	lines, err := c.projectLines(d)
 	if err != nil {
 		return nil, err
 	}
-	if res.Created == nil {
-		return nil, exitcode.Wrap(exitcode.Refused, fmt.Errorf("no pipeline was created: %s", res.Message))
+	targets := make([]dispatch.Target, 0, len(lines))
+	seen := map[string]string{} // canonical project and ref → where it was first named
+	for _, line := range lines {
+		in := request.Input{
+			Project: line.Slug, Branch: c.Branch, Tag: c.Tag,
+			DefinitionID: c.DefinitionID,
+			ConfigBranch: c.ConfigBranch, ConfigTag: c.ConfigTag,
+			CheckoutBranch: c.CheckoutBranch, CheckoutTag: c.CheckoutTag,
+			Params: c.Param, ParamLines: c.Parameters, ParamsJSON: c.ParametersJSON, ParamsFile: c.ParametersFile,
+			NoExpand:  c.NoExpand,
+			LookupEnv: d.LookupEnv,
+			ReadFile:  d.ReadFile,
+		}
+		if line.Branch != "" || line.Tag != "" { // the line's own ref wins over --branch/--tag
+			in.Branch, in.Tag = line.Branch, line.Tag
+		}
+		t, err := request.New(in)
+		if err != nil {
+			if line.Source != "" {
+				return nil, exitcode.Wrap(exitcode.Usage, fmt.Errorf("%s: %w", line.Source, err))
+			}
+			return nil, err
+		}
+		// Two identical triggers could not be told apart if an answer were lost.
+		key := fmt.Sprintf("%s %+v", t.Project, t.Ref)
+		where := line.Source
+		if where == "" {
+			where = "--project " + line.Slug
+		}
+		if first, dup := seen[key]; dup {
+			return nil, exitcode.Usagef("%s: %s is already named by %s; trigger each project and ref once", where, t.Project, first)
+		}
+		seen[key] = where
+		body, err := payload.Body(t)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, dispatch.Target{Trigger: t, Body: body})
 	}
-	return res.Created, nil
+	return targets, nil
 }
 
-// explain adds what only the CLI knows to API errors: where the token came from.
-func (c *TriggerCmd) explain(err error) error {
-	if apiErr, ok := errorsAs[*circleci.APIError](err); ok && apiErr.Status == 401 {
-		return fmt.Errorf("%w (the token came from $%s)", err, c.tokenEnv())
-	}
-	return err
+// projectLine is one project to trigger and where it was named, for error messages.
+type projectLine struct {
+	dispatch.ProjectLine
+	Source string // "" for --project; "--projects line 3" for the lists
 }
 
-// dryRun prints exactly the request that would be sent, built by the same code that sends it.
-func (c *TriggerCmd) dryRun(d *Deps, client *circleci.Client, t *request.Trigger, body []byte, token string) error {
-	var req *http.Request
-	var err error
-	if t.UsesRun() {
-		req, err = client.RunPipelineRequest(d.Context, t.Project.Provider, t.Project.Org, t.Project.Project, body)
-	} else {
-		req, err = client.TriggerPipelineRequest(d.Context, t.Project.String(), body)
+func (c *TriggerCmd) projectLines(d *Deps) ([]projectLine, error) {
+	var out []projectLine
+	for _, p := range c.Project {
+		if p != "" { // an empty BATON_PROJECT from the orb means "not given"
+			out = append(out, projectLine{ProjectLine: dispatch.ProjectLine{Slug: p}})
+		}
 	}
-	if err != nil {
-		return err
+	var lists []struct{ source, text string }
+	if c.Projects != "" {
+		lists = append(lists, struct{ source, text string }{"--projects", c.Projects})
 	}
-	header := circleci.Redact(req.Header)
-	if token == "" {
-		header.Set("Circle-Token", "[missing: $"+c.tokenEnv()+" is not set]")
+	if c.ProjectsFile != "" {
+		data, err := d.ReadFile(c.ProjectsFile)
+		if err != nil {
+			return nil, exitcode.Usagef("--projects-file %s: %v", c.ProjectsFile, unwrapPath(err))
+		}
+		lists = append(lists, struct{ source, text string }{"--projects-file", string(data)})
 	}
-	fmt.Fprintf(d.Stdout, "%s %s\n", req.Method, req.URL.String())
-	writeHeader(d.Stdout, header)
-	fmt.Fprintf(d.Stdout, "\n%s\n", body)
+	for _, list := range lists {
+		lines, err := dispatch.ParseProjects(list.source, list.text)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range lines {
+			out = append(out, projectLine{ProjectLine: l, Source: fmt.Sprintf("%s line %d", list.source, l.Line)})
+		}
+	}
+	if len(out) == 0 {
+		return []projectLine{{}}, nil // request.New says that --project is required
+	}
+	return out, nil
+}
+
+// dryRun prints exactly the requests that would be sent, built by the same code that sends them.
+func (c *TriggerCmd) dryRun(d *Deps, client *circleci.Client, targets []dispatch.Target, token string) error {
+	for i, target := range targets {
+		t := target.Trigger
+		var req *http.Request
+		var err error
+		if t.UsesRun() {
+			req, err = client.RunPipelineRequest(d.Context, t.Project.Provider, t.Project.Org, t.Project.Project, target.Body)
+		} else {
+			req, err = client.TriggerPipelineRequest(d.Context, t.Project.String(), target.Body)
+		}
+		if err != nil {
+			return err
+		}
+		header := circleci.Redact(req.Header)
+		if token == "" {
+			header.Set("Circle-Token", "[missing: $"+c.tokenEnv()+" is not set]")
+		}
+		if i > 0 {
+			fmt.Fprintln(d.Stdout)
+		}
+		fmt.Fprintf(d.Stdout, "%s %s\n", req.Method, req.URL.String())
+		writeHeader(d.Stdout, header)
+		fmt.Fprintf(d.Stdout, "\n%s\n", target.Body)
+	}
 	fmt.Fprintln(d.Stderr, "dry run: nothing was sent")
 	return nil
 }
@@ -269,26 +286,90 @@ func writeHeader(w io.Writer, h http.Header) {
 	}
 }
 
+// finish reports every outcome and returns the worst as the command's error.
+func (c *TriggerCmd) finish(d *Deps, host *url.URL, outcomes []dispatch.Outcome) error {
+	var result report.Result
+	var failures []error
+	for _, o := range outcomes {
+		t := o.Target.Trigger
+		switch {
+		case o.Triggered != nil && o.Triggered.Creation != nil:
+			created := o.Triggered.Creation
+			result.Pipelines = append(result.Pipelines, report.Pipeline{
+				Project:   t.Project.String(),
+				ID:        created.ID,
+				Number:    created.Number,
+				State:     created.State,
+				CreatedAt: created.CreatedAt,
+				URL:       report.AppURL(host, t.Project.AppPath(), created.Number),
+			})
+		case o.Triggered != nil && o.Triggered.NotCreated != "":
+			failures = append(failures, exitcode.Wrap(exitcode.Refused,
+				fmt.Errorf("trigger %s: no pipeline was created: %s", t.Project, o.Triggered.NotCreated)))
+			continue
+		}
+		if o.Err != nil {
+			failures = append(failures, c.explain(o.Err))
+		}
+	}
+	if err := c.emit(d, result, outcomes); err != nil {
+		return err
+	}
+	code := dispatch.WorstExitCode(outcomes)
+	switch {
+	case len(failures) == 1 && len(outcomes) == 1:
+		return failures[0]
+	case len(failures) > 0:
+		for _, err := range failures[:len(failures)-1] {
+			fmt.Fprintf(d.Stderr, "baton: %s\n", d.redact(err.Error()))
+		}
+		return exitcode.Wrap(code, failures[len(failures)-1])
+	case code != exitcode.OK:
+		return exitcode.Wrap(code, fmt.Errorf("%s", failedSummary(outcomes)))
+	}
+	return nil
+}
+
+// failedSummary is the last line when downstream pipelines failed: which ones, and why.
+func failedSummary(outcomes []dispatch.Outcome) string {
+	var parts []string
+	for _, o := range outcomes {
+		if o.ExitCode() == exitcode.OK {
+			continue
+		}
+		if r, ok := o.Followed.(*followResult); ok {
+			parts = append(parts, fmt.Sprintf("%s %s", r.label, r.result.Outcome))
+		}
+	}
+	return fmt.Sprintf("%d of %d downstream pipelines did not succeed: %s", len(parts), len(outcomes), strings.Join(parts, ", "))
+}
+
 // emit prints the result and writes the files asked for.
-func (c *TriggerCmd) emit(d *Deps, r report.Result) error {
+func (c *TriggerCmd) emit(d *Deps, r report.Result, outcomes []dispatch.Outcome) error {
 	var err error
-	if c.Output == "json" {
+	switch {
+	case c.Output == "json":
 		err = report.JSON(d.Stdout, r)
-	} else {
+	case !c.Wait && len(outcomes) == 1:
 		err = report.Text(d.Stdout, r)
 	}
 	if err != nil {
 		return err
 	}
-	if c.ResultFile != "" {
-		if err := report.WriteJSONFile(c.ResultFile, r); err != nil {
-			return fmt.Errorf("--result-file: %w (the pipeline was triggered)", err)
+	if len(r.Pipelines) > 0 {
+		if c.ResultFile != "" {
+			if err := report.WriteJSONFile(c.ResultFile, r); err != nil {
+				return fmt.Errorf("--result-file: %w (the pipelines were triggered)", err)
+			}
+		}
+		if c.EnvFile != "" {
+			if err := report.AppendEnvFile(c.EnvFile, r); err != nil {
+				return fmt.Errorf("--env-file: %w (the pipelines were triggered)", err)
+			}
 		}
 	}
-	if c.EnvFile != "" {
-		if err := report.AppendEnvFile(c.EnvFile, r); err != nil {
-			return fmt.Errorf("--env-file: %w (the pipeline was triggered)", err)
-		}
+	if c.Wait {
+		return c.WaitFlags.writeReports(d, c.Output == "text", followResults(outcomes))
 	}
 	return nil
 }

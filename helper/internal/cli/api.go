@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/baton-ci/baton/helper/internal/circleci"
+	"github.com/baton-ci/baton/helper/internal/exitcode"
+)
+
+// APIFlags are the flags of every command that talks to CircleCI.
+type APIFlags struct {
+	Host           string        `help:"CircleCI host; set it for CircleCI server. Plain http:// only for loopback (default: ${default})." env:"CIRCLECI_HOST" default:"https://circleci.com" placeholder:"URL"`
+	TokenEnv       string        `help:"Name of the environment variable holding the API token (the token itself is never a flag; default: ${default})." env:"BATON_TOKEN_ENV" default:"CIRCLE_TOKEN" placeholder:"NAME"`
+	Retries        int           `help:"Retries for requests that certainly did not take effect (connection refused, 429, 503; default: ${default})." env:"BATON_RETRIES" default:"3" placeholder:"N"`
+	RequestTimeout time.Duration `help:"Time limit for each HTTP request (default: ${default})." env:"BATON_REQUEST_TIMEOUT" default:"30s" placeholder:"DURATION"`
+	Debug          bool          `help:"Trace every request and answer on stderr (the token shows as [redacted])." env:"BATON_DEBUG"`
+}
+
+func (a *APIFlags) tokenEnv() string {
+	if a.TokenEnv == "" { // the orb passes an empty value for "not set"
+		return "CIRCLE_TOKEN"
+	}
+	return a.TokenEnv
+}
+
+// token reads the API token from the environment variable the user named; "" when it is not
+// set. Its value is registered as a secret at once, so that no later message can carry it.
+func (a *APIFlags) token(d *Deps) (string, error) {
+	name := a.tokenEnv()
+	if looksLikeToken(name) {
+		d.addSecret(name)
+		return "", exitcode.Usagef("--token-env takes the NAME of the environment variable that holds the token, not the token itself")
+	}
+	if !isEnvName(name) {
+		return "", exitcode.Usagef("--token-env %q: not an environment variable name (letters, digits and _, not starting with a digit)", name)
+	}
+	token, _ := d.LookupEnv(name)
+	d.addSecret(token)
+	return strings.TrimSpace(token), nil
+}
+
+// requireToken is token for commands that cannot do without one.
+func (a *APIFlags) requireToken(d *Deps) (string, error) {
+	token, err := a.token(d)
+	if err == nil && token == "" {
+		err = exitcode.Usagef("no API token: environment variable %s is not set or empty; put a personal API token there (e.g. from a context) or name another variable with --token-env", a.tokenEnv())
+	}
+	return token, err
+}
+
+// isEnvName reports whether s can name an environment variable: letters, digits and _, not
+// starting with a digit.
+func isEnvName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || i > 0 && '0' <= c && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// looksLikeToken catches a token pasted where its variable's name belongs, so it is not echoed.
+func looksLikeToken(s string) bool {
+	return strings.HasPrefix(s, "CCIPAT_") || strings.HasPrefix(s, "CCIPRJ_") || len(s) >= 40
+}
+
+func (a *APIFlags) host() (*url.URL, error) {
+	host, err := circleci.ParseHost(a.Host)
+	if err != nil {
+		return nil, exitcode.Usagef("--host: %v", err)
+	}
+	return host, nil
+}
+
+func (a *APIFlags) client(d *Deps, host *url.URL, token string) (*circleci.Client, error) {
+	if a.Retries < 0 {
+		return nil, exitcode.Usagef("--retries %d: must be 0 or more", a.Retries)
+	}
+	if a.RequestTimeout <= 0 {
+		return nil, exitcode.Usagef("--request-timeout %s: must be positive", a.RequestTimeout)
+	}
+	cfg := circleci.Config{
+		Host:           host.String(),
+		Token:          token,
+		HTTPClient:     d.HTTPClient,
+		UserAgent:      "baton/" + d.Version,
+		Retry:          circleci.RetryPolicy{MaxAttempts: a.Retries + 1},
+		Sleep:          d.Sleep,
+		RequestTimeout: a.RequestTimeout,
+	}
+	if a.Debug {
+		cfg.Debug = d.Stderr
+	}
+	return circleci.New(cfg)
+}
+
+// explain adds what only the CLI knows to API errors: where the token came from.
+func (a *APIFlags) explain(err error) error {
+	if apiErr, ok := errorsAs[*circleci.APIError](err); ok && apiErr.Status == 401 {
+		return fmt.Errorf("%w (the token came from $%s)", err, a.tokenEnv())
+	}
+	return err
+}
+
+// checkWritable refuses output files that cannot be written before anything is sent: a pipeline
+// triggered but not recorded would be worse than one not triggered.
+func checkWritable(files ...[2]string) error {
+	for _, f := range files {
+		flag, path := f[0], f[1]
+		if path == "" {
+			continue
+		}
+		file, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+		if err != nil {
+			return exitcode.Usagef("%s: %v", flag, err)
+		}
+		file.Close()
+	}
+	return nil
+}

@@ -1,0 +1,191 @@
+package cli_test
+
+import (
+	"bytes"
+	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Workflows here last a fraction of a second of real time, so the binary can be run as users run
+// it; the watcher's own logic is tested with an injected clock in package watch.
+var waitConfig = `
+tokens:
+  - token: ` + token + `
+projects:
+  - slug: gh/acme/ok
+    workflows:
+      - name: build
+        duration: 200ms
+        jobs: [{name: compile}]
+  - slug: gh/acme/broken
+    workflows:
+      - name: e2e
+        duration: 200ms
+        status: failed
+        jobs: [{name: setup, status: success}, {name: browser-tests, status: failed}]
+  - slug: gh/acme/slow
+    workflows:
+      - name: soak
+        duration: 1h
+        jobs: [{name: soak}]
+  - slug: gh/acme/strict
+    parameters:
+      - {name: replicas, type: integer, default: 1}
+    workflows:
+      - {name: deploy, duration: 200ms}
+`
+
+var fast = []string{"--poll-interval", "50ms"}
+
+func TestWaitSucceedsWithTheDownstreamPipeline(t *testing.T) {
+	w := newWorldWith(t, waitConfig)
+	dir := t.TempDir()
+	junit, summary := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "summary.md")
+	r := w.baton(nil, append([]string{"trigger", "--project", "gh/acme/ok", "--wait", "--junit", junit, "--summary", summary}, fast...)...)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Regexp(t, `(?m)^gh/acme/ok #1: triggered http://127\.0\.0\.1:\d+/pipelines/github/acme/ok/1$`, r.stdout)
+	assert.Regexp(t, `(?m)^gh/acme/ok #1: workflow build succeeded \(\d+s\) http://127\.0\.0\.1:\d+/pipelines/github/acme/ok/1/workflows/[0-9a-f-]{36}$`, r.stdout)
+	assert.Regexp(t, `(?m)^gh/acme/ok #1: success after \d+s: `, r.stdout)
+	assertJUnit(t, junit, 0)
+	md, err := os.ReadFile(summary)
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "gh/acme/ok")
+}
+
+func TestWaitFailsWithTheDownstreamPipelineAndNamesTheJob(t *testing.T) {
+	w := newWorldWith(t, waitConfig)
+	junit := filepath.Join(t.TempDir(), "junit.xml")
+	r := w.baton(nil, append([]string{"trigger", "--project", "gh/acme/broken", "--wait", "--junit", junit}, fast...)...)
+	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+	assert.Regexp(t, `(?m)^    job browser-tests failed http://127\.0\.0\.1:\d+/pipelines/github/acme/broken/1/workflows/[0-9a-f-]{36}/jobs/\d+$`, r.stdout)
+	assert.Regexp(t, `(?m)^baton: 1 of 1 downstream pipelines did not succeed: gh/acme/broken #1 failed$`, r.stderr)
+	assertJUnit(t, junit, 1)
+}
+
+func TestAnErroredPipelineFailsWithCircleCIsMessage(t *testing.T) {
+	w := newWorldWith(t, waitConfig)
+	r := w.baton(nil, append([]string{"trigger", "--project", "gh/acme/strict", "-p", "replicas:string=3", "-p", "colour=blue", "--wait"}, fast...)...)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, "Unexpected argument(s): colour")
+}
+
+func TestFanOutFollowsEveryProjectAndExitsWithTheWorst(t *testing.T) {
+	w := newWorldWith(t, waitConfig)
+	r := w.baton([]string{"BATON_PROJECTS=gh/acme/ok\ngh/acme/broken main # the flaky one\n"},
+		append([]string{"trigger", "--project", "gh/acme/strict", "--wait"}, fast...)...)
+	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+	assert.Len(t, w.sim.Pipelines(), 3)
+	for _, p := range []string{"gh/acme/strict #1", "gh/acme/ok #1", "gh/acme/broken #1"} {
+		assert.Regexp(t, `(?m)^`+p+`: triggered `, r.stdout)
+	}
+	assert.Contains(t, r.stderr, "1 of 3 downstream pipelines did not succeed: gh/acme/broken #1 failed")
+}
+
+func TestATimeoutExitsFourAndCancelsWhenAsked(t *testing.T) {
+	w := newWorldWith(t, waitConfig)
+	r := w.baton(nil, append([]string{"trigger", "--project", "gh/acme/slow", "--wait", "--timeout", "500ms", "--cancel-on-timeout"}, fast...)...)
+	assert.Equal(t, 4, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "timed_out")
+	assert.NotEmpty(t, w.requests("cancelWorkflow"), "the running workflow was canceled")
+}
+
+func TestAnInterruptCancelsTheDownstreamWorkflowsWhenAsked(t *testing.T) {
+	w := newWorldWith(t, waitConfig)
+	cmd := exec.Command(batonBin, append([]string{"trigger", "--project", "gh/acme/slow", "--wait", "--cancel-on-interrupt"}, fast...)...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "CIRCLE_TOKEN=" + token, "CIRCLECI_HOST=" + w.url}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Start())
+	require.Eventually(t, func() bool { return len(w.requests("listWorkflowsByPipelineId")) > 0 }, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	err := cmd.Wait()
+	var exitErr *exec.ExitError
+	require.ErrorAs(t, err, &exitErr)
+	assert.Equal(t, 1, exitErr.ExitCode(), stdout.String()+stderr.String())
+	assert.Contains(t, stdout.String(), "interrupted")
+	assert.NotEmpty(t, w.requests("cancelWorkflow"))
+	assert.NotContains(t, stdout.String()+stderr.String(), token)
+}
+
+func TestWaitFollowsPipelinesFromAnEarlierStep(t *testing.T) {
+	w := newWorldWith(t, waitConfig)
+	envFile := filepath.Join(t.TempDir(), "bash_env")
+	r := w.baton(nil, "trigger", "--project", "gh/acme/ok", "--env-file", envFile)
+	require.Equal(t, 0, r.code, r.stderr)
+	ids, err := exec.Command("bash", "-c", `source "$1" && echo "$BATON_PIPELINE_IDS"`, "_", envFile).Output()
+	require.NoError(t, err)
+
+	r = w.baton([]string{"BATON_PIPELINE_IDS=" + strings.TrimSpace(string(ids))}, append([]string{"wait"}, fast...)...)
+	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Regexp(t, `(?m)^gh/acme/ok #1: success after `, r.stdout)
+}
+
+func TestWaitRefusesWhatItCannotFollow(t *testing.T) {
+	w := newWorldWith(t, waitConfig)
+	junit := filepath.Join(t.TempDir(), "x.xml")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no pipeline at all", []string{"wait"}, "no pipeline to wait for"},
+		{"an id that is no UUID", []string{"wait", "42"}, `pipeline id "42"`},
+		{"JUnit without waiting", []string{"trigger", "--project", "gh/acme/ok", "--junit", junit}, "need --wait"},
+		{"a zero timeout", []string{"trigger", "--project", "gh/acme/ok", "--wait", "--timeout", "0s"}, "--timeout"},
+		{"an unknown on-hold mode", []string{"trigger", "--project", "gh/acme/ok", "--wait", "--on-hold", "maybe"}, "--on-hold"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := w.baton(nil, tc.args...)
+			assert.Equal(t, 2, r.code, r.stderr)
+			assert.Contains(t, r.stderr, tc.want)
+		})
+	}
+	assert.Empty(t, w.sim.Requests())
+	assert.NoFileExists(t, junit, "refused input writes no file")
+}
+
+func (w *world) requests(operation string) []string {
+	var out []string
+	for _, r := range w.sim.Requests() {
+		if r.Operation == operation {
+			out = append(out, r.Path)
+		}
+	}
+	return out
+}
+
+// assertJUnit parses the file as JUnit XML and counts its failures.
+func assertJUnit(t *testing.T, path string, failures int) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var doc struct {
+		XMLName xml.Name `xml:"testsuites"`
+		Suites  []struct {
+			Cases []struct {
+				Name    string    `xml:"name,attr"`
+				Failure *struct{} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	require.NoError(t, xml.Unmarshal(data, &doc), string(data))
+	got := 0
+	for _, s := range doc.Suites {
+		require.NotEmpty(t, s.Cases)
+		for _, c := range s.Cases {
+			if c.Failure != nil {
+				got++
+			}
+		}
+	}
+	assert.Equal(t, failures, got, string(data))
+}
