@@ -45,6 +45,7 @@ func (w *WaitFlags) validate(waiting bool) error {
 // follower follows pipelines with the watcher and renders what it sees.
 type follower struct {
 	flags    WaitFlags
+	failFast bool // a follow whose context ends early was stopped by --fail-fast: cancel downstream
 	api      watch.API
 	deps     *Deps
 	progress *progress
@@ -65,7 +66,7 @@ func (f *follower) follow(ctx context.Context, pipelineID, label, pipelineURL st
 		OnHold:            watch.OnHold(f.flags.OnHold),
 		AllowNoWorkflows:  f.flags.AllowNoWorkflows,
 		CancelOnTimeout:   f.flags.CancelOnTimeout,
-		CancelOnInterrupt: f.flags.CancelOnInterrupt,
+		CancelOnInterrupt: f.flags.CancelOnInterrupt || f.failFast,
 		AllJobs:           f.flags.JUnit != "" || f.flags.Summary != "",
 		Sleep:             f.deps.Sleep,
 		OnEvent:           func(e watch.Event) { f.progress.event(label, pipelineURL, e) },

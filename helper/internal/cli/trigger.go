@@ -132,7 +132,7 @@ func (c *TriggerCmd) Run(d *Deps) error {
 		progressOut = d.Stderr
 	}
 	progress := newProgress(progressOut)
-	f := &follower{flags: c.WaitFlags, api: client, deps: d, progress: progress}
+	f := &follower{flags: c.WaitFlags, failFast: c.FailFast, api: client, deps: d, progress: progress}
 	opts := dispatch.Options{
 		MaxParallel: c.MaxParallel,
 		FailFast:    c.FailFast,

@@ -189,3 +189,11 @@ func assertJUnit(t *testing.T, path string, failures int) {
 	}
 	assert.Equal(t, failures, got, string(data))
 }
+
+func TestFailFastCancelsTheOthers(t *testing.T) {
+	w := newWorldWith(t, waitConfig)
+	r := w.baton(nil, append([]string{"trigger", "--project", "gh/acme/slow", "--project", "gh/acme/broken", "--wait", "--fail-fast", "--timeout", "1m"}, fast...)...)
+	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
+	assert.NotEmpty(t, w.requests("cancelWorkflow"), "the slow pipeline's workflow was canceled")
+	assert.Contains(t, r.stdout, "gh/acme/broken #1: failed")
+}
