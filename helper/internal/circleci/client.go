@@ -104,7 +104,7 @@ func New(cfg Config) (*Client, error) {
 		c.ua = DefaultUserAgent
 	}
 	if c.sleep == nil {
-		c.sleep = sleepCtx
+		c.sleep = Sleep
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultRequestTimeout
@@ -137,8 +137,9 @@ func httpClient(hc *http.Client) *http.Client {
 	return &c
 }
 
-// sleepCtx waits d, or less when ctx is done first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or less when ctx is done first, and then returns ctx's error: the default wait
+// of the client, the watcher and dispatch (tests inject their own).
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -580,19 +580,19 @@ func TestPerAttemptTimeout(t *testing.T) {
 func TestSleepCtx(t *testing.T) {
 	t.Run("it waits the whole time when nothing cancels it", func(t *testing.T) {
 		start := time.Now()
-		require.NoError(t, sleepCtx(context.Background(), 20*time.Millisecond))
+		require.NoError(t, Sleep(context.Background(), 20*time.Millisecond))
 		assert.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond)
 	})
 	t.Run("it returns promptly when the context is cancelled", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		time.AfterFunc(10*time.Millisecond, cancel)
 		start := time.Now()
-		assert.ErrorIs(t, sleepCtx(ctx, time.Hour), context.Canceled)
+		assert.ErrorIs(t, Sleep(ctx, time.Hour), context.Canceled)
 		assert.Less(t, time.Since(start), time.Second)
 	})
 	t.Run("a zero wait still reports a cancelled context", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		assert.ErrorIs(t, sleepCtx(ctx, 0), context.Canceled)
+		assert.ErrorIs(t, Sleep(ctx, 0), context.Canceled)
 	})
 }

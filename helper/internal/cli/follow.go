@@ -124,6 +124,23 @@ func (p *progress) event(label, pipelineURL string, e watch.Event) {
 
 func roundDuration(d time.Duration) time.Duration { return d.Round(time.Second) }
 
+// worst is the command's error for its outcomes: every failure but the last is printed, the last
+// is returned carrying the worst exit code; when only downstream pipelines failed, a line saying
+// which.
+func worst(d *Deps, failures []error, outcomes []dispatch.Outcome) error {
+	code := dispatch.WorstExitCode(outcomes)
+	switch {
+	case len(failures) > 0:
+		for _, err := range failures[:len(failures)-1] {
+			fmt.Fprintf(d.Stderr, "baton: %s\n", d.redact(err.Error()))
+		}
+		return exitcode.Wrap(code, failures[len(failures)-1])
+	case code != exitcode.OK:
+		return exitcode.Wrap(code, errors.New(failedSummary(outcomes)))
+	}
+	return nil
+}
+
 func followResults(outcomes []dispatch.Outcome) []*followResult {
 	var out []*followResult
 	for _, o := range outcomes {

@@ -291,10 +291,8 @@ func (c *TriggerCmd) finish(d *Deps, host *url.URL, outcomes []dispatch.Outcome)
 	var result report.Result
 	var failures []error
 	for _, o := range outcomes {
-		t := o.Target.Trigger
-		switch {
-		case o.Triggered != nil && o.Triggered.Creation != nil:
-			created := o.Triggered.Creation
+		if o.Triggered != nil && o.Triggered.Creation != nil {
+			t, created := o.Target.Trigger, o.Triggered.Creation
 			result.Pipelines = append(result.Pipelines, report.Pipeline{
 				Project:   t.Project.String(),
 				ID:        created.ID,
@@ -303,10 +301,6 @@ func (c *TriggerCmd) finish(d *Deps, host *url.URL, outcomes []dispatch.Outcome)
 				CreatedAt: created.CreatedAt,
 				URL:       report.AppURL(host, t.Project.AppPath(), created.Number),
 			})
-		case o.Triggered != nil && o.Triggered.NotCreated != "":
-			failures = append(failures, exitcode.Wrap(exitcode.Refused,
-				fmt.Errorf("trigger %s: no pipeline was created: %s", t.Project, o.Triggered.NotCreated)))
-			continue
 		}
 		if o.Err != nil {
 			failures = append(failures, c.explain(o.Err))
@@ -315,19 +309,7 @@ func (c *TriggerCmd) finish(d *Deps, host *url.URL, outcomes []dispatch.Outcome)
 	if err := c.emit(d, result, outcomes); err != nil {
 		return err
 	}
-	code := dispatch.WorstExitCode(outcomes)
-	switch {
-	case len(failures) == 1 && len(outcomes) == 1:
-		return failures[0]
-	case len(failures) > 0:
-		for _, err := range failures[:len(failures)-1] {
-			fmt.Fprintf(d.Stderr, "baton: %s\n", d.redact(err.Error()))
-		}
-		return exitcode.Wrap(code, failures[len(failures)-1])
-	case code != exitcode.OK:
-		return exitcode.Wrap(code, fmt.Errorf("%s", failedSummary(outcomes)))
-	}
-	return nil
+	return worst(d, failures, outcomes)
 }
 
 // failedSummary is the last line when downstream pipelines failed: which ones, and why.

@@ -117,15 +117,5 @@ func (c *WaitCmd) Run(d *Deps) error {
 			failures = append(failures, o.Err)
 		}
 	}
-	code := dispatch.WorstExitCode(outcomes)
-	switch {
-	case len(failures) > 0:
-		for _, err := range failures[:len(failures)-1] {
-			fmt.Fprintf(d.Stderr, "baton: %s\n", d.redact(err.Error()))
-		}
-		return exitcode.Wrap(code, failures[len(failures)-1])
-	case code != exitcode.OK:
-		return exitcode.Wrap(code, fmt.Errorf("%s", failedSummary(outcomes)))
-	}
-	return nil
+	return worst(d, failures, outcomes)
 }

@@ -48,7 +48,7 @@ func (o TriggerOptions) withDefaults() TriggerOptions {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = circleci.Sleep
 	}
 	switch {
 	case o.Resends == 0:
@@ -63,21 +63,6 @@ func (o TriggerOptions) withDefaults() TriggerOptions {
 		o.LookupDelay = 0
 	}
 	return o
-}
-
-// sleepCtx waits d, or less when ctx is done first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Triggered is what a trigger came to. Exactly one of Creation and NotCreated is set.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/baton-ci/baton/helper/internal/circleci"
 	"github.com/baton-ci/baton/helper/internal/exitcode"
 )
 
@@ -99,27 +100,12 @@ func (o Options) withDefaults() (Options, error) {
 		o.Now = time.Now
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = circleci.Sleep
 	}
 	if o.OnEvent == nil {
 		o.OnEvent = func(Event) {}
 	}
 	return o, nil
-}
-
-// sleepCtx waits d, or less when ctx is done first, and then returns ctx's error.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // nextInterval is the wait after a poll: back to the first interval after a change, else the
