@@ -3,13 +3,15 @@ GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 BIN       ?= bin
 FUZZTIME  ?= 20s
+# The version release-dry-run and orb-pack build as; its major must be the examples' (@1.x).
+RELEASE_VERSION ?= 1.0.0-dev
 LDFLAGS   := -buildid= -s -w -X main.version=$(VERSION)
 # Static, reproducible binaries; tests turn cgo back on for the race detector.
 GOBUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags="$(LDFLAGS)"
 
 export GO BIN VERSION FUZZTIME
 
-.PHONY: build test lint bench demo fuzz clean
+.PHONY: build test lint bench demo fuzz release-dry-run orb-pack clean
 
 build:
 	$(GOBUILD) -o $(BIN)/baton ./helper/cmd/baton
@@ -29,6 +31,16 @@ demo: build
 
 fuzz:
 	scripts/fuzz.sh
+
+# dist/: the archives, SHA256SUMS and the packed orb pinning them, verified; nothing is published.
+release-dry-run:
+	scripts/build-release.sh $(RELEASE_VERSION) dist
+	scripts/pack-orb.sh $(RELEASE_VERSION) dist
+	$(GO) run ./helper/cmd/baton-release verify --version $(RELEASE_VERSION) --dist dist
+
+# dist/orb.yml again from orb/src, against the release already in dist/.
+orb-pack:
+	scripts/pack-orb.sh $(RELEASE_VERSION) dist
 
 clean:
 	rm -rf $(BIN) dist .cache

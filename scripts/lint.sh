@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Static checks: gofmt, go vet, shellcheck. Installs shellcheck when it is missing.
+# Static checks: gofmt, go vet, shellcheck (scripts, the orb's scripts and bats tests), yamllint
+# (the orb). Installs shellcheck and yamllint when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 
-scripts/ensure-tools.sh shellcheck
+scripts/ensure-tools.sh shellcheck yamllint
 
 unformatted=$(gofmt -l helper)
 if [ -n "$unformatted" ]; then
@@ -14,4 +15,6 @@ if [ -n "$unformatted" ]; then
 fi
 "$GO" vet ./...
 shellcheck scripts/*.sh .ci/run
+shellcheck -x orb/src/scripts/*.sh orb/src/tests/*.bats orb/src/tests/helpers.bash
+yamllint --strict -c orb/.yamllint orb
 echo "lint: ok"

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The placeholders orb/src/commands/install.yml carries until the orb is released.
+const (
+	versionPlaceholder = "@BATON_PINNED_VERSION@"
+	sumsPlaceholder    = "@BATON_PINNED_SHA256SUMS@"
+	orbName            = "baton-ci/baton"
+)
+
+// fillOrb puts version and sums (SHA256SUMS lines) in place of the placeholders of the packed
+// orb, after checking that its usage examples show version's major version (orb-tools' RC011).
+// It works on the YAML tree, so a multi-line value cannot break the document.
+func fillOrb(packed []byte, version, sums string) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(packed, &doc); err != nil {
+		return nil, fmt.Errorf("not YAML: %w", err)
+	}
+	if err := checkExampleMajor(&doc, version); err != nil {
+		return nil, err
+	}
+	counts := map[string]int{}
+	walk(&doc, func(n *yaml.Node) {
+		switch n.Value {
+		case versionPlaceholder:
+			counts[n.Value]++
+			n.Value, n.Style = version, yaml.DoubleQuotedStyle
+		case sumsPlaceholder:
+			counts[n.Value]++
+			n.Value, n.Style = sums, yaml.LiteralStyle
+		}
+	})
+	if counts[versionPlaceholder] == 0 || counts[sumsPlaceholder] == 0 {
+		return nil, fmt.Errorf("no %s and %s placeholders to fill: was it packed from orb/src?", versionPlaceholder, sumsPlaceholder)
+	}
+	var out bytes.Buffer
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(4) // as circleci orb pack writes it
+	if err := enc.Encode(&doc); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	if bytes.Contains(out.Bytes(), []byte("@BATON_")) {
+		return nil, fmt.Errorf("a placeholder is left after filling: %q", firstPlaceholder(out.String()))
+	}
+	return out.Bytes(), nil
+}
+
+// walk calls f on every scalar node under n.
+func walk(n *yaml.Node, f func(*yaml.Node)) {
+	if n.Kind == yaml.ScalarNode {
+		f(n)
+	}
+	for _, c := range n.Content {
+		walk(c, f)
+	}
+}
+
+func firstPlaceholder(s string) string {
+	i := strings.Index(s, "@BATON_")
+	end := strings.IndexAny(s[i+1:], "@\n")
+	if end < 0 {
+		return s[i:]
+	}
+	return s[i : i+end+2]
+}
+
+// checkExampleMajor is orb-tools' RC011: every usage example that imports this orb must show
+// the major version being released, so the registry never documents an older major.
+func checkExampleMajor(doc *yaml.Node, version string) error {
+	major, _, _ := strings.Cut(strings.TrimPrefix(version, "v"), ".")
+	examples := lookup(doc, "examples")
+	if examples == nil {
+		return fmt.Errorf("the orb has no usage examples")
+	}
+	for i := 0; i+1 < len(examples.Content); i += 2 {
+		name := examples.Content[i].Value
+		orbs := lookup(examples.Content[i+1], "usage", "orbs")
+		if orbs == nil {
+			continue
+		}
+		for j := 0; j+1 < len(orbs.Content); j += 2 {
+			ref := orbs.Content[j+1].Value
+			at := strings.Index(ref, "@")
+			if at < 0 || ref[:at] != orbName {
+				continue
+			}
+			refMajor, _, _ := strings.Cut(ref[at+1:], ".")
+			if refMajor != major {
+				return fmt.Errorf("example %s uses %s but this release is %s: update the examples to @%s.x (orb-tools RC011)", name, ref, version, major)
+			}
+		}
+	}
+	return nil
+}
+
+// lookup follows mapping keys from n (a document or mapping node); nil when a key is missing.
+func lookup(n *yaml.Node, keys ...string) *yaml.Node {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	for _, k := range keys {
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	return n
+}

@@ -1,0 +1,141 @@
+// Command baton-release makes baton's release artifacts reproducible and fills them into the
+// packed orb. scripts/build-release.sh and scripts/pack-orb.sh drive it:
+//
+//	baton-release archive --version V --dist DIR BUILD_DIR
+//	    BUILD_DIR/OS_ARCH/baton[.exe] → DIR/baton_V_OS_ARCH.tar.gz (.zip for Windows) and
+//	    DIR/SHA256SUMS, byte for byte the same on every run: fixed order, owners and times
+//	    ($SOURCE_DATE_EPOCH, else 2020-01-01), gzip without a name or time.
+//	baton-release fill-orb --version V --dist DIR --in PACKED --out ORB
+//	    checks DIR's archives against its SHA256SUMS, then writes PACKED (circleci orb pack's
+//	    output) with the pinned version and sums in place of the source's placeholders.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/baton-ci/baton/helper/internal/exitcode"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+const usage = `Usage:
+  baton-release archive --version V --dist DIR BUILD_DIR
+  baton-release fill-orb --version V --dist DIR --in PACKED --out ORB
+  baton-release verify --version V --dist DIR [--orb ORB]`
+
+// run dispatches to a subcommand and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return exitcode.Usage
+	}
+	var err error
+	switch args[0] {
+	case "archive":
+		err = archiveCmd(args[1:], stdout, stderr)
+	case "fill-orb":
+		err = fillOrbCmd(args[1:], stdout, stderr)
+	case "verify":
+		err = verifyCmd(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return exitcode.OK
+	default:
+		err = exitcode.Usagef("unknown command %q\n%s", args[0], usage)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitcode.OK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "baton-release: %v\n", err)
+		return exitcode.Of(err)
+	}
+	return exitcode.OK
+}
+
+func archiveCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("baton-release archive", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	version := fs.String("version", "", "release `VERSION`, e.g. 1.4.0 (required)")
+	dist := fs.String("dist", "dist", "`DIR` to write the archives and SHA256SUMS to")
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	if *version == "" || fs.NArg() != 1 {
+		return exitcode.Usagef("archive needs --version and one BUILD_DIR\n%s", usage)
+	}
+	mtime, err := sourceDate(os.Getenv("SOURCE_DATE_EPOCH"))
+	if err != nil {
+		return err
+	}
+	names, err := writeArchives(*version, fs.Arg(0), *dist, mtime)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		fmt.Fprintf(stdout, "wrote %s/%s\n", *dist, n)
+	}
+	fmt.Fprintf(stdout, "wrote %s/%s\n", *dist, sumsFile)
+	return nil
+}
+
+func fillOrbCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("baton-release fill-orb", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	version := fs.String("version", "", "release `VERSION` the orb pins (required)")
+	dist := fs.String("dist", "dist", "`DIR` holding the archives and SHA256SUMS")
+	in := fs.String("in", "", "the packed orb `FILE` with placeholders (required)")
+	out := fs.String("out", "", "`FILE` to write the filled orb to (required)")
+	if err := fs.Parse(args); err != nil {
+		return usageErr(err)
+	}
+	if *version == "" || *in == "" || *out == "" || fs.NArg() != 0 {
+		return exitcode.Usagef("fill-orb needs --version, --in and --out\n%s", usage)
+	}
+	sums, err := verifyDist(*dist, *version)
+	if err != nil {
+		return err
+	}
+	packed, err := os.ReadFile(*in)
+	if err != nil {
+		return err
+	}
+	filled, err := fillOrb(packed, *version, sums)
+	if err != nil {
+		return fmt.Errorf("the packed orb: %w", err)
+	}
+	if err := os.WriteFile(*out, filled, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: pins baton %s and the SHA-256 of its %d archives\n", *out, *version, len(platforms))
+	return nil
+}
+
+// usageErr keeps flag.ErrHelp as it is and marks every other parse error as bad usage.
+func usageErr(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return exitcode.Wrap(exitcode.Usage, err)
+}
+
+// defaultDate is the archives' timestamp when SOURCE_DATE_EPOCH is not set.
+var defaultDate = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// sourceDate reads SOURCE_DATE_EPOCH (reproducible-builds.org) when it is set.
+func sourceDate(s string) (time.Time, error) {
+	if s == "" {
+		return defaultDate, nil
+	}
+	sec, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || sec < 315532800 { // zip cannot hold times before 1980
+		return time.Time{}, exitcode.Usagef("SOURCE_DATE_EPOCH=%q: want seconds since 1970, from 1980 on", s)
+	}
+	return time.Unix(sec, 0).UTC(), nil
+}

@@ -1,0 +1,20 @@
+// Package orbrun runs the baton orb the way CircleCI would, without CircleCI: it is the test
+// support behind the orb's end-to-end tests and `make demo`.
+//
+//   - orb.go: an orb, packed (circleci orb pack's output) or read from its source directory
+//     with <<include(…)>> resolved as the circleci CLI resolves it.
+//   - params.go: parameter declarations, arguments checked against them, defaults.
+//   - subst.go: << parameters.x >> and << pipeline.x >> substitution, when/unless logic.
+//   - config.go: a config (an example's usage) and its workflows, in requires order.
+//   - expand.go: a workflow's jobs expanded to flat lists of steps: orb jobs, commands
+//     calling commands, executors and their parameters, when/unless, pre- and post-steps.
+//   - run.go: the run steps executed with bash -eo pipefail in an environment like a
+//     CircleCI job's (CIRCLECI=true, $BASH_ENV sourced by every step, contexts); every other
+//     step (checkout, store_test_results, …) is recorded, not run.
+//   - release.go: a local release server for the archives scripts/build-release.sh makes.
+//   - review.go: orb-tools' review rules and this project's own, as checks of orb/src.
+//   - schema.go: CircleCI's JSON schema for configs and orbs, when it is present.
+//
+// Nothing here knows baton's flags: the orb passes them through its steps' environment, and
+// the tests look at what the CircleCI API simulator received.
+package orbrun

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The trigger-pipeline command's step. baton reads every option from the step's environment
+# (BATON_*, CIRCLECI_HOST; see commands/trigger-pipeline.yml), so nothing passes through the
+# shell's quoting. Sourcing this file, as the bats tests do, only defines the functions.
+
+error() {
+  printf 'baton orb: %s\n' "$*" >&2
+  return 1
+}
+
+# require_baton checks that an earlier step put baton on PATH.
+require_baton() {
+  if ! command -v baton >/dev/null 2>&1; then
+    error "baton is not on PATH: leave skip_install false, or run baton/install in an earlier step"
+  fi
+}
+
+# prepare_outputs creates the directories of the files baton is asked to write.
+prepare_outputs() {
+  local file
+  for file in "${BATON_JUNIT:-}" "${BATON_SUMMARY:-}" "${BATON_RESULT_FILE:-}"; do
+    if [ -n "$file" ]; then
+      mkdir -p "$(dirname "$file")" || return
+    fi
+  done
+}
+
+# record_job_pipelines adds this trigger's pipelines to BATON_JOB_PIPELINE_IDS, the list
+# wait-for-pipeline waits for. The line is expanded each time $BASH_ENV is sourced, right
+# after the export lines baton appended, so it sees this trigger's BATON_PIPELINE_IDS; it adds
+# nothing twice, so a step that sources $BASH_ENV again changes nothing.
+record_job_pipelines() {
+  if [ -z "${BASH_ENV:-}" ] || [ "${BATON_DRY_RUN:-false}" = true ]; then
+    return 0
+  fi
+  # shellcheck disable=SC2016 # expanded when $BASH_ENV is sourced, not now
+  printf '%s\n' 'case " ${BATON_JOB_PIPELINE_IDS:-} " in *" ${BATON_PIPELINE_IDS:-} "*) ;; *) export BATON_JOB_PIPELINE_IDS="${BATON_JOB_PIPELINE_IDS:+$BATON_JOB_PIPELINE_IDS }${BATON_PIPELINE_IDS:-}" ;; esac' >>"$BASH_ENV"
+}
+
+trigger_pipeline() {
+  require_baton || return
+  prepare_outputs || return
+  if [ -n "${BASH_ENV:-}" ]; then
+    export BATON_ENV_FILE="$BASH_ENV" # BATON_PIPELINE_ID, _NUMBER, _URL, _IDS for later steps
+  fi
+  baton trigger || return
+  record_job_pipelines
+}
+
+# Run only when executed, as the orb's run step does; not when sourced by the bats tests.
+if [ -z "${BASH_SOURCE[0]:-}" ] || [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  trigger_pipeline
+fi

@@ -1,0 +1,68 @@
+# shellcheck disable=SC2016 # stubs and scripts in single quotes expand when they run
+# Unit tests of scripts/trigger-pipeline.sh, with baton stubbed: it writes the export lines the
+# real one appends to --env-file.
+
+setup() {
+  load helpers
+  # shellcheck source-path=SCRIPTDIR source=../scripts/trigger-pipeline.sh
+  source "$SCRIPTS/trigger-pipeline.sh"
+  make_stubs
+  export BASH_ENV="$BATS_TEST_TMPDIR/bash_env"
+  : >"$BASH_ENV"
+  # baton trigger: records what it was given, then appends its export lines to BATON_ENV_FILE.
+  stub baton 'printf "%s\n" "env-file=${BATON_ENV_FILE:-} project=${BATON_PROJECT:-}" >>"$CALLS"
+[ -n "${BATON_FAIL:-}" ] && exit "$BATON_FAIL"
+id=${NEXT_ID:-11111111-1111-4111-8111-111111111111}
+printf "export BATON_PIPELINE_ID=%s\nexport BATON_PIPELINE_IDS=%s\n" "$id" "$id" >>"$BATON_ENV_FILE"'
+  unset BATON_JOB_PIPELINE_IDS BATON_PIPELINE_IDS
+}
+
+@test "baton trigger gets everything from the environment and writes to BASH_ENV" {
+  BATON_PROJECT=gh/acme/deploy run trigger_pipeline
+  assert_success
+  run grep '^env-file' "$CALLS"
+  assert_output "env-file=$BASH_ENV project=gh/acme/deploy"
+  run grep -c '^baton trigger$' "$CALLS"
+  assert_output 1
+}
+
+@test "the pipelines of every trigger in the job add up in BATON_JOB_PIPELINE_IDS" {
+  NEXT_ID=aaaaaaaa-0000-4000-8000-000000000001 trigger_pipeline
+  NEXT_ID=bbbbbbbb-0000-4000-8000-000000000002 trigger_pipeline
+  # Each step's bash sources $BASH_ENV by itself; a step may source it once more.
+  run bash -c 'echo "$BATON_JOB_PIPELINE_IDS|$BATON_PIPELINE_IDS"; source "$BASH_ENV"; echo "$BATON_JOB_PIPELINE_IDS"'
+  assert_output "aaaaaaaa-0000-4000-8000-000000000001 bbbbbbbb-0000-4000-8000-000000000002|bbbbbbbb-0000-4000-8000-000000000002
+aaaaaaaa-0000-4000-8000-000000000001 bbbbbbbb-0000-4000-8000-000000000002"
+}
+
+@test "a failed trigger fails the step with baton's exit code and records nothing" {
+  BATON_FAIL=3 run trigger_pipeline
+  assert_failure 3
+  assert [ ! -s "$BASH_ENV" ]
+}
+
+@test "a dry run records no pipeline" {
+  stub baton 'exit 0'
+  BATON_DRY_RUN=true run trigger_pipeline
+  assert_success
+  assert [ ! -s "$BASH_ENV" ]
+}
+
+@test "the directories of the junit, summary and result files are created" {
+  cd "$BATS_TEST_TMPDIR"
+  BATON_JUNIT=results/baton/junit.xml BATON_SUMMARY=reports/summary.md BATON_RESULT_FILE=out/r.json run trigger_pipeline
+  assert_success
+  assert [ -d results/baton ] && assert [ -d reports ] && assert [ -d out ]
+}
+
+@test "without baton on PATH the step says how to get it" {
+  rm "$STUBS/baton"
+  PATH="$STUBS:/usr/bin:/bin" run trigger_pipeline
+  assert_failure
+  assert_output --partial "baton is not on PATH: leave skip_install false, or run baton/install in an earlier step"
+}
+
+@test "sourcing the script runs nothing" {
+  run bash -c '. "$1"; echo sourced' _ "$SCRIPTS/trigger-pipeline.sh"
+  assert_output sourced
+}

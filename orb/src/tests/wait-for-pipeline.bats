@@ -1,0 +1,49 @@
+# shellcheck disable=SC2016 # stubs and scripts in single quotes expand when they run
+# Unit tests of scripts/wait-for-pipeline.sh, with baton stubbed.
+
+setup() {
+  load helpers
+  # shellcheck source-path=SCRIPTDIR source=../scripts/wait-for-pipeline.sh
+  source "$SCRIPTS/wait-for-pipeline.sh"
+  make_stubs
+  stub baton 'printf "%s\n" "ids=${BATON_PIPELINE_IDS:-}" >>"$CALLS"; exit "${BATON_EXIT:-0}"'
+  unset BATON_WAIT_PIPELINE_IDS BATON_JOB_PIPELINE_IDS BATON_PIPELINE_IDS
+}
+
+@test "pipeline_ids wins, then the job's triggers, then the last trigger" {
+  BATON_PIPELINE_IDS=c run pipelines_to_wait_for
+  assert_output c
+  BATON_JOB_PIPELINE_IDS="a b" BATON_PIPELINE_IDS=c run pipelines_to_wait_for
+  assert_output "a b"
+  BATON_WAIT_PIPELINE_IDS=$'  x\n\ty  \r\nz\nx\n' BATON_JOB_PIPELINE_IDS="a b" run pipelines_to_wait_for
+  assert_output "x y z"
+}
+
+@test "baton wait gets the ids in BATON_PIPELINE_IDS and decides the exit code" {
+  BATON_JOB_PIPELINE_IDS="a b" BATON_EXIT=4 run wait_for_pipelines
+  assert_failure 4
+  run grep '^ids=' "$CALLS"
+  assert_output "ids=a b"
+  run grep -c '^baton wait$' "$CALLS"
+  assert_output 1
+}
+
+@test "with nothing to wait for the step says why and runs no baton" {
+  run wait_for_pipelines
+  assert_failure
+  assert_output --partial "no pipeline to wait for: trigger one earlier in this job with trigger-pipeline, or set pipeline_ids"
+  run grep -c '^baton' "$CALLS"
+  assert_output 0
+}
+
+@test "the directories of the junit and summary files are created" {
+  cd "$BATS_TEST_TMPDIR"
+  BATON_PIPELINE_IDS=a BATON_JUNIT=t/junit.xml BATON_SUMMARY=s/summary.md run wait_for_pipelines
+  assert_success
+  assert [ -d t ] && assert [ -d s ]
+}
+
+@test "sourcing the script runs nothing" {
+  run bash -c '. "$1"; echo sourced' _ "$SCRIPTS/wait-for-pipeline.sh"
+  assert_output sourced
+}

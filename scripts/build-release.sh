@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# build-release.sh VERSION [DIST]: cross-compile baton for every platform the orb installs on
+# and write reproducible archives, baton_VERSION_OS_ARCH.tar.gz (.zip for Windows), and their
+# SHA256SUMS to DIST (default dist/). Two builds of the same tree give the same bytes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+
+version=${1:?usage: scripts/build-release.sh VERSION [DIST]}
+version=${version#v}
+dist=${2:-dist}
+platforms=(linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64)
+
+case "$version" in
+  [0-9]*.[0-9]*.[0-9]*) ;;
+  *)
+    echo "build-release.sh: VERSION '$version' is not a semantic version like 1.4.0" >&2
+    exit 2
+    ;;
+esac
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+for platform in "${platforms[@]}"; do
+  os=${platform%_*}
+  arch=${platform#*_}
+  exe=baton
+  [ "$os" = windows ] && exe=baton.exe
+  echo "building baton $version for $os/$arch" >&2
+  CGO_ENABLED=0 GOOS=$os GOARCH=$arch "$GO" build -trimpath -buildvcs=false \
+    -ldflags "-buildid= -s -w -X main.version=$version" \
+    -o "$work/$platform/$exe" ./helper/cmd/baton
+done
+
+mkdir -p "$dist"
+"$GO" build -o "$work/baton-release" ./helper/cmd/baton-release
+"$work/baton-release" archive --version "$version" --dist "$dist" "$work"

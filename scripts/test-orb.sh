@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# test-orb.sh [DIR]: the orb's checks outside Go: the bats unit tests of its scripts, then a
+# release of baton built twice (the two must be byte-identical) and the orb packed with the
+# real circleci CLI and pinned to it. The release stays in DIR (default .cache/orb-test) for
+# the Go tests of helper/internal/orbrun, which expand and run every example against it;
+# scripts/test.sh points them there. Installs bats and its libraries when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+version=${BATON_ORB_RELEASE_VERSION:-1.0.0-e2e} # the major version the examples show
+dir=${1:-.cache/orb-test}
+
+scripts/ensure-tools.sh bats
+for lib in bats-support bats-assert; do
+  [ -f "/usr/lib/bats/$lib/load.bash" ] || scripts/ensure-tools.sh "$lib"
+done
+
+echo "== bats: orb/src/tests"
+bats orb/src/tests
+
+echo "== release $version, built twice"
+rm -rf "$dir"
+scripts/build-release.sh "$version" "$dir/dist" >/dev/null
+scripts/build-release.sh "$version" "$dir/again" >/dev/null
+if ! cmp "$dir/dist/SHA256SUMS" "$dir/again/SHA256SUMS"; then
+  echo "test-orb.sh: two builds of the same tree differ:" >&2
+  diff "$dir/dist/SHA256SUMS" "$dir/again/SHA256SUMS" >&2 || true
+  exit 1
+fi
+rm -rf "$dir/again"
+cat "$dir/dist/SHA256SUMS"
+
+echo "== circleci orb pack, pinned to $version"
+scripts/pack-orb.sh "$version" "$dir/dist" "$dir/orb.yml"
