@@ -1,0 +1,149 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/baton-ci/baton/helper/internal/exitcode"
+	"github.com/baton-ci/baton/helper/internal/orbrun"
+)
+
+// verifyCmd checks a release before anything is published: every archive matches SHA256SUMS,
+// the packed orb pins the version and every one of those sums, the orb fits CircleCI's schema,
+// and the archive for this machine's platform runs `baton version` as that version.
+func verifyCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("baton-release verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	version := fs.String("version", "", "the release's version")
+	dist := fs.String("dist", "dist", "the directory holding the archives, SHA256SUMS and orb.yml")
+	orbPath := fs.String("orb", "", "the packed orb (default DIST/orb.yml)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *version == "" {
+		return exitcode.Usagef("verify: --version is required")
+	}
+	*version = strings.TrimPrefix(*version, "v")
+	if *orbPath == "" {
+		*orbPath = filepath.Join(*dist, "orb.yml")
+	}
+	lines, err := verifyDist(*dist, *version)
+	if err != nil {
+		return err
+	}
+	sums := strings.Split(strings.TrimSpace(lines), "\n") // "SHA256  NAME"
+	fmt.Fprintf(stdout, "ok  %d archives, one per platform, match SHA256SUMS\n", len(sums))
+
+	orb, err := os.ReadFile(*orbPath)
+	if err != nil {
+		return err
+	}
+	if !bytes.Contains(orb, []byte(*version)) {
+		return fmt.Errorf("%s does not pin version %s", *orbPath, *version)
+	}
+	for _, line := range sums {
+		sum, name, _ := strings.Cut(line, "  ")
+		if !bytes.Contains(orb, []byte(sum)) {
+			return fmt.Errorf("%s does not carry the SHA-256 of %s (%s)", *orbPath, name, sum)
+		}
+	}
+	fmt.Fprintf(stdout, "ok  %s pins %s and carries every archive's SHA-256\n", *orbPath, *version)
+
+	if err := validateOrb(stdout, orb); err != nil {
+		return fmt.Errorf("%s: %w", *orbPath, err)
+	}
+	return runOwnArchive(stdout, *dist, *version)
+}
+
+func validateOrb(stdout io.Writer, orb []byte) error {
+	schema, err := orbrun.LoadSchema(orbrun.SchemaPath())
+	if errors.Is(err, orbrun.ErrSchemaAbsent) {
+		fmt.Fprintf(stdout, "SKIPPED  schema check: %v\n", err)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(orb, &doc); err != nil {
+		return err
+	}
+	if err := schema.Validate(doc); err != nil {
+		return fmt.Errorf("does not fit CircleCI's schema: %w", err)
+	}
+	fmt.Fprintln(stdout, "ok  the packed orb fits CircleCI's schema")
+	return nil
+}
+
+// runOwnArchive unpacks the archive built for this machine and runs its `baton version`.
+func runOwnArchive(stdout io.Writer, dist, version string) error {
+	name := fmt.Sprintf("baton_%s_%s_%s.tar.gz", version, runtime.GOOS, runtime.GOARCH)
+	f, err := os.Open(filepath.Join(dist, name))
+	if errors.Is(err, os.ErrNotExist) {
+		fmt.Fprintf(stdout, "SKIPPED  running baton: no %s archive for this machine\n", name)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	dir, err := os.MkdirTemp("", "baton-verify")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "baton")
+	if err := extract(f, "baton", bin); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	out, err := exec.Command(bin, "version").Output()
+	if err != nil {
+		return fmt.Errorf("%s: baton version: %w", name, err)
+	}
+	if got, want := strings.TrimSpace(string(out)), "baton "+version; got != want {
+		return fmt.Errorf("%s: baton version printed %q, want %q", name, got, want)
+	}
+	fmt.Fprintf(stdout, "ok  %s runs: %s\n", name, strings.TrimSpace(string(out)))
+	return nil
+}
+
+func extract(r io.Reader, member, to string) error {
+	gz, err := gzip.NewReader(r)
+	if err != nil {
+		return err
+	}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return fmt.Errorf("no %s in the archive", member)
+		}
+		if err != nil {
+			return err
+		}
+		if h.Name != member {
+			continue
+		}
+		out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY, 0o755)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, tr); err != nil {
+			out.Close()
+			return err
+		}
+		return out.Close()
+	}
+}
