@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Static checks: gofmt, go vet, shellcheck (scripts, the orb's scripts and bats tests), yamllint
-# (the orb). Installs shellcheck and yamllint when they are missing.
+# (the orb and .circleci). Installs shellcheck, yamllint and jq (continuation-config.sh) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 
-scripts/ensure-tools.sh shellcheck yamllint
+scripts/ensure-tools.sh shellcheck yamllint jq
 
 unformatted=$(gofmt -l helper)
 if [ -n "$unformatted" ]; then
@@ -16,5 +16,5 @@ fi
 "$GO" vet ./...
 shellcheck scripts/*.sh .ci/run
 shellcheck -x orb/src/scripts/*.sh orb/src/tests/*.bats orb/src/tests/helpers.bash
-yamllint --strict -c orb/.yamllint orb
+yamllint --strict -c orb/.yamllint orb .circleci
 echo "lint: ok"
