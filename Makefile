@@ -11,7 +11,7 @@ GOBUILD   := CGO_ENABLED=0 $(GO) build -trimpath -ldflags="$(LDFLAGS)"
 
 export GO BIN VERSION FUZZTIME
 
-.PHONY: build test lint bench demo fuzz release-dry-run orb-pack clean
+.PHONY: build test lint bench demo demo-cli fuzz release-dry-run orb-pack clean
 
 build:
 	$(GOBUILD) -o $(BIN)/baton ./helper/cmd/baton
@@ -28,6 +28,9 @@ bench: build
 
 demo: build
 	scripts/demo.sh
+
+demo-cli: build
+	scripts/demo-cli.sh
 
 fuzz:
 	scripts/fuzz.sh
