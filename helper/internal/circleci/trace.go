@@ -70,7 +70,7 @@ func (t *tracer) request(r, orig *http.Request, n, max int) {
 		fmt.Fprintf(&b, " (attempt %d of %d)", n, max)
 	}
 	b.WriteByte('\n')
-	writeTraceHeader(&b, "> ", Redact(r.Header))
+	WriteHeader(&b, "> ", Redact(r.Header))
 	if orig.GetBody != nil {
 		if body, err := orig.GetBody(); err == nil {
 			data, _ := io.ReadAll(io.LimitReader(body, maxTraceBody+1))
@@ -87,7 +87,7 @@ func (t *tracer) response(resp *http.Response, body []byte, took time.Duration) 
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "< %s (%s)\n", resp.Status, elapsed(took))
-	writeTraceHeader(&b, "< ", Redact(resp.Header))
+	WriteHeader(&b, "< ", Redact(resp.Header))
 	writeTraceBody(&b, t.redact(body), int64(len(body)))
 	t.write(b.String())
 }
@@ -107,7 +107,9 @@ func elapsed(d time.Duration) string {
 	return d.Round(time.Millisecond).String()
 }
 
-func writeTraceHeader(b *strings.Builder, prefix string, h http.Header) {
+// WriteHeader writes h one field per line, sorted by name, each line starting with prefix: the
+// form of the --debug trace and of --dry-run. Redact h first.
+func WriteHeader(w io.Writer, prefix string, h http.Header) {
 	names := make([]string, 0, len(h))
 	for name := range h {
 		names = append(names, name)
@@ -115,7 +117,7 @@ func writeTraceHeader(b *strings.Builder, prefix string, h http.Header) {
 	sort.Strings(names)
 	for _, name := range names {
 		for _, v := range h[name] {
-			fmt.Fprintf(b, "%s%s: %s\n", prefix, name, v)
+			fmt.Fprintf(w, "%s%s: %s\n", prefix, name, v)
 		}
 	}
 }

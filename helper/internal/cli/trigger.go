@@ -3,10 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 
 	"github.com/baton-ci/baton/helper/internal/circleci"
@@ -266,24 +264,11 @@ func (c *TriggerCmd) dryRun(d *Deps, client *circleci.Client, targets []dispatch
 			fmt.Fprintln(d.Stdout)
 		}
 		fmt.Fprintf(d.Stdout, "%s %s\n", req.Method, req.URL.String())
-		writeHeader(d.Stdout, header)
+		circleci.WriteHeader(d.Stdout, "", header)
 		fmt.Fprintf(d.Stdout, "\n%s\n", target.Body)
 	}
 	fmt.Fprintln(d.Stderr, "dry run: nothing was sent")
 	return nil
-}
-
-func writeHeader(w io.Writer, h http.Header) {
-	names := make([]string, 0, len(h))
-	for name := range h {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		for _, v := range h[name] {
-			fmt.Fprintf(w, "%s: %s\n", name, v)
-		}
-	}
 }
 
 // finish reports every outcome and returns the worst as the command's error.
