@@ -72,10 +72,40 @@ func (d *Deps) redact(s string) string {
 // CLI is the root of baton's commands.
 type CLI struct {
 	Version kong.VersionFlag `help:"Print baton's version and exit."`
+}
 
-	Trigger TriggerCmd `cmd:"" help:"Trigger pipelines in other CircleCI projects, and with --wait follow them."`
-	Wait    WaitCmd    `cmd:"" help:"Wait for pipelines triggered earlier to finish."`
-	Show    VersionCmd `cmd:"" name:"version" help:"Print baton's version."`
+// command is one of baton's commands, added to the root by name.
+type command struct {
+	name, help string
+	target     any // a struct with Run(*Deps) error
+}
+
+func commands() []command {
+	return []command{
+		{"trigger", "Trigger pipelines in other CircleCI projects, and with --wait follow them.", &TriggerCmd{}},
+		{"wait", "Wait for pipelines triggered earlier to finish.", &WaitCmd{}},
+		{"version", "Print baton's version.", &VersionCmd{}},
+	}
+}
+
+// commandOptions adds the command args name, alone, when the first argument names one, else
+// every command. kong builds the model of every command it is given on every run (flags, tags,
+// help text), and that is most of baton's start-up; the others cannot be reached anyway.
+func commandOptions(args []string) []kong.Option {
+	all := commands()
+	chosen := all
+	if len(args) > 0 {
+		for _, c := range all {
+			if c.name == args[0] {
+				chosen = []command{c}
+			}
+		}
+	}
+	opts := make([]kong.Option, 0, len(chosen))
+	for _, c := range chosen {
+		opts = append(opts, kong.DynamicCommand(c.name, c.help, "", c.target))
+	}
+	return opts
 }
 
 const description = `Trigger, and follow, pipelines in other CircleCI projects through CircleCI API v2.
@@ -124,7 +154,7 @@ func Run(args []string, d Deps) (code int) {
 	}()
 
 	var root CLI
-	parser, err := kong.New(&root,
+	parser, err := kong.New(&root, append([]kong.Option{
 		kong.Name("baton"),
 		kong.Description(description),
 		kong.Writers(d.Stdout, d.Stderr),
@@ -132,7 +162,7 @@ func Run(args []string, d Deps) (code int) {
 		kong.Vars{"version": "baton " + d.Version},
 		kong.ConfigureHelp(kong.HelpOptions{WrapUpperBound: 100}),
 		kong.Bind(&d),
-	)
+	}, commandOptions(args)...)...)
 	if err != nil {
 		panic(err) // the structs above are malformed: a programming error
 	}
