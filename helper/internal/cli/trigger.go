@@ -163,6 +163,17 @@ func (c *TriggerCmd) targets(d *Deps) ([]dispatch.Target, error) {
 	}
 	targets := make([]dispatch.Target, 0, len(lines))
 	seen := map[string]string{} // canonical project and ref → where it was first named
+	read := map[string][]byte{} // --parameters-file, read once however many projects there are
+	readFile := func(path string) ([]byte, error) {
+		if data, ok := read[path]; ok {
+			return data, nil
+		}
+		data, err := d.ReadFile(path)
+		if err == nil {
+			read[path] = data
+		}
+		return data, err
+	}
 	for _, line := range lines {
 		in := request.Input{
 			Project: line.Slug, Branch: c.Branch, Tag: c.Tag,
@@ -172,7 +183,7 @@ func (c *TriggerCmd) targets(d *Deps) ([]dispatch.Target, error) {
 			Params: c.Param, ParamLines: c.Parameters, ParamsJSON: c.ParametersJSON, ParamsFile: c.ParametersFile,
 			NoExpand:  c.NoExpand,
 			LookupEnv: d.LookupEnv,
-			ReadFile:  d.ReadFile,
+			ReadFile:  readFile,
 		}
 		if line.Branch != "" || line.Tag != "" { // the line's own ref wins over --branch/--tag
 			in.Branch, in.Tag = line.Branch, line.Tag
