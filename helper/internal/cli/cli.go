@@ -88,6 +88,10 @@ func commands() []command {
 	}
 }
 
+// AllCommands are the kong options that add every command to a CLI root: the whole model, for
+// tools and tests that read it (e.g. which environment variables each command reads).
+func AllCommands() []kong.Option { return commandOptions(nil) }
+
 // commandOptions adds the command args name, alone, when the first argument names one, else
 // every command. kong builds the model of every command it is given on every run (flags, tags,
 // help text), and that is most of baton's start-up; the others cannot be reached anyway.

@@ -113,7 +113,7 @@ func TestStepsSetOnlyTheCLIsOwnVariables(t *testing.T) {
 // cliEnvs are the environment variables each baton command reads, from its kong model.
 func cliEnvs(t *testing.T) map[string][]string {
 	t.Helper()
-	parser, err := kong.New(&cli.CLI{}, kong.Vars{"version": "test"}, kong.Exit(func(int) {}))
+	parser, err := kong.New(&cli.CLI{}, append(cli.AllCommands(), kong.Vars{"version": "test"}, kong.Exit(func(int) {}))...)
 	require.NoError(t, err)
 	out := map[string][]string{}
 	for _, node := range parser.Model.Children {
