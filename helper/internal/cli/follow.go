@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/url"
 	"strings"
 	"sync"
@@ -77,15 +76,14 @@ func (f *follower) follow(ctx context.Context, pipelineID, label, pipelineURL st
 		}
 		return nil, fmt.Errorf("follow %s: %w", label, err)
 	}
-	f.progress.line("%s: %s after %s: %s", label, res.Outcome, roundDuration(res.Finished.Sub(res.Started)), res.Reason)
+	f.progress.line("%s: %s after %s: %s", label, res.Outcome, res.Finished.Sub(res.Started).Round(time.Second), res.Reason)
 	return &followResult{label: label, url: pipelineURL, result: res}, nil
 }
 
 func label(project string, number int64) string { return fmt.Sprintf("%s #%d", project, number) }
 
 func triggeredLine(host *url.URL, project slug.Slug, number int64, recovered bool) string {
-	t := project
-	line := fmt.Sprintf("%s: triggered %s", label(t.String(), number), report.AppURL(host, t.AppPath(), number))
+	line := fmt.Sprintf("%s: triggered %s", label(project.String(), number), report.AppURL(host, project.AppPath(), number))
 	if recovered {
 		line += " (its answer was lost; found by looking it up, not sent twice)"
 	}
@@ -109,7 +107,7 @@ func (p *progress) line(format string, args ...any) {
 // event renders one change the watcher saw: what changed, when, and where to look.
 func (p *progress) event(label, pipelineURL string, e watch.Event) {
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s: %s (%s)", label, e.Message, roundDuration(e.Elapsed))
+	fmt.Fprintf(&sb, "%s: %s (%s)", label, e.Message, e.Elapsed.Round(time.Second))
 	if e.Workflow != nil {
 		sb.WriteString(" " + report.WorkflowURL(pipelineURL, e.Workflow.ID))
 		for _, j := range e.FailedJobs {
@@ -121,8 +119,6 @@ func (p *progress) event(label, pipelineURL string, e watch.Event) {
 	}
 	p.line("%s", sb.String())
 }
-
-func roundDuration(d time.Duration) time.Duration { return d.Round(time.Second) }
 
 // worst is the command's error for its outcomes: every failure but the last is printed, the last
 // is returned carrying the worst exit code; when only downstream pipelines failed, a line saying
@@ -218,13 +214,4 @@ func span(start, stop *time.Time) time.Duration {
 		return 0
 	}
 	return stop.Sub(*start)
-}
-
-// unwrapPath keeps "open x: no such file or directory" from naming the file twice.
-func unwrapPath(err error) error {
-	var pathErr *fs.PathError
-	if errors.As(err, &pathErr) {
-		return pathErr.Err
-	}
-	return err
 }

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
@@ -350,4 +352,13 @@ func (c *TriggerCmd) emit(d *Deps, r report.Result, outcomes []dispatch.Outcome)
 		return c.WaitFlags.writeReports(d, c.Output == "text", followResults(outcomes))
 	}
 	return nil
+}
+
+// unwrapPath keeps "open x: no such file or directory" from naming the file twice.
+func unwrapPath(err error) error {
+	var pathErr *fs.PathError
+	if errors.As(err, &pathErr) {
+		return pathErr.Err
+	}
+	return err
 }
