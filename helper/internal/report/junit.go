@@ -1,11 +1,12 @@
 package report
 
 import (
-	"encoding/xml"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // JUnit writes the downstream pipelines as JUnit XML, the format CircleCI's store_test_results
@@ -33,18 +34,10 @@ func JUnit(w io.Writer, ds []Downstream) error {
 		total += d.Duration
 	}
 	doc.Time = seconds(total)
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	if err := enc.Close(); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
+	var x xmlWriter
+	x.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
+	doc.write(&x)
+	_, err := io.WriteString(w, x.String())
 	return err
 }
 
@@ -55,49 +48,31 @@ func WriteJUnitFile(path string, ds []Downstream) error {
 }
 
 type xmlSuites struct {
-	XMLName  xml.Name   `xml:"testsuites"`
-	Name     string     `xml:"name,attr"`
-	Tests    int        `xml:"tests,attr"`
-	Failures int        `xml:"failures,attr"`
-	Errors   int        `xml:"errors,attr"`
-	Skipped  int        `xml:"skipped,attr"`
-	Time     string     `xml:"time,attr"`
-	Suites   []xmlSuite `xml:"testsuite"`
+	Name                             string
+	Tests, Failures, Errors, Skipped int
+	Time                             string
+	Suites                           []xmlSuite
 }
 
 type xmlSuite struct {
-	Name       string        `xml:"name,attr"`
-	Tests      int           `xml:"tests,attr"`
-	Failures   int           `xml:"failures,attr"`
-	Errors     int           `xml:"errors,attr"`
-	Skipped    int           `xml:"skipped,attr"`
-	Time       string        `xml:"time,attr"`
-	Properties []xmlProperty `xml:"properties>property,omitempty"`
-	Cases      []xmlCase     `xml:"testcase"`
+	Name                             string
+	Tests, Failures, Errors, Skipped int
+	Time                             string
+	Properties                       []xmlProperty
+	Cases                            []xmlCase
 }
 
-type xmlProperty struct {
-	Name  string `xml:"name,attr"`
-	Value string `xml:"value,attr"`
-}
+type xmlProperty struct{ Name, Value string }
 
 type xmlCase struct {
-	ClassName string      `xml:"classname,attr"`
-	Name      string      `xml:"name,attr"`
-	Time      string      `xml:"time,attr"`
-	Failure   *xmlFailure `xml:"failure,omitempty"`
-	Skipped   *xmlSkipped `xml:"skipped,omitempty"`
+	ClassName, Name, Time string
+	Failure               *xmlFailure
+	Skipped               *xmlSkipped
 }
 
-type xmlFailure struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
-}
+type xmlFailure struct{ Message, Type, Text string }
 
-type xmlSkipped struct {
-	Message string `xml:"message,attr"`
-}
+type xmlSkipped struct{ Message string }
 
 // suiteOf is one pipeline's testsuite.
 func suiteOf(d Downstream) xmlSuite {
@@ -203,4 +178,112 @@ func firstOf(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// The report is written by hand rather than with encoding/xml: its shape is fixed and small, and
+// encoding/xml would add 78 KB to a binary with a size goal (issue 2). The output is what
+// encoding/xml's indenting encoder wrote before, byte for byte (the golden file has not changed),
+// and the tests read it back with encoding/xml.
+
+func (d xmlSuites) write(x *xmlWriter) {
+	x.open(0, "testsuites", "name", d.Name, "tests", strconv.Itoa(d.Tests), "failures", strconv.Itoa(d.Failures),
+		"errors", strconv.Itoa(d.Errors), "skipped", strconv.Itoa(d.Skipped), "time", d.Time)
+	for _, s := range d.Suites {
+		s.write(x)
+	}
+	x.close(len(d.Suites) > 0, 0, "testsuites")
+}
+
+func (s xmlSuite) write(x *xmlWriter) {
+	x.open(1, "testsuite", "name", s.Name, "tests", strconv.Itoa(s.Tests), "failures", strconv.Itoa(s.Failures),
+		"errors", strconv.Itoa(s.Errors), "skipped", strconv.Itoa(s.Skipped), "time", s.Time)
+	if len(s.Properties) > 0 {
+		x.open(2, "properties")
+		for _, p := range s.Properties {
+			x.open(3, "property", "name", p.Name, "value", p.Value)
+			x.close(false, 3, "property")
+		}
+		x.close(true, 2, "properties")
+	}
+	for _, c := range s.Cases {
+		x.open(2, "testcase", "classname", c.ClassName, "name", c.Name, "time", c.Time)
+		switch {
+		case c.Failure != nil:
+			x.open(3, "failure", "message", c.Failure.Message, "type", c.Failure.Type)
+			x.text(c.Failure.Text)
+			x.close(false, 3, "failure")
+		case c.Skipped != nil:
+			x.open(3, "skipped", "message", c.Skipped.Message)
+			x.close(false, 3, "skipped")
+		}
+		x.close(c.Failure != nil || c.Skipped != nil, 2, "testcase")
+	}
+	x.close(true, 1, "testsuite")
+}
+
+// xmlWriter writes elements indented by two spaces a level, never self-closed.
+type xmlWriter struct{ strings.Builder }
+
+// open starts an element, on a line of its own below the root; attrs are name, value pairs.
+func (x *xmlWriter) open(depth int, name string, attrs ...string) {
+	if depth > 0 {
+		x.WriteString("\n" + strings.Repeat("  ", depth))
+	}
+	x.WriteString("<" + name)
+	for i := 0; i+1 < len(attrs); i += 2 {
+		x.WriteString(" " + attrs[i] + `="`)
+		x.text(attrs[i+1])
+		x.WriteByte('"')
+	}
+	x.WriteByte('>')
+}
+
+// close ends an element: on a line of its own after children, right after its start or text
+// otherwise.
+func (x *xmlWriter) close(hadChildren bool, depth int, name string) {
+	if hadChildren {
+		x.WriteString("\n" + strings.Repeat("  ", depth))
+	}
+	x.WriteString("</" + name + ">")
+	if depth == 0 {
+		x.WriteByte('\n')
+	}
+}
+
+// text writes s escaped for both character data and attribute values: markup characters and
+// whitespace other than spaces as references, and what XML 1.0 cannot hold (control characters,
+// invalid UTF-8) as U+FFFD.
+func (x *xmlWriter) text(s string) {
+	for i := 0; i < len(s); {
+		r, width := utf8.DecodeRuneInString(s[i:])
+		i += width
+		switch {
+		case r == '"':
+			x.WriteString("&#34;")
+		case r == '\'':
+			x.WriteString("&#39;")
+		case r == '&':
+			x.WriteString("&amp;")
+		case r == '<':
+			x.WriteString("&lt;")
+		case r == '>':
+			x.WriteString("&gt;")
+		case r == '\t':
+			x.WriteString("&#x9;")
+		case r == '\n':
+			x.WriteString("&#xA;")
+		case r == '\r':
+			x.WriteString("&#xD;")
+		case r == utf8.RuneError && width == 1, !xmlChar(r):
+			x.WriteRune(utf8.RuneError)
+		default:
+			x.WriteString(s[i-width : i])
+		}
+	}
+}
+
+// xmlChar reports whether XML 1.0 allows r in a document (its Char production).
+func xmlChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D ||
+		r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }

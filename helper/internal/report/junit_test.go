@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -117,4 +118,62 @@ func TestJUnitOfNothingIsAnEmptyReport(t *testing.T) {
 	var doc suites
 	require.NoError(t, xml.Unmarshal(buf.Bytes(), &doc))
 	assert.Zero(t, doc.Tests)
+}
+
+// Whatever the names, the report is well-formed XML that reads back as the names, except for
+// what XML 1.0 cannot hold (control characters, invalid UTF-8), which becomes U+FFFD.
+func FuzzJUnitReadsBack(f *testing.F) {
+	for _, seed := range [][3]string{
+		{"build", "test", "https://app.circleci.com/pipelines/github/acme/api/1"},
+		{"w*1", "a<b & \"c\" | d_e\nline two", "x'y'>z"},
+		{"tab\there", "cr\r\nlf", "\x00\x1f\x7f"},
+		{"\xff\xfe", "\uFFFD \uFFFE \U0001F680", "\ud7ff\ue000"},
+		{"", "", ""},
+		{"]]>", "<![CDATA[x]]>", "&amp; &#34;"},
+	} {
+		f.Add(seed[0], seed[1], seed[2])
+	}
+	f.Fuzz(func(t *testing.T, workflow, job, link string) {
+		ds := []report.Downstream{{
+			Project: "gh/acme/" + job, Number: 1, Outcome: "failed", Reason: job,
+			Workflows: []report.WorkflowReport{{Name: workflow, Status: "failed", Jobs: []report.JobReport{
+				{Name: job, Status: "failed", URL: link},
+				{Name: workflow, Status: "not_run"},
+			}}},
+		}}
+		var buf bytes.Buffer
+		require.NoError(t, report.JUnit(&buf, ds))
+		var doc suites
+		require.NoError(t, xml.Unmarshal(buf.Bytes(), &doc), "%s", buf.String())
+		require.Len(t, doc.Suites, 1)
+		s := doc.Suites[0]
+		assert.Equal(t, "gh/acme/"+xmlSafe(job)+" #1", s.Name)
+		require.Len(t, s.Cases, 2)
+		assert.Equal(t, xmlSafe(workflow), s.Cases[0].ClassName)
+		assert.Equal(t, xmlSafe(job), s.Cases[0].Name)
+		require.NotNil(t, s.Cases[0].Failure)
+		if strings.TrimSpace(link) == "" {
+			link = "" // a blank link is no link: the workflow's, here none, stands in
+		}
+		assert.Equal(t, xmlSafe(link), s.Cases[0].Failure.Text)
+		require.NotNil(t, s.Cases[1].Skipped)
+		assert.Equal(t, "job "+xmlSafe(workflow)+" did not run", s.Cases[1].Skipped.Message)
+		assert.Equal(t, 2, s.Tests)
+		assert.Equal(t, 1, s.Failures)
+		assert.Equal(t, 1, s.Skipped)
+	})
+}
+
+// xmlSafe is s with every rune XML 1.0 cannot hold replaced by U+FFFD, written independently
+// of the writer's own escaping.
+func xmlSafe(s string) string {
+	var b strings.Builder
+	for _, r := range s { // each invalid byte is one U+FFFD
+
+		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r >= 0xD800 && r <= 0xDFFF || r == 0xFFFE || r == 0xFFFF {
+			r = '\uFFFD'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
