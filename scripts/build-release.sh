@@ -10,6 +10,8 @@ version=${1:?usage: scripts/build-release.sh VERSION [DIST]}
 version=${version#v}
 dist=${2:-dist}
 platforms=(linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64)
+# HTTP/1.1 only, as `make build`: see TAGS in the Makefile. baton-release verify checks it.
+tags=nethttpomithttp2
 
 case "$version" in
   [0-9]*.[0-9]*.[0-9]*) ;;
@@ -28,7 +30,7 @@ for platform in "${platforms[@]}"; do
   exe=baton
   [ "$os" = windows ] && exe=baton.exe
   echo "building baton $version for $os/$arch" >&2
-  CGO_ENABLED=0 GOOS=$os GOARCH=$arch "$GO" build -trimpath -buildvcs=false \
+  CGO_ENABLED=0 GOOS=$os GOARCH=$arch "$GO" build -trimpath -buildvcs=false -tags="$tags" \
     -ldflags "-buildid= -s -w -X main.version=$version" \
     -o "$work/$platform/$exe" ./helper/cmd/baton
 done

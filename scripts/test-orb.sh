@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # test-orb.sh [DIR]: the orb's checks outside Go: the bats unit tests of its scripts, then a
 # release of baton built twice (the two must be byte-identical) and the orb packed with the
-# real circleci CLI and pinned to it. The release stays in DIR (default .cache/orb-test) for
-# the Go tests of helper/internal/orbrun, which expand and run every example against it;
-# scripts/test.sh points them there. Installs bats and its libraries when they are missing.
+# real circleci CLI and pinned to it, all checked by baton-release verify. The release stays
+# in DIR (default .cache/orb-test) for the Go tests of helper/internal/orbrun, which expand and
+# run every example against it; scripts/test.sh points them there. Installs bats and its libraries when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=${BATON_ORB_RELEASE_VERSION:-1.0.0-e2e} # the major version the examples show
@@ -31,3 +31,6 @@ cat "$dir/dist/SHA256SUMS"
 
 echo "== circleci orb pack, pinned to $version"
 scripts/pack-orb.sh "$version" "$dir/dist" "$dir/orb.yml"
+
+echo "== baton-release verify: sums, pins, schema, build settings, version"
+"${GO:-go}" run ./helper/cmd/baton-release verify --version "$version" --dist "$dir/dist" --orb "$dir/orb.yml"

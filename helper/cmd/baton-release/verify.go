@@ -4,14 +4,18 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"debug/buildinfo"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -22,7 +26,8 @@ import (
 
 // verifyCmd checks a release before anything is published: every archive matches SHA256SUMS,
 // the packed orb pins the version and every one of those sums, the orb fits CircleCI's schema,
-// and the archive for this machine's platform runs `baton version` as that version.
+// and the archive for this machine's platform was built as releases must be and runs
+// `baton version` as that version.
 func verifyCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("baton-release verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -108,6 +113,14 @@ func runOwnArchive(stdout io.Writer, dist, version string) error {
 	if err := extract(f, "baton", bin); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
+	info, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		return fmt.Errorf("%s: reading baton's build information: %w", name, err)
+	}
+	if err := checkBuild(info.Settings); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	fmt.Fprintf(stdout, "ok  %s is static, trimmed and built without HTTP/2 (%s)\n", name, info.GoVersion)
 	out, err := exec.Command(bin, "version").Output()
 	if err != nil {
 		return fmt.Errorf("%s: baton version: %w", name, err)
@@ -146,4 +159,26 @@ func extract(r io.Reader, member, to string) error {
 		}
 		return out.Close()
 	}
+}
+
+// releaseBuild is how scripts/build-release.sh builds baton: static, with no local paths, and
+// with net/http's bundled HTTP/2 left out, which the binary's size goal depends on.
+var releaseBuild = map[string]string{"CGO_ENABLED": "0", "-trimpath": "true", "-tags": "nethttpomithttp2"}
+
+// checkBuild says which of releaseBuild's settings a binary's build information lacks.
+func checkBuild(settings []debug.BuildSetting) error {
+	got := map[string]string{}
+	for _, s := range settings {
+		got[s.Key] = s.Value
+	}
+	var wrong []string
+	for _, key := range slices.Sorted(maps.Keys(releaseBuild)) {
+		if want := releaseBuild[key]; got[key] != want {
+			wrong = append(wrong, fmt.Sprintf("%s=%q, want %q", key, got[key], want))
+		}
+	}
+	if len(wrong) > 0 {
+		return fmt.Errorf("not built as a release: %s", strings.Join(wrong, ", "))
+	}
+	return nil
 }

@@ -58,7 +58,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	batonBin = filepath.Join(dir, "baton")
-	build := exec.Command("go", "build", "-ldflags", "-X main.version=1.2.3-test", "-o", batonBin, "../../cmd/baton")
+	build := exec.Command("go", "build", "-tags=nethttpomithttp2", "-ldflags", "-X main.version=1.2.3-test", "-o", batonBin, "../../cmd/baton")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building baton: %v\n%s", err, out)
