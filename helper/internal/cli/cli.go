@@ -31,28 +31,43 @@ type Deps struct {
 	ReadFile   func(string) ([]byte, error)
 	HTTPClient *http.Client                                     // nil: the client's default
 	Sleep      func(ctx context.Context, d time.Duration) error // nil: a real, context-aware wait
-	Version    string
+	// Interruptible derives a context that SIGINT and SIGTERM end; nil: nothing interrupts.
+	Interruptible func(context.Context) (context.Context, context.CancelFunc)
+	Version       string
 
 	secrets []string // values to scrub from anything printed, once they are known
 }
 
-// OSDeps is Deps for the real process. SIGINT and SIGTERM (the upstream job being canceled)
-// cancel the context, so that waits end cleanly (and cancel downstream workflows when asked);
-// a second signal ends the process at once.
+// OSDeps is Deps for the real process.
 func OSDeps(version string) Deps {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-ctx.Done()
-		stop()
-	}()
 	return Deps{
-		Context:   ctx,
-		Stdout:    os.Stdout,
-		Stderr:    os.Stderr,
-		LookupEnv: os.LookupEnv,
-		ReadFile:  os.ReadFile,
-		Version:   version,
+		Context:       context.Background(),
+		Stdout:        os.Stdout,
+		Stderr:        os.Stderr,
+		LookupEnv:     os.LookupEnv,
+		ReadFile:      os.ReadFile,
+		Interruptible: onSignal,
+		Version:       version,
 	}
+}
+
+// onSignal: SIGINT and SIGTERM (the upstream job being canceled) end the context, so that a wait
+// or a fan-out ends cleanly, with its report (and cancels downstream workflows when asked); a
+// second signal ends the process at once.
+func onSignal(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop)
+	return ctx, stop
+}
+
+// interruptible is ctx ended by SIGINT and SIGTERM. Only commands that wait or fan out ask for
+// it: catching signals costs a thread at start-up, and a single trigger, one request, is best
+// ended at once by them, as curl would be.
+func (d *Deps) interruptible(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d.Interruptible == nil {
+		return context.WithCancel(ctx)
+	}
+	return d.Interruptible(ctx)
 }
 
 // addSecret registers a value that must never be printed.

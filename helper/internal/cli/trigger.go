@@ -122,6 +122,11 @@ func (c *TriggerCmd) Run(d *Deps) error {
 	}
 
 	ctx := d.Context
+	if c.Wait || len(targets) > 1 {
+		var stop context.CancelFunc
+		ctx, stop = d.interruptible(ctx)
+		defer stop()
+	}
 	if c.Wait {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.Timeout)

@@ -70,7 +70,9 @@ func (c *WaitCmd) Run(d *Deps) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(d.Context, c.Timeout)
+	ctx, stop := d.interruptible(d.Context)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
 	f := &follower{flags: c.WaitFlags, api: client, deps: d, progress: newProgress(d.Stdout)}
 

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/baton-ci/baton/helper/internal/simulator"
 )
 
 // Workflows here last a fraction of a second of real time, so the binary can be run as users run
@@ -98,22 +100,66 @@ func TestATimeoutExitsFourAndCancelsWhenAsked(t *testing.T) {
 	assert.NotEmpty(t, w.requests("cancelWorkflow"), "the running workflow was canceled")
 }
 
-func TestAnInterruptCancelsTheDownstreamWorkflowsWhenAsked(t *testing.T) {
-	w := newWorldWith(t, waitConfig)
-	cmd := exec.Command(batonBin, append([]string{"trigger", "--project", "gh/acme/slow", "--wait", "--cancel-on-interrupt"}, fast...)...)
+// signaled runs baton, sends it sig once ready says so, and returns how it ended.
+func (w *world) signaled(sig syscall.Signal, ready func() bool, args ...string) (*exec.ExitError, string, string) {
+	w.t.Helper()
+	cmd := exec.Command(batonBin, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "CIRCLE_TOKEN=" + token, "CIRCLECI_HOST=" + w.url}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	require.NoError(t, cmd.Start())
-	require.Eventually(t, func() bool { return len(w.requests("listWorkflowsByPipelineId")) > 0 }, 5*time.Second, 10*time.Millisecond)
-	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
-	err := cmd.Wait()
+	require.NoError(w.t, cmd.Start())
+	require.Eventually(w.t, ready, 5*time.Second, 10*time.Millisecond)
+	require.NoError(w.t, cmd.Process.Signal(sig))
 	var exitErr *exec.ExitError
-	require.ErrorAs(t, err, &exitErr)
-	assert.Equal(t, 1, exitErr.ExitCode(), stdout.String()+stderr.String())
-	assert.Contains(t, stdout.String(), "interrupted")
+	require.ErrorAs(w.t, cmd.Wait(), &exitErr)
+	assert.NotContains(w.t, stdout.String()+stderr.String(), token)
+	return exitErr, stdout.String(), stderr.String()
+}
+
+func TestAnInterruptCancelsTheDownstreamWorkflowsWhenAsked(t *testing.T) {
+	w := newWorldWith(t, waitConfig)
+	polled := func() bool { return len(w.requests("listWorkflowsByPipelineId")) > 0 }
+	exit, stdout, stderr := w.signaled(syscall.SIGINT, polled, append([]string{"trigger", "--project", "gh/acme/slow", "--wait", "--cancel-on-interrupt"}, fast...)...)
+	assert.Equal(t, 1, exit.ExitCode(), stdout+stderr)
+	assert.Contains(t, stdout, "interrupted")
 	assert.NotEmpty(t, w.requests("cancelWorkflow"))
-	assert.NotContains(t, stdout.String()+stderr.String(), token)
+}
+
+func TestBatonWaitIsInterruptedCleanlyToo(t *testing.T) {
+	w := newWorldWith(t, waitConfig)
+	r := w.baton(nil, "trigger", "--project", "gh/acme/slow")
+	require.Equal(t, 0, r.code, r.stderr)
+	id := w.sim.Pipelines()[0].ID
+	polled := func() bool { return len(w.requests("listWorkflowsByPipelineId")) > 0 }
+	exit, stdout, stderr := w.signaled(syscall.SIGTERM, polled, append([]string{"wait", id, "--cancel-on-interrupt"}, fast...)...)
+	assert.Equal(t, 1, exit.ExitCode(), stdout+stderr)
+	assert.Contains(t, stdout, "interrupted")
+	assert.NotEmpty(t, w.requests("cancelWorkflow"))
+}
+
+// A fan-out stops at a signal and says, per project, what became of it.
+func TestAnInterruptedFanOutSaysWhatWasNotSent(t *testing.T) {
+	w := newWorldWith(t, waitConfig)
+	require.NoError(t, w.sim.AddFault(simulator.Fault{Operation: "triggerPipeline", Kind: simulator.FaultSlow, Delay: simulator.Duration(time.Minute)}))
+	arrived := func() bool { return len(w.sim.Faults()) == 0 } // the slow fault took the first trigger
+	exit, stdout, stderr := w.signaled(syscall.SIGTERM, arrived, "trigger", "--project", "gh/acme/ok", "--project", "gh/acme/broken", "--max-parallel", "1")
+	assert.Equal(t, 5, exit.ExitCode(), stdout+stderr)
+	assert.Contains(t, stderr, "baton: trigger gh/acme/ok: POST /api/v2/project/gh%2Facme%2Fok/pipeline: the request was sent but its outcome is unknown")
+	assert.Contains(t, stderr, "baton: trigger gh/acme/broken: not sent: terminated signal received")
+	assert.Len(t, w.requests("triggerPipeline"), 1)
+}
+
+// A single trigger is one request: a signal ends it at once, as it would end curl.
+func TestASignalEndsASingleTriggerAtOnce(t *testing.T) {
+	w := newWorldWith(t, waitConfig)
+	require.NoError(t, w.sim.AddFault(simulator.Fault{Operation: "triggerPipeline", Kind: simulator.FaultSlow, Delay: simulator.Duration(time.Minute)}))
+	arrived := func() bool { return len(w.sim.Faults()) == 0 }
+	exit, stdout, stderr := w.signaled(syscall.SIGTERM, arrived, "trigger", "--project", "gh/acme/ok")
+	status, ok := exit.Sys().(syscall.WaitStatus)
+	require.True(t, ok)
+	assert.True(t, status.Signaled(), "ended by the signal, not by an exit: %v %s%s", exit, stdout, stderr)
+	assert.Equal(t, syscall.SIGTERM, status.Signal())
+	assert.Empty(t, stdout+stderr)
 }
 
 func TestWaitFollowsPipelinesFromAnEarlierStep(t *testing.T) {
