@@ -453,6 +453,8 @@ func TestHelpIsTheManual(t *testing.T) {
 	}{
 		{"help-root.golden", []string{"--help"}},
 		{"help-trigger.golden", []string{"trigger", "--help"}},
+		{"help-wait.golden", []string{"wait", "--help"}},
+		{"help-version.golden", []string{"version", "--help"}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			r := w.baton([]string{"COLUMNS=100"}, tc.args...)
