@@ -13,11 +13,22 @@ import (
 
 // APIFlags are the flags of every command that talks to CircleCI.
 type APIFlags struct {
-	Host           string        `help:"CircleCI host; set it for CircleCI server. Plain http:// only for loopback (default: ${default})." env:"CIRCLECI_HOST" default:"https://circleci.com" placeholder:"URL"`
-	TokenEnv       string        `help:"Name of the environment variable holding the API token (the token itself is never a flag; default: ${default})." env:"BATON_TOKEN_ENV" default:"CIRCLE_TOKEN" placeholder:"NAME"`
-	Retries        int           `help:"Retries for requests that certainly did not take effect (connection refused, 429, 503; default: ${default})." env:"BATON_RETRIES" default:"3" placeholder:"N"`
-	RequestTimeout time.Duration `help:"Time limit for each HTTP request (default: ${default})." env:"BATON_REQUEST_TIMEOUT" default:"30s" placeholder:"DURATION"`
-	Debug          bool          `help:"Trace every request and answer on stderr (the token shows as [redacted])." env:"BATON_DEBUG"`
+	Host           string        `env:"CIRCLECI_HOST" default:"https://circleci.com" placeholder:"URL"`
+	TokenEnv       string        `env:"BATON_TOKEN_ENV" default:"CIRCLE_TOKEN" placeholder:"NAME"`
+	Retries        int           `env:"BATON_RETRIES" default:"3" placeholder:"N"`
+	RequestTimeout time.Duration `env:"BATON_REQUEST_TIMEOUT" default:"30s" placeholder:"DURATION"`
+	Debug          bool          `env:"BATON_DEBUG"`
+}
+
+// flagHelp is the --help text of APIFlags's flags (see help.go).
+func (APIFlags) flagHelp() map[string]string {
+	return map[string]string{
+		"host":            "CircleCI host; set it for CircleCI server. Plain http:// only for loopback (default: ${default}).",
+		"token-env":       "Name of the environment variable holding the API token (the token itself is never a flag; default: ${default}).",
+		"retries":         "Retries for requests that certainly did not take effect (connection refused, 429, 503; default: ${default}).",
+		"request-timeout": "Time limit for each HTTP request (default: ${default}).",
+		"debug":           "Trace every request and answer on stderr (the token shows as [redacted]).",
+	}
 }
 
 func (a *APIFlags) tokenEnv() string {

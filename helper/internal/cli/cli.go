@@ -86,7 +86,14 @@ func (d *Deps) redact(s string) string {
 
 // CLI is the root of baton's commands.
 type CLI struct {
-	Version kong.VersionFlag `help:"Print baton's version and exit."`
+	Version kong.VersionFlag
+}
+
+// flagHelp is the --help text of CLI's flags (see help.go).
+func (CLI) flagHelp() map[string]string {
+	return map[string]string{
+		"version": "Print baton's version and exit.",
+	}
 }
 
 // command is one of baton's commands, added to the root by name.
@@ -175,7 +182,7 @@ func Run(args []string, d Deps) (code int) {
 	var root CLI
 	parser, err := kong.New(&root, append([]kong.Option{
 		kong.Name("baton"),
-		kong.Description(description),
+		kong.Help(printHelp),
 		kong.Writers(d.Stdout, d.Stderr),
 		kong.Exit(func(c int) { panic(exitRequest(c)) }),
 		kong.Vars{"version": "baton " + d.Version},

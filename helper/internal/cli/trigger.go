@@ -19,34 +19,62 @@ import (
 
 // TriggerCmd is `baton trigger`.
 type TriggerCmd struct {
-	Project      []string `help:"Project to trigger: gh/ORG/REPO, bb/ORG/REPO (or github/…, bitbucket/…) or circleci/ORG_ID/PROJECT_ID; repeat it to fan out." env:"BATON_PROJECT" sep:"none" placeholder:"SLUG"`
-	Projects     string   `help:"Projects to fan out to, one per line: SLUG, SLUG BRANCH or SLUG tag=TAG; # comments." env:"BATON_PROJECTS" placeholder:"LINES"`
-	ProjectsFile string   `help:"Read the projects to fan out to from FILE, in the --projects format." env:"BATON_PROJECTS_FILE" placeholder:"FILE"`
-	Branch       string   `help:"Branch to run; pull/N/head and pull/N/merge work on GitHub. Neither --branch nor --tag: the project's default branch." env:"BATON_BRANCH" placeholder:"NAME"`
-	Tag          string   `help:"Tag to run (instead of --branch)." env:"BATON_TAG" placeholder:"NAME"`
+	Project      []string `env:"BATON_PROJECT" sep:"none" placeholder:"SLUG"`
+	Projects     string   `env:"BATON_PROJECTS" placeholder:"LINES"`
+	ProjectsFile string   `env:"BATON_PROJECTS_FILE" placeholder:"FILE"`
+	Branch       string   `env:"BATON_BRANCH" placeholder:"NAME"`
+	Tag          string   `env:"BATON_TAG" placeholder:"NAME"`
 
-	Param          []string `help:"Pipeline parameter KEY=VALUE (repeatable). true/false become booleans, canonical integers integers, the rest strings; KEY:string=, KEY:int=, KEY:bool= force a type." short:"p" sep:"none" placeholder:"KEY=VALUE"`
-	Parameters     string   `help:"Pipeline parameters as KEY=VALUE lines, one per line, typed like --param; blank lines and # comments are skipped." env:"BATON_PARAMETERS" placeholder:"LINES"`
-	ParametersJSON string   `help:"Pipeline parameters as a JSON object of strings, integers and booleans, typed as written." env:"BATON_PARAMETERS_JSON" placeholder:"JSON"`
-	ParametersFile string   `help:"Pipeline parameters from a file holding a JSON object, typed as written." env:"BATON_PARAMETERS_FILE" placeholder:"FILE"`
-	NoExpand       bool     `help:"Send $VAR and $${VAR} as written instead of expanding them from the environment." env:"BATON_NO_EXPAND"`
+	Param          []string `short:"p" sep:"none" placeholder:"KEY=VALUE"`
+	Parameters     string   `env:"BATON_PARAMETERS" placeholder:"LINES"`
+	ParametersJSON string   `env:"BATON_PARAMETERS_JSON" placeholder:"JSON"`
+	ParametersFile string   `env:"BATON_PARAMETERS_FILE" placeholder:"FILE"`
+	NoExpand       bool     `env:"BATON_NO_EXPAND"`
 
-	DefinitionID   string `help:"Pipeline definition ID (Project Settings > Pipelines): use the pipeline/run endpoint, required for GitHub App and GitLab projects." env:"BATON_DEFINITION_ID" placeholder:"UUID"`
-	ConfigBranch   string `help:"With --definition-id: branch to read the config from (default: --branch)." env:"BATON_CONFIG_BRANCH" placeholder:"NAME"`
-	ConfigTag      string `help:"With --definition-id: tag to read the config from (default: --tag)." env:"BATON_CONFIG_TAG" placeholder:"NAME"`
-	CheckoutBranch string `help:"With --definition-id: branch for checkout steps (default: --branch)." env:"BATON_CHECKOUT_BRANCH" placeholder:"NAME"`
-	CheckoutTag    string `help:"With --definition-id: tag for checkout steps (default: --tag)." env:"BATON_CHECKOUT_TAG" placeholder:"NAME"`
+	DefinitionID   string `env:"BATON_DEFINITION_ID" placeholder:"UUID"`
+	ConfigBranch   string `env:"BATON_CONFIG_BRANCH" placeholder:"NAME"`
+	ConfigTag      string `env:"BATON_CONFIG_TAG" placeholder:"NAME"`
+	CheckoutBranch string `env:"BATON_CHECKOUT_BRANCH" placeholder:"NAME"`
+	CheckoutTag    string `env:"BATON_CHECKOUT_TAG" placeholder:"NAME"`
 
-	DryRun      bool   `help:"Print the method, URL, headers and exact JSON body that would be sent, and send nothing." env:"BATON_DRY_RUN"`
-	Output      string `help:"How to print the result: text or json (default: ${default})." enum:"text,json" default:"text"`
-	ResultFile  string `help:"Also write the result as JSON to FILE." env:"BATON_RESULT_FILE" placeholder:"FILE"`
-	EnvFile     string `help:"Append export BATON_PIPELINE_ID=…, BATON_PIPELINE_NUMBER=…, BATON_PIPELINE_URL=… to FILE (point it at $BASH_ENV)." env:"BATON_ENV_FILE" placeholder:"FILE"`
-	MaxParallel int    `help:"Projects triggered (and followed) at once (default: ${default})." env:"BATON_MAX_PARALLEL" default:"8" placeholder:"N"`
-	FailFast    bool   `help:"Once one project fails, trigger no more and cancel the workflows of the others." env:"BATON_FAIL_FAST"`
+	DryRun      bool   `env:"BATON_DRY_RUN"`
+	Output      string `enum:"text,json" default:"text"`
+	ResultFile  string `env:"BATON_RESULT_FILE" placeholder:"FILE"`
+	EnvFile     string `env:"BATON_ENV_FILE" placeholder:"FILE"`
+	MaxParallel int    `env:"BATON_MAX_PARALLEL" default:"8" placeholder:"N"`
+	FailFast    bool   `env:"BATON_FAIL_FAST"`
 
-	Wait      bool `help:"Wait for the triggered pipelines to finish, and fail when one fails." env:"BATON_WAIT"`
+	Wait      bool `env:"BATON_WAIT"`
 	WaitFlags `embed:""`
 	APIFlags  `embed:""`
+}
+
+// flagHelp is the --help text of TriggerCmd's flags (see help.go).
+func (TriggerCmd) flagHelp() map[string]string {
+	return map[string]string{
+		"project":         "Project to trigger: gh/ORG/REPO, bb/ORG/REPO (or github/…, bitbucket/…) or circleci/ORG_ID/PROJECT_ID; repeat it to fan out.",
+		"projects":        "Projects to fan out to, one per line: SLUG, SLUG BRANCH or SLUG tag=TAG; # comments.",
+		"projects-file":   "Read the projects to fan out to from FILE, in the --projects format.",
+		"branch":          "Branch to run; pull/N/head and pull/N/merge work on GitHub. Neither --branch nor --tag: the project's default branch.",
+		"tag":             "Tag to run (instead of --branch).",
+		"param":           "Pipeline parameter KEY=VALUE (repeatable). true/false become booleans, canonical integers integers, the rest strings; KEY:string=, KEY:int=, KEY:bool= force a type.",
+		"parameters":      "Pipeline parameters as KEY=VALUE lines, one per line, typed like --param; blank lines and # comments are skipped.",
+		"parameters-json": "Pipeline parameters as a JSON object of strings, integers and booleans, typed as written.",
+		"parameters-file": "Pipeline parameters from a file holding a JSON object, typed as written.",
+		"no-expand":       "Send $VAR and ${VAR} as written instead of expanding them from the environment.",
+		"definition-id":   "Pipeline definition ID (Project Settings > Pipelines): use the pipeline/run endpoint, required for GitHub App and GitLab projects.",
+		"config-branch":   "With --definition-id: branch to read the config from (default: --branch).",
+		"config-tag":      "With --definition-id: tag to read the config from (default: --tag).",
+		"checkout-branch": "With --definition-id: branch for checkout steps (default: --branch).",
+		"checkout-tag":    "With --definition-id: tag for checkout steps (default: --tag).",
+		"dry-run":         "Print the method, URL, headers and exact JSON body that would be sent, and send nothing.",
+		"output":          "How to print the result: text or json (default: ${default}).",
+		"result-file":     "Also write the result as JSON to FILE.",
+		"env-file":        "Append export BATON_PIPELINE_ID=…, BATON_PIPELINE_NUMBER=…, BATON_PIPELINE_URL=… to FILE (point it at $BASH_ENV).",
+		"max-parallel":    "Projects triggered (and followed) at once (default: ${default}).",
+		"fail-fast":       "Once one project fails, trigger no more and cancel the workflows of the others.",
+		"wait":            "Wait for the triggered pipelines to finish, and fail when one fails.",
+	}
 }
 
 // Help is the long help shown by `baton trigger --help`.

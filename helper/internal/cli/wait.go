@@ -16,10 +16,18 @@ import (
 
 // WaitCmd is `baton wait`.
 type WaitCmd struct {
-	PipelineIDs []string `arg:"" optional:"" name:"pipeline-id" help:"Pipelines to wait for (default: $BATON_PIPELINE_IDS, which trigger --env-file exports)."`
-	MaxParallel int      `help:"Pipelines followed at once (default: ${default})." env:"BATON_MAX_PARALLEL" default:"8" placeholder:"N"`
+	PipelineIDs []string `arg:"" optional:"" name:"pipeline-id"`
+	MaxParallel int      `env:"BATON_MAX_PARALLEL" default:"8" placeholder:"N"`
 	WaitFlags   `embed:""`
 	APIFlags    `embed:""`
+}
+
+// flagHelp is the --help text of WaitCmd's flags (see help.go).
+func (WaitCmd) flagHelp() map[string]string {
+	return map[string]string{
+		"pipeline-id":  "Pipelines to wait for (default: $BATON_PIPELINE_IDS, which trigger --env-file exports).",
+		"max-parallel": "Pipelines followed at once (default: ${default}).",
+	}
 }
 
 // Help is the long help shown by `baton wait --help`.
