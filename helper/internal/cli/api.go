@@ -13,21 +13,21 @@ import (
 
 // APIFlags are the flags of every command that talks to CircleCI.
 type APIFlags struct {
-	Host           string        `env:"CIRCLECI_HOST" default:"https://circleci.com" placeholder:"URL"`
-	TokenEnv       string        `env:"BATON_TOKEN_ENV" default:"CIRCLE_TOKEN" placeholder:"NAME"`
-	Retries        int           `env:"BATON_RETRIES" default:"3" placeholder:"N"`
-	RequestTimeout time.Duration `env:"BATON_REQUEST_TIMEOUT" default:"30s" placeholder:"DURATION"`
+	Host           string        `env:"CIRCLECI_HOST" default:"https://circleci.com"`
+	TokenEnv       string        `env:"BATON_TOKEN_ENV" default:"CIRCLE_TOKEN"`
+	Retries        int           `env:"BATON_RETRIES" default:"3"`
+	RequestTimeout time.Duration `env:"BATON_REQUEST_TIMEOUT" default:"30s"`
 	Debug          bool          `env:"BATON_DEBUG"`
 }
 
-// flagHelp is the --help text of APIFlags's flags (see help.go).
-func (APIFlags) flagHelp() map[string]string {
-	return map[string]string{
-		"host":            "CircleCI host; set it for CircleCI server. Plain http:// only for loopback (default: ${default}).",
-		"token-env":       "Name of the environment variable holding the API token (the token itself is never a flag; default: ${default}).",
-		"retries":         "Retries for requests that certainly did not take effect (connection refused, 429, 503; default: ${default}).",
-		"request-timeout": "Time limit for each HTTP request (default: ${default}).",
-		"debug":           "Trace every request and answer on stderr (the token shows as [redacted]).",
+// flagDocs is how --help shows APIFlags's flags (see help.go).
+func (APIFlags) flagDocs() map[string]flagDoc {
+	return map[string]flagDoc{
+		"host":            {"URL", "CircleCI host; set it for CircleCI server. Plain http:// only for loopback (default: ${default})."},
+		"token-env":       {"NAME", "Name of the environment variable holding the API token (the token itself is never a flag; default: ${default})."},
+		"retries":         {"N", "Retries for requests that certainly did not take effect (connection refused, 429, 503; default: ${default})."},
+		"request-timeout": {"DURATION", "Time limit for each HTTP request (default: ${default})."},
+		"debug":           {"", "Trace every request and answer on stderr (the token shows as [redacted])."},
 	}
 }
 

@@ -89,10 +89,10 @@ type CLI struct {
 	Version kong.VersionFlag
 }
 
-// flagHelp is the --help text of CLI's flags (see help.go).
-func (CLI) flagHelp() map[string]string {
-	return map[string]string{
-		"version": "Print baton's version and exit.",
+// flagDocs is how --help shows CLI's flags (see help.go).
+func (CLI) flagDocs() map[string]flagDoc {
+	return map[string]flagDoc{
+		"version": {"", "Print baton's version and exit."},
 	}
 }
 

@@ -19,27 +19,27 @@ import (
 
 // WaitFlags are the flags of following downstream pipelines: `trigger --wait` and `wait`.
 type WaitFlags struct {
-	Timeout           time.Duration `env:"BATON_TIMEOUT" default:"30m" placeholder:"DURATION"`
-	PollInterval      time.Duration `env:"BATON_POLL_INTERVAL" default:"5s" placeholder:"DURATION"`
+	Timeout           time.Duration `env:"BATON_TIMEOUT" default:"30m"`
+	PollInterval      time.Duration `env:"BATON_POLL_INTERVAL" default:"5s"`
 	OnHold            string        `env:"BATON_ON_HOLD" enum:"wait,succeed,fail" default:"wait"`
 	CancelOnTimeout   bool          `env:"BATON_CANCEL_ON_TIMEOUT"`
 	CancelOnInterrupt bool          `env:"BATON_CANCEL_ON_INTERRUPT"`
 	AllowNoWorkflows  bool          `env:"BATON_ALLOW_NO_WORKFLOWS"`
-	JUnit             string        `name:"junit" env:"BATON_JUNIT" placeholder:"FILE"`
-	Summary           string        `env:"BATON_SUMMARY" placeholder:"FILE"`
+	JUnit             string        `name:"junit" env:"BATON_JUNIT"`
+	Summary           string        `env:"BATON_SUMMARY"`
 }
 
-// flagHelp is the --help text of WaitFlags's flags (see help.go).
-func (WaitFlags) flagHelp() map[string]string {
-	return map[string]string{
-		"timeout":             "Stop waiting after DURATION and exit 4 (default: ${default}).",
-		"poll-interval":       "First wait between polls; it grows towards 30s while nothing changes (default: ${default}).",
-		"on-hold":             "What a workflow waiting for an approval means: wait, succeed or fail (default: ${default}).",
-		"cancel-on-timeout":   "Cancel the downstream workflows still running when --timeout passes.",
-		"cancel-on-interrupt": "Cancel the downstream workflows still running when baton is interrupted (SIGINT or SIGTERM, as when the upstream job is canceled).",
-		"allow-no-workflows":  "Count a downstream pipeline that ran no workflow (its filters excluded all) as a success.",
-		"junit":               "Write the downstream workflows and jobs as JUnit XML to FILE, for store_test_results; written even when they fail.",
-		"summary":             "Write a short Markdown report of the downstream pipelines to FILE, for store_artifacts.",
+// flagDocs is how --help shows WaitFlags's flags (see help.go).
+func (WaitFlags) flagDocs() map[string]flagDoc {
+	return map[string]flagDoc{
+		"timeout":             {"DURATION", "Stop waiting after DURATION and exit 4 (default: ${default})."},
+		"poll-interval":       {"DURATION", "First wait between polls; it grows towards 30s while nothing changes (default: ${default})."},
+		"on-hold":             {"", "What a workflow waiting for an approval means: wait, succeed or fail (default: ${default})."},
+		"cancel-on-timeout":   {"", "Cancel the downstream workflows still running when --timeout passes."},
+		"cancel-on-interrupt": {"", "Cancel the downstream workflows still running when baton is interrupted (SIGINT or SIGTERM, as when the upstream job is canceled)."},
+		"allow-no-workflows":  {"", "Count a downstream pipeline that ran no workflow (its filters excluded all) as a success."},
+		"junit":               {"FILE", "Write the downstream workflows and jobs as JUnit XML to FILE, for store_test_results; written even when they fail."},
+		"summary":             {"FILE", "Write a short Markdown report of the downstream pipelines to FILE, for store_artifacts."},
 	}
 }
 

@@ -8,16 +8,20 @@ import (
 	"github.com/alecthomas/kong"
 )
 
-// The help text of flags, and baton's description, stay out of the struct tags: kong parses
-// every tag rune by rune and interpolates every string in it on every run, and with the help
-// text in them that was a tenth of a trigger's wall time (make bench). Each flag struct documents
-// its flags with a flagHelp method next to it instead, and printHelp writes that text into the
-// model only when help is printed. TestEveryFlagIsDocumented keeps the two in step.
+// What only --help shows (each flag's help and placeholder, baton's description) stays out of
+// the struct tags: kong parses every tag rune by rune and interpolates every string in it on
+// every run, and with that text in them it was about a sixth of a trigger's wall time (make
+// bench). Each flag struct documents its flags with a flagDocs method next to it instead, and
+// printHelp writes them into the model only when help is printed. TestEveryFlagIsDocumented
+// keeps the two in step.
 
-// flagHelper is a flag struct that documents its flags: flag name → help, where ${default}
-// stands for the flag's default value.
-type flagHelper interface {
-	flagHelp() map[string]string
+// flagDoc is how --help shows a flag: the placeholder of its value (--project=SLUG; "" for kong's
+// own: the type, the enum's default) and its help, where ${default} stands for its default.
+type flagDoc struct{ placeholder, help string }
+
+// documented is a flag struct with a flagDocs method: flag name → how --help shows it.
+type documented interface {
+	flagDocs() map[string]flagDoc
 }
 
 // printHelp is kong's help printer, given the text it needs first.
@@ -31,9 +35,12 @@ func document(app *kong.Application) {
 	app.Help = description
 	_ = kong.Visit(app.Node, func(v kong.Visitable, next kong.Next) error {
 		if node, ok := v.(*kong.Node); ok {
-			docs := flagHelpOf(node.Target)
+			docs := flagDocsOf(node.Target)
 			for _, f := range node.Flags {
 				documentValue(f.Value, docs)
+				if doc := docs[f.Name]; doc.placeholder != "" {
+					f.PlaceHolder = doc.placeholder
+				}
 			}
 			for _, arg := range node.Positional {
 				documentValue(arg, docs)
@@ -43,21 +50,21 @@ func document(app *kong.Application) {
 	})
 }
 
-func documentValue(v *kong.Value, docs map[string]string) {
-	if help, ok := docs[v.Name]; ok {
-		v.Help = strings.ReplaceAll(help, "${default}", v.Default)
+func documentValue(v *kong.Value, docs map[string]flagDoc) {
+	if doc, ok := docs[v.Name]; ok {
+		v.Help = strings.ReplaceAll(doc.help, "${default}", v.Default)
 	}
 }
 
-// flagHelpOf merges the flagHelp of a command's struct and of the flag structs it embeds.
-func flagHelpOf(target reflect.Value) map[string]string {
-	docs := map[string]string{}
+// flagDocsOf merges the flagDocs of a command's struct and of the flag structs it embeds.
+func flagDocsOf(target reflect.Value) map[string]flagDoc {
+	docs := map[string]flagDoc{}
 	if !target.IsValid() || target.Kind() != reflect.Struct {
 		return docs
 	}
 	add := func(v reflect.Value) {
-		if h, ok := v.Interface().(flagHelper); ok {
-			maps.Copy(docs, h.flagHelp())
+		if d, ok := v.Interface().(documented); ok {
+			maps.Copy(docs, d.flagDocs())
 		}
 	}
 	for i := range target.NumField() {

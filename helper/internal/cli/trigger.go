@@ -19,29 +19,29 @@ import (
 
 // TriggerCmd is `baton trigger`.
 type TriggerCmd struct {
-	Project      []string `env:"BATON_PROJECT" sep:"none" placeholder:"SLUG"`
-	Projects     string   `env:"BATON_PROJECTS" placeholder:"LINES"`
-	ProjectsFile string   `env:"BATON_PROJECTS_FILE" placeholder:"FILE"`
-	Branch       string   `env:"BATON_BRANCH" placeholder:"NAME"`
-	Tag          string   `env:"BATON_TAG" placeholder:"NAME"`
+	Project      []string `env:"BATON_PROJECT" sep:"none"`
+	Projects     string   `env:"BATON_PROJECTS"`
+	ProjectsFile string   `env:"BATON_PROJECTS_FILE"`
+	Branch       string   `env:"BATON_BRANCH"`
+	Tag          string   `env:"BATON_TAG"`
 
-	Param          []string `short:"p" sep:"none" placeholder:"KEY=VALUE"`
-	Parameters     string   `env:"BATON_PARAMETERS" placeholder:"LINES"`
-	ParametersJSON string   `env:"BATON_PARAMETERS_JSON" placeholder:"JSON"`
-	ParametersFile string   `env:"BATON_PARAMETERS_FILE" placeholder:"FILE"`
+	Param          []string `short:"p" sep:"none"`
+	Parameters     string   `env:"BATON_PARAMETERS"`
+	ParametersJSON string   `env:"BATON_PARAMETERS_JSON"`
+	ParametersFile string   `env:"BATON_PARAMETERS_FILE"`
 	NoExpand       bool     `env:"BATON_NO_EXPAND"`
 
-	DefinitionID   string `env:"BATON_DEFINITION_ID" placeholder:"UUID"`
-	ConfigBranch   string `env:"BATON_CONFIG_BRANCH" placeholder:"NAME"`
-	ConfigTag      string `env:"BATON_CONFIG_TAG" placeholder:"NAME"`
-	CheckoutBranch string `env:"BATON_CHECKOUT_BRANCH" placeholder:"NAME"`
-	CheckoutTag    string `env:"BATON_CHECKOUT_TAG" placeholder:"NAME"`
+	DefinitionID   string `env:"BATON_DEFINITION_ID"`
+	ConfigBranch   string `env:"BATON_CONFIG_BRANCH"`
+	ConfigTag      string `env:"BATON_CONFIG_TAG"`
+	CheckoutBranch string `env:"BATON_CHECKOUT_BRANCH"`
+	CheckoutTag    string `env:"BATON_CHECKOUT_TAG"`
 
 	DryRun      bool   `env:"BATON_DRY_RUN"`
 	Output      string `enum:"text,json" default:"text"`
-	ResultFile  string `env:"BATON_RESULT_FILE" placeholder:"FILE"`
-	EnvFile     string `env:"BATON_ENV_FILE" placeholder:"FILE"`
-	MaxParallel int    `env:"BATON_MAX_PARALLEL" default:"8" placeholder:"N"`
+	ResultFile  string `env:"BATON_RESULT_FILE"`
+	EnvFile     string `env:"BATON_ENV_FILE"`
+	MaxParallel int    `env:"BATON_MAX_PARALLEL" default:"8"`
 	FailFast    bool   `env:"BATON_FAIL_FAST"`
 
 	Wait      bool `env:"BATON_WAIT"`
@@ -49,31 +49,31 @@ type TriggerCmd struct {
 	APIFlags  `embed:""`
 }
 
-// flagHelp is the --help text of TriggerCmd's flags (see help.go).
-func (TriggerCmd) flagHelp() map[string]string {
-	return map[string]string{
-		"project":         "Project to trigger: gh/ORG/REPO, bb/ORG/REPO (or github/…, bitbucket/…) or circleci/ORG_ID/PROJECT_ID; repeat it to fan out.",
-		"projects":        "Projects to fan out to, one per line: SLUG, SLUG BRANCH or SLUG tag=TAG; # comments.",
-		"projects-file":   "Read the projects to fan out to from FILE, in the --projects format.",
-		"branch":          "Branch to run; pull/N/head and pull/N/merge work on GitHub. Neither --branch nor --tag: the project's default branch.",
-		"tag":             "Tag to run (instead of --branch).",
-		"param":           "Pipeline parameter KEY=VALUE (repeatable). true/false become booleans, canonical integers integers, the rest strings; KEY:string=, KEY:int=, KEY:bool= force a type.",
-		"parameters":      "Pipeline parameters as KEY=VALUE lines, one per line, typed like --param; blank lines and # comments are skipped.",
-		"parameters-json": "Pipeline parameters as a JSON object of strings, integers and booleans, typed as written.",
-		"parameters-file": "Pipeline parameters from a file holding a JSON object, typed as written.",
-		"no-expand":       "Send $VAR and ${VAR} as written instead of expanding them from the environment.",
-		"definition-id":   "Pipeline definition ID (Project Settings > Pipelines): use the pipeline/run endpoint, required for GitHub App and GitLab projects.",
-		"config-branch":   "With --definition-id: branch to read the config from (default: --branch).",
-		"config-tag":      "With --definition-id: tag to read the config from (default: --tag).",
-		"checkout-branch": "With --definition-id: branch for checkout steps (default: --branch).",
-		"checkout-tag":    "With --definition-id: tag for checkout steps (default: --tag).",
-		"dry-run":         "Print the method, URL, headers and exact JSON body that would be sent, and send nothing.",
-		"output":          "How to print the result: text or json (default: ${default}).",
-		"result-file":     "Also write the result as JSON to FILE.",
-		"env-file":        "Append export BATON_PIPELINE_ID=…, BATON_PIPELINE_NUMBER=…, BATON_PIPELINE_URL=… to FILE (point it at $BASH_ENV).",
-		"max-parallel":    "Projects triggered (and followed) at once (default: ${default}).",
-		"fail-fast":       "Once one project fails, trigger no more and cancel the workflows of the others.",
-		"wait":            "Wait for the triggered pipelines to finish, and fail when one fails.",
+// flagDocs is how --help shows TriggerCmd's flags (see help.go).
+func (TriggerCmd) flagDocs() map[string]flagDoc {
+	return map[string]flagDoc{
+		"project":         {"SLUG", "Project to trigger: gh/ORG/REPO, bb/ORG/REPO (or github/…, bitbucket/…) or circleci/ORG_ID/PROJECT_ID; repeat it to fan out."},
+		"projects":        {"LINES", "Projects to fan out to, one per line: SLUG, SLUG BRANCH or SLUG tag=TAG; # comments."},
+		"projects-file":   {"FILE", "Read the projects to fan out to from FILE, in the --projects format."},
+		"branch":          {"NAME", "Branch to run; pull/N/head and pull/N/merge work on GitHub. Neither --branch nor --tag: the project's default branch."},
+		"tag":             {"NAME", "Tag to run (instead of --branch)."},
+		"param":           {"KEY=VALUE", "Pipeline parameter KEY=VALUE (repeatable). true/false become booleans, canonical integers integers, the rest strings; KEY:string=, KEY:int=, KEY:bool= force a type."},
+		"parameters":      {"LINES", "Pipeline parameters as KEY=VALUE lines, one per line, typed like --param; blank lines and # comments are skipped."},
+		"parameters-json": {"JSON", "Pipeline parameters as a JSON object of strings, integers and booleans, typed as written."},
+		"parameters-file": {"FILE", "Pipeline parameters from a file holding a JSON object, typed as written."},
+		"no-expand":       {"", "Send $VAR and ${VAR} as written instead of expanding them from the environment."},
+		"definition-id":   {"UUID", "Pipeline definition ID (Project Settings > Pipelines): use the pipeline/run endpoint, required for GitHub App and GitLab projects."},
+		"config-branch":   {"NAME", "With --definition-id: branch to read the config from (default: --branch)."},
+		"config-tag":      {"NAME", "With --definition-id: tag to read the config from (default: --tag)."},
+		"checkout-branch": {"NAME", "With --definition-id: branch for checkout steps (default: --branch)."},
+		"checkout-tag":    {"NAME", "With --definition-id: tag for checkout steps (default: --tag)."},
+		"dry-run":         {"", "Print the method, URL, headers and exact JSON body that would be sent, and send nothing."},
+		"output":          {"", "How to print the result: text or json (default: ${default})."},
+		"result-file":     {"FILE", "Also write the result as JSON to FILE."},
+		"env-file":        {"FILE", "Append export BATON_PIPELINE_ID=…, BATON_PIPELINE_NUMBER=…, BATON_PIPELINE_URL=… to FILE (point it at $BASH_ENV)."},
+		"max-parallel":    {"N", "Projects triggered (and followed) at once (default: ${default})."},
+		"fail-fast":       {"", "Once one project fails, trigger no more and cancel the workflows of the others."},
+		"wait":            {"", "Wait for the triggered pipelines to finish, and fail when one fails."},
 	}
 }
 

@@ -17,16 +17,16 @@ import (
 // WaitCmd is `baton wait`.
 type WaitCmd struct {
 	PipelineIDs []string `arg:"" optional:"" name:"pipeline-id"`
-	MaxParallel int      `env:"BATON_MAX_PARALLEL" default:"8" placeholder:"N"`
+	MaxParallel int      `env:"BATON_MAX_PARALLEL" default:"8"`
 	WaitFlags   `embed:""`
 	APIFlags    `embed:""`
 }
 
-// flagHelp is the --help text of WaitCmd's flags (see help.go).
-func (WaitCmd) flagHelp() map[string]string {
-	return map[string]string{
-		"pipeline-id":  "Pipelines to wait for (default: $BATON_PIPELINE_IDS, which trigger --env-file exports).",
-		"max-parallel": "Pipelines followed at once (default: ${default}).",
+// flagDocs is how --help shows WaitCmd's flags (see help.go).
+func (WaitCmd) flagDocs() map[string]flagDoc {
+	return map[string]flagDoc{
+		"pipeline-id":  {"", "Pipelines to wait for (default: $BATON_PIPELINE_IDS, which trigger --env-file exports)."},
+		"max-parallel": {"N", "Pipelines followed at once (default: ${default})."},
 	}
 }
 
