@@ -15,6 +15,7 @@ import (
 	"github.com/baton-ci/baton/helper/internal/payload"
 	"github.com/baton-ci/baton/helper/internal/report"
 	"github.com/baton-ci/baton/helper/internal/request"
+	"github.com/baton-ci/baton/helper/internal/slug"
 )
 
 // TriggerCmd is `baton trigger`.
@@ -197,7 +198,11 @@ func (c *TriggerCmd) targets(d *Deps) ([]dispatch.Target, error) {
 		return nil, err
 	}
 	targets := make([]dispatch.Target, 0, len(lines))
-	seen := map[string]string{} // canonical project and ref → where it was first named
+	type projectRef struct {
+		slug.Slug
+		request.Ref
+	}
+	seen := map[projectRef]string{} // canonical project and ref → where it was first named
 	read := map[string][]byte{} // --parameters-file, read once however many projects there are
 	readFile := func(path string) ([]byte, error) {
 		if data, ok := read[path]; ok {
@@ -231,7 +236,7 @@ func (c *TriggerCmd) targets(d *Deps) ([]dispatch.Target, error) {
 			return nil, err
 		}
 		// Two identical triggers could not be told apart if an answer were lost.
-		key := fmt.Sprintf("%s %+v", t.Project, t.Ref)
+		key := projectRef{t.Project, t.Ref}
 		where := line.Source
 		if where == "" {
 			where = "--project " + line.Slug

@@ -92,6 +92,18 @@ func TestFanOutFollowsEveryProjectAndExitsWithTheWorst(t *testing.T) {
 	assert.Contains(t, r.stderr, "1 of 3 downstream pipelines did not succeed: gh/acme/broken #1 failed")
 }
 
+// The same project on two refs is two pipelines; only the same project and ref twice is refused.
+func TestFanOutMayTriggerOneProjectOnSeveralRefs(t *testing.T) {
+	w := newWorldWith(t, waitConfig)
+	r := w.baton([]string{"BATON_PROJECTS=gh/acme/ok main\ngithub/acme/ok release\ngh/acme/ok tag=v1.0.0"}, "trigger")
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	var refs []string
+	for _, p := range w.sim.Pipelines() {
+		refs = append(refs, p.ProjectSlug+" "+p.Branch+p.Tag)
+	}
+	assert.ElementsMatch(t, []string{"gh/acme/ok main", "gh/acme/ok release", "gh/acme/ok v1.0.0"}, refs)
+}
+
 func TestATimeoutExitsFourAndCancelsWhenAsked(t *testing.T) {
 	w := newWorldWith(t, waitConfig)
 	r := w.baton(nil, append([]string{"trigger", "--project", "gh/acme/slow", "--wait", "--timeout", "500ms", "--cancel-on-timeout"}, fast...)...)
