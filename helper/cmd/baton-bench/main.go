@@ -111,6 +111,7 @@ type bench struct {
 	srv         *http.Server
 	base        string
 	rows        [][4]string
+	notes       []string
 	missed      int
 }
 
@@ -148,6 +149,11 @@ func (b *bench) row(name, value, goal string, ok bool) {
 	b.rows = append(b.rows, [4]string{name, value, goal, verdict})
 }
 
+// note records something that qualifies the measurements.
+func (b *bench) note(format string, args ...any) {
+	b.notes = append(b.notes, fmt.Sprintf(format, args...))
+}
+
 func (b *bench) print(w io.Writer) {
 	for _, r := range b.rows {
 		goal := ""
@@ -155,6 +161,9 @@ func (b *bench) print(w io.Writer) {
 			goal = "goal " + r[2]
 		}
 		fmt.Fprintf(w, "  %-28s %-44s %-16s %s\n", r[0], r[1], goal, r[3])
+	}
+	for _, n := range b.notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
 	}
 }
 
@@ -172,6 +181,9 @@ func (b *bench) curlCmd(slug, body string) *exec.Cmd {
 
 // triggerVsCurl: one trigger, baton against curl, interleaved so drift hits both alike.
 func (b *bench) triggerVsCurl(runs int) error {
+	if err := evict(b.baton); err != nil {
+		b.note("baton's binary stays in the page cache as written (%v): its start-up may measure slower than installed", err)
+	}
 	before := len(b.sim.Pipelines())
 	for range 3 { // warm the page cache and the simulator
 		if _, err := measure(b.batonCmd(batonArgs...)); err != nil {
@@ -321,7 +333,7 @@ func median(s []sample) time.Duration {
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
-func mib(n int64) string        { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+func mib(n int64) string        { return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20)) }
 
 // fakeClock is a clock the waits move forward instantly.
 type fakeClock struct {

@@ -99,7 +99,12 @@ func (CLI) flagDocs() map[string]flagDoc {
 // command is one of baton's commands, added to the root by name.
 type command struct {
 	name, help string
-	target     any // a struct with Run(*Deps) error
+	target     runner // the kong struct of its flags and arguments
+}
+
+// runner is a command's struct, run once kong has filled it in.
+type runner interface {
+	Run(d *Deps) error
 }
 
 func commands() []command {
@@ -118,15 +123,22 @@ func AllCommands() []kong.Option { return commandOptions(nil) }
 // every command. kong builds the model of every command it is given on every run (flags, tags,
 // help text), and that is most of baton's start-up; the others cannot be reached anyway.
 func commandOptions(args []string) []kong.Option {
+	return options(chosenCommands(args))
+}
+
+func chosenCommands(args []string) []command {
 	all := commands()
-	chosen := all
 	if len(args) > 0 {
 		for _, c := range all {
 			if c.name == args[0] {
-				chosen = []command{c}
+				return []command{c}
 			}
 		}
 	}
+	return all
+}
+
+func options(chosen []command) []kong.Option {
 	opts := make([]kong.Option, 0, len(chosen))
 	for _, c := range chosen {
 		opts = append(opts, kong.DynamicCommand(c.name, c.help, "", c.target))
@@ -180,6 +192,7 @@ func Run(args []string, d Deps) (code int) {
 	}()
 
 	var root CLI
+	chosen := chosenCommands(args)
 	parser, err := kong.New(&root, append([]kong.Option{
 		kong.Name("baton"),
 		kong.Help(printHelp),
@@ -187,8 +200,7 @@ func Run(args []string, d Deps) (code int) {
 		kong.Exit(func(c int) { panic(exitRequest(c)) }),
 		kong.Vars{"version": "baton " + d.Version},
 		kong.ConfigureHelp(kong.HelpOptions{WrapUpperBound: 100}),
-		kong.Bind(&d),
-	}, commandOptions(args)...)...)
+	}, options(chosen)...)...)
 	if err != nil {
 		panic(err) // the structs above are malformed: a programming error
 	}
@@ -201,11 +213,19 @@ func Run(args []string, d Deps) (code int) {
 		fmt.Fprintf(d.Stderr, "baton: %v (see baton --help)\n", err)
 		return exitcode.Usage
 	}
-	if err := kctx.Run(); err != nil {
-		fmt.Fprintf(d.Stderr, "baton: %s\n", d.redact(err.Error()))
-		return exitcode.Of(err)
+	// The command is run directly rather than by kctx.Run, whose reflective call and bindings
+	// cost a cold start more than this switch.
+	for _, c := range chosen {
+		if c.name != kctx.Selected().Name {
+			continue
+		}
+		if err := c.target.Run(&d); err != nil {
+			fmt.Fprintf(d.Stderr, "baton: %s\n", d.redact(err.Error()))
+			return exitcode.Of(err)
+		}
+		return exitcode.OK
 	}
-	return exitcode.OK
+	panic("kong selected " + kctx.Command() + ", which is not one of baton's commands")
 }
 
 // checkUTF8 refuses invalid UTF-8 in arguments and in the flags' environment variables. kong

@@ -203,7 +203,7 @@ func (c *TriggerCmd) targets(d *Deps) ([]dispatch.Target, error) {
 		request.Ref
 	}
 	seen := map[projectRef]string{} // canonical project and ref → where it was first named
-	read := map[string][]byte{} // --parameters-file, read once however many projects there are
+	read := map[string][]byte{}     // --parameters-file, read once however many projects there are
 	readFile := func(path string) ([]byte, error) {
 		if data, ok := read[path]; ok {
 			return data, nil
