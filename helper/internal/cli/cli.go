@@ -117,15 +117,11 @@ func commands() []command {
 
 // AllCommands are the kong options that add every command to a CLI root: the whole model, for
 // tools and tests that read it (e.g. which environment variables each command reads).
-func AllCommands() []kong.Option { return commandOptions(nil) }
+func AllCommands() []kong.Option { return options(commands()) }
 
-// commandOptions adds the command args name, alone, when the first argument names one, else
-// every command. kong builds the model of every command it is given on every run (flags, tags,
-// help text), and that is most of baton's start-up; the others cannot be reached anyway.
-func commandOptions(args []string) []kong.Option {
-	return options(chosenCommands(args))
-}
-
+// chosenCommands is the command args names, alone, when the first argument names one, else
+// every command. kong builds the model of every command it is given on every run (flags, tags),
+// and that is most of baton's start-up; the others cannot be reached anyway.
 func chosenCommands(args []string) []command {
 	all := commands()
 	if len(args) > 0 {
@@ -138,6 +134,7 @@ func chosenCommands(args []string) []command {
 	return all
 }
 
+// options adds commands to a kong root.
 func options(chosen []command) []kong.Option {
 	opts := make([]kong.Option, 0, len(chosen))
 	for _, c := range chosen {
