@@ -18,12 +18,12 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/baton-ci/baton/helper/internal/circleci"
 	"github.com/baton-ci/baton/helper/internal/simulator"
+	"github.com/baton-ci/baton/helper/internal/testkit"
 	"github.com/baton-ci/baton/helper/internal/watch"
 )
 
@@ -228,7 +228,7 @@ func (b *bench) waitRequests() error {
 	if err != nil {
 		return err
 	}
-	clock := &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	sim := simulator.New(cfg, simulator.WithClock(clock.Now))
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
@@ -334,25 +334,6 @@ func median(s []sample) time.Duration {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000) }
 func mib(n int64) string        { return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20)) }
-
-// fakeClock is a clock the waits move forward instantly.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-	return ctx.Err()
-}
 
 // limitedBuffer keeps the first few KiB of a command's output for error messages.
 type limitedBuffer struct{ b []byte }

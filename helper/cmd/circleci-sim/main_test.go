@@ -10,13 +10,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/baton-ci/baton/helper/internal/testkit"
 )
 
 // TestMain lets the test binary stand in for circleci-sim: with CIRCLECI_SIM_MAIN=1 it runs main.
@@ -37,24 +38,6 @@ func writeConfig(t *testing.T, text string) string {
 	path := filepath.Join(t.TempDir(), "sim.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(text), 0o600))
 	return path
-}
-
-// lockedBuffer collects output written from the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func TestUsageErrors(t *testing.T) {
@@ -111,7 +94,7 @@ func TestServe(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			outR, outW := io.Pipe()
-			var stderr lockedBuffer
+			var stderr testkit.SyncBuffer
 			done := make(chan int, 1)
 			go func() {
 				done <- serve(ctx, args, outW, &stderr)
@@ -159,7 +142,7 @@ func TestSignals(t *testing.T) {
 			cmd.Env = append(os.Environ(), "CIRCLECI_SIM_MAIN=1", "GORACE=atexit_sleep_ms=0")
 			stdout, err := cmd.StdoutPipe()
 			require.NoError(t, err)
-			var stderr lockedBuffer
+			var stderr testkit.SyncBuffer
 			cmd.Stderr = &stderr
 			require.NoError(t, cmd.Start())
 			line, err := bufio.NewReader(stdout).ReadString('\n')

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -114,24 +113,6 @@ func newTestClient(t *testing.T, host string, edit ...func(*Config)) (*Client, *
 	c, err := New(cfg)
 	require.NoError(t, err)
 	return c, sl
-}
-
-// syncBuffer is a bytes buffer safe for the trace's writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 const (

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/baton-ci/baton/helper/internal/testkit"
 )
 
 // assertNoToken fails when s holds the token or any 12-character piece of it (a cut-off token).
@@ -75,7 +77,7 @@ func TestTokenNeverLeaks(t *testing.T) {
 	for _, tt := range tests {
 		t.Run("the token does not leak after "+tt.name, func(t *testing.T) {
 			srv := newServer(t, tt.handle)
-			var trace syncBuffer
+			var trace testkit.SyncBuffer
 			c, _ := newTestClient(t, srv.URL, func(cfg *Config) {
 				cfg.Debug = &trace
 				cfg.Retry.MaxAttempts = 2

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/baton-ci/baton/helper/internal/testkit"
 )
 
 var (
@@ -38,7 +40,7 @@ func TestDebugTrace(t *testing.T) {
 			}
 			reply(w, 201, created201)
 		})
-		var trace syncBuffer
+		var trace testkit.SyncBuffer
 		c, _ := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Debug = &trace })
 		_, err := c.TriggerPipeline(ctx, "gh/acme/api", []byte(`{"branch":"main"}`))
 		require.NoError(t, err)
@@ -69,7 +71,7 @@ func TestDebugTrace(t *testing.T) {
 	})
 	t.Run("a failed attempt and an unknown outcome are reported", func(t *testing.T) {
 		srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { hangUp(t, w) })
-		var trace syncBuffer
+		var trace testkit.SyncBuffer
 		c, _ := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Debug = &trace })
 		_, err := c.TriggerPipeline(ctx, "gh/acme/api", nil)
 		require.ErrorIs(t, err, ErrOutcomeUnknown)
@@ -90,7 +92,7 @@ func TestDebugTrace(t *testing.T) {
 			}
 			reply(w, 200, `{"message":"CI skipped"}`)
 		})
-		var trace syncBuffer
+		var trace testkit.SyncBuffer
 		c, _ := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Debug = &trace; cfg.Retry.MaxAttempts = 2 })
 		_, err := c.Me(ctx)
 		require.Error(t, err)
@@ -104,7 +106,7 @@ func TestDebugTrace(t *testing.T) {
 	t.Run("a long body is cut, saying how long it was", func(t *testing.T) {
 		long := `{"items":[],"next_page_token":null,"pad":"` + strings.Repeat("é", 3000) + `"}`
 		srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, 200, long) })
-		var trace syncBuffer
+		var trace testkit.SyncBuffer
 		c, _ := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Debug = &trace })
 		_, err := c.ListPipelineWorkflows(ctx, pipelineID)
 		require.NoError(t, err)

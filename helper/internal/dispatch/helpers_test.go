@@ -15,6 +15,7 @@ import (
 	"github.com/baton-ci/baton/helper/internal/dispatch"
 	"github.com/baton-ci/baton/helper/internal/request"
 	"github.com/baton-ci/baton/helper/internal/simulator"
+	"github.com/baton-ci/baton/helper/internal/testkit"
 )
 
 const (
@@ -52,29 +53,11 @@ projects:
 	return b.String()
 }
 
-// clock is a fake clock shared by the simulator and the code under test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is a simulator behind a test server, a client for each token, and a fake clock.
 type env struct {
 	t      *testing.T
 	sim    *simulator.Simulator
-	clock  *clock
+	clock  *testkit.Clock
 	me     *circleci.Client // the token of the code under test
 	other  *circleci.Client // another user's token
 	sleeps *sleeps          // the waits Trigger asked for
@@ -84,7 +67,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	cfg, err := simulator.ParseConfig([]byte(simConfig()))
 	require.NoError(t, err)
-	c := &clock{t: time.Date(2025, 6, 7, 8, 9, 10, 0, time.UTC)}
+	c := testkit.NewClock(time.Date(2025, 6, 7, 8, 9, 10, 0, time.UTC))
 	sim := simulator.New(cfg, simulator.WithClock(c.Now))
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
@@ -162,7 +145,7 @@ func (e *env) triggerDirectly(client *circleci.Client, slug, body string) *circl
 
 // sleeps records the waits asked for and advances the fake clock by each.
 type sleeps struct {
-	clock *clock
+	clock *testkit.Clock
 	mu    sync.Mutex
 	waits []time.Duration
 }

@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 
 	"github.com/baton-ci/baton/helper/internal/orbrun"
 	"github.com/baton-ci/baton/helper/internal/simulator"
+	"github.com/baton-ci/baton/helper/internal/testkit"
 )
 
 // Tokens are distinctive so that a leak into any output is found by a substring search.
@@ -117,7 +117,7 @@ type world struct {
 	rel     *orbrun.ReleaseServer
 	orb     *orbrun.Orb
 	machine *orbrun.Machine
-	log     *syncBuffer
+	log     *testkit.SyncBuffer
 	stubs   string
 	// overrides point the orb at the local servers, as a CircleCI server user would point
 	// host and helper_base_url at theirs; poll_interval is shortened to keep tests fast.
@@ -147,7 +147,7 @@ func newWorld(t *testing.T, opts worldOptions) *world {
 	for _, name := range []string{"docker", "make"} {
 		require.NoError(t, os.WriteFile(filepath.Join(stubs, name), []byte(stub), 0o755))
 	}
-	log := &syncBuffer{}
+	log := &testkit.SyncBuffer{}
 	w := &world{
 		t: t, sim: sim, simURL: srv.URL, rel: rel, orb: orb, log: log, stubs: stubs,
 		machine: &orbrun.Machine{
@@ -369,22 +369,4 @@ func deepCopy(v any) any {
 		return l
 	}
 	return v
-}
-
-// syncBuffer is a bytes.Buffer safe for the machine's concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/baton-ci/baton/helper/internal/simulator"
+	"github.com/baton-ci/baton/helper/internal/testkit"
 )
 
 const faultConfig = `
@@ -320,7 +321,7 @@ func TestRecording(t *testing.T) {
 	})
 
 	t.Run("WithLog writes one line per request", func(t *testing.T) {
-		var log syncBuffer
+		var log testkit.SyncBuffer
 		e := start(t, faultConfig, simulator.WithLog(&log))
 		require.NoError(t, e.sim.AddFault(simulator.Fault{Operation: "getCurrentUser", Status: 503}))
 		e.api("GET", "/api/v2/me", "")
@@ -329,7 +330,7 @@ func TestRecording(t *testing.T) {
 	})
 
 	t.Run("WithLogBodies adds each body exactly as received", func(t *testing.T) {
-		var log syncBuffer
+		var log testkit.SyncBuffer
 		e := start(t, faultConfig, simulator.WithLog(&log), simulator.WithLogBodies())
 		e.api("POST", "/api/v2/project/gh/acme/api/pipeline", `{"branch":"main","parameters":{"q":"it's \"x\""}}`)
 		e.api("GET", "/api/v2/me", "")

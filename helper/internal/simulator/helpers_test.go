@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,43 +12,24 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/baton-ci/baton/helper/internal/simulator"
+	"github.com/baton-ci/baton/helper/internal/testkit"
 )
 
-// fakeClock is an injectable clock tests move by hand.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
 var epoch = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
-
-func newClock() *fakeClock { return &fakeClock{t: epoch} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // env is a simulator behind a test server, on a fake clock.
 type env struct {
 	t     *testing.T
 	sim   *simulator.Simulator
 	srv   *httptest.Server
-	clock *fakeClock
+	clock *testkit.Clock
 }
 
 func start(t *testing.T, config string, opts ...simulator.Option) *env {
 	t.Helper()
 	cfg, err := simulator.ParseConfig([]byte(config))
 	require.NoError(t, err)
-	clock := newClock()
+	clock := testkit.NewClock(epoch)
 	sim := simulator.New(cfg, append([]simulator.Option{simulator.WithClock(clock.Now)}, opts...)...)
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
@@ -124,21 +104,3 @@ func gjsonArray(body, path string) []string {
 }
 
 func gjsonHas(body, path string) bool { return gjson.Get(body, path).Exists() }
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
