@@ -2,6 +2,7 @@ package circleci
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -41,6 +42,10 @@ type Config struct {
 	Sleep          func(ctx context.Context, d time.Duration) error // waits between attempts; nil → a timer that stops early when ctx is done
 	RequestTimeout time.Duration                                    // per attempt, under the caller's ctx; 0 → 30s
 	Debug          io.Writer                                        // nil → silent; else a request/response trace with the token redacted
+	// The request budget shared by every request of the client (budget.go): 0 → 300 a minute
+	// sustained, after a burst of 100.
+	RequestsPerMinute, Burst int
+	Now                      func() time.Time // the budget's and Retry-After's clock; nil → time.Now (tests pass the clock their Sleep moves)
 }
 
 // String describes c without its token, so printing a Config cannot leak it.
@@ -67,6 +72,7 @@ type Client struct {
 	timeout time.Duration
 	trace   *tracer // nil when Config.Debug is nil
 	now     func() time.Time
+	budget  *budget
 }
 
 // String names the client's host and nothing secret.
@@ -98,7 +104,10 @@ func New(cfg Config) (*Client, error) {
 		retry:   cfg.Retry.withDefaults(),
 		sleep:   cfg.Sleep,
 		timeout: cfg.RequestTimeout,
-		now:     time.Now,
+		now:     cfg.Now,
+	}
+	if c.now == nil {
+		c.now = time.Now
 	}
 	if c.ua == "" {
 		c.ua = DefaultUserAgent
@@ -112,6 +121,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Debug != nil {
 		c.trace = &tracer{w: cfg.Debug, secret: token}
 	}
+	c.budget = newBudget(cfg.RequestsPerMinute, cfg.Burst, c.now, c.sleep, c.trace)
 	return c, nil
 }
 
@@ -299,12 +309,17 @@ func (c *Client) readError(req *http.Request, res *response, err error) error {
 func (c *Client) do(req *http.Request, kind requestKind) (*response, error) {
 	ctx := req.Context()
 	method, route := req.Method, req.URL.EscapedPath()
-	var last error // the previous attempt's error, for the text of a cancellation while waiting
+	var last error       // the previous attempt's error, for the text of a cancellation while waiting
+	var paused time.Time // the request budget's pause the previous answer started (budget.go)
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return nil, c.canceled(method, route, err, last)
 		}
+		if err := c.budget.wait(ctx, paused); err != nil {
+			return nil, c.waitedOut(method, route, cmp.Or(ctx.Err(), err), last)
+		}
 		res, o := c.attempt(ctx, req, attempt)
+		paused = c.budget.observe(res, c.retry.BaseDelay)
 		if o.err != nil && ctx.Err() != nil { // the caller gave up; that beats any retry
 			if kind == createsPipeline && o.sent {
 				return nil, c.unknown(method, route, ctx.Err())

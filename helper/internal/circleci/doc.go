@@ -6,6 +6,8 @@
 //
 //   - client.go: Config, New, ParseHost, building requests and running them with retries.
 //   - retry.go: RetryPolicy, the retry decision (decide) and the waits between attempts.
+//   - budget.go: the one request budget every attempt waits on (a token bucket, paused for all
+//     requests when the API throttles one).
 //   - errors.go: APIError, RetryError, ErrOutcomeUnknown, redaction of the token.
 //   - trace.go: the request/response trace written to Config.Debug.
 //   - types.go: the API's response types, named after CircleCI's OpenAPI description.

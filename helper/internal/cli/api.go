@@ -18,16 +18,19 @@ type APIFlags struct {
 	Retries        int           `env:"BATON_RETRIES" default:"3"`
 	RequestTimeout time.Duration `env:"BATON_REQUEST_TIMEOUT" default:"30s"`
 	Debug          bool          `env:"BATON_DEBUG"`
+	// MaxRequestsPerMinute is the process's one request budget (circleci/budget.go).
+	MaxRequestsPerMinute int `env:"BATON_MAX_REQUESTS_PER_MINUTE" default:"300"`
 }
 
 // flagDocs is how --help shows APIFlags's flags (see help.go).
 func (APIFlags) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
-		"host":            {"URL", "CircleCI host; set it for CircleCI server. Plain http:// only for loopback (default: ${default})."},
-		"token-env":       {"NAME", "Name of the environment variable holding the API token (the token itself is never a flag; default: ${default})."},
-		"retries":         {"N", "Retries for requests that certainly did not take effect (connection refused, 429, 503; default: ${default})."},
-		"request-timeout": {"DURATION", "Time limit for each HTTP request (default: ${default})."},
-		"debug":           {"", "Trace every request and answer on stderr (the token shows as [redacted])."},
+		"host":                    {"URL", "CircleCI host; set it for CircleCI server. Plain http:// only for loopback (default: ${default})."},
+		"token-env":               {"NAME", "Name of the environment variable holding the API token (the token itself is never a flag; default: ${default})."},
+		"retries":                 {"N", "Retries for requests that certainly did not take effect (connection refused, 429, 503; default: ${default})."},
+		"request-timeout":         {"DURATION", "Time limit for each HTTP request (default: ${default})."},
+		"debug":                   {"", "Trace every request and answer on stderr (the token shows as [redacted])."},
+		"max-requests-per-minute": {"N", "Requests to CircleCI a minute, shared by triggers, polls and cancels, after a burst of up to 100 at once; a 429 pauses them all (default: ${default})."},
 	}
 }
 
@@ -95,14 +98,18 @@ func (a *APIFlags) client(d *Deps, host *url.URL, token string) (*circleci.Clien
 	if a.RequestTimeout <= 0 {
 		return nil, exitcode.Usagef("--request-timeout %s: must be positive", a.RequestTimeout)
 	}
+	if a.MaxRequestsPerMinute <= 0 {
+		return nil, exitcode.Usagef("--max-requests-per-minute %d: must be 1 or more", a.MaxRequestsPerMinute)
+	}
 	cfg := circleci.Config{
-		Host:           host.String(),
-		Token:          token,
-		HTTPClient:     d.HTTPClient,
-		UserAgent:      "baton/" + d.Version,
-		Retry:          circleci.RetryPolicy{MaxAttempts: a.Retries + 1},
-		Sleep:          d.Sleep,
-		RequestTimeout: a.RequestTimeout,
+		Host:              host.String(),
+		Token:             token,
+		HTTPClient:        d.HTTPClient,
+		UserAgent:         "baton/" + d.Version,
+		Retry:             circleci.RetryPolicy{MaxAttempts: a.Retries + 1},
+		Sleep:             d.Sleep,
+		RequestTimeout:    a.RequestTimeout,
+		RequestsPerMinute: a.MaxRequestsPerMinute,
 	}
 	if a.Debug {
 		cfg.Debug = d.Stderr

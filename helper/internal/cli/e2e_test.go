@@ -288,6 +288,8 @@ func TestRefusedInputSendsNothingAndExitsTwo(t *testing.T) {
 		{"plain http to a remote host", nil, []string{"trigger", "--project", "gh/acme/deploy", "--host", "http://circleci.example.com"}, "--host"},
 		{"an unknown flag", nil, []string{"trigger", "--project", "gh/acme/deploy", "--tokn", "x"}, "--tokn"},
 		{"an unknown output", nil, []string{"trigger", "--project", "gh/acme/deploy", "--output", "yaml"}, "--output"},
+		{"a request budget of zero", nil, []string{"trigger", "--project", "gh/acme/deploy", "--max-requests-per-minute", "0"}, "--max-requests-per-minute"},
+		{"a negative request budget from the environment", []string{"BATON_MAX_REQUESTS_PER_MINUTE=-5"}, []string{"trigger", "--project", "gh/acme/deploy"}, "--max-requests-per-minute"},
 		{"an unwritable env file", nil, []string{"trigger", "--project", "gh/acme/deploy", "--env-file", "/nonexistent/dir/env"}, "--env-file"},
 	}
 	for _, tc := range cases {
