@@ -171,6 +171,7 @@ func TestQueryParametersFollowTheOpenAPIDescription(t *testing.T) {
 		{"project pipelines take branch and page-token", "/project/{project-slug}/pipeline", []string{"branch", "page-token"}},
 		{"pipeline workflows take page-token", "/pipeline/{pipeline-id}/workflow", []string{"page-token"}},
 		{"workflow jobs take page-token (named by the next-page link)", "/workflow/{id}/job", []string{"page-token"}},
+		{"the insights summary takes branch and all-branches", "/insights/{project-slug}/workflows/{workflow-name}/summary", []string{"branch", "all-branches"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
