@@ -4,8 +4,9 @@
 // It serves, under /api/v2 and named by the OpenAPI operationIds: triggerPipeline (POST
 // /project/{project-slug}/pipeline, slug escaped or not), triggerPipelineRun (POST
 // /project/{provider}/{organization}/{project}/pipeline/run), getPipelineById,
-// listWorkflowsByPipelineId, getWorkflowById, listWorkflowJobs, cancelWorkflow, getCurrentUser
-// and listPipelinesForProject, plus the app's pipeline links (/pipelines/...) as text pages.
+// listWorkflowsByPipelineId, getWorkflowById, listWorkflowJobs, cancelWorkflow, getCurrentUser,
+// listPipelinesForProject and getWorkflowSummary (insights, from the simulator's own history of
+// workflows), plus the app's pipeline links (/pipelines/...) as text pages.
 //
 // A Config scripts projects, tokens, declared pipeline parameters and what each pipeline's
 // workflows and jobs do over an injectable clock (see WithClock). Faults (status answers,

@@ -53,7 +53,7 @@ type Fault struct {
 var operations = []string{
 	"triggerPipeline", "triggerPipelineRun", "getPipelineById", "listWorkflowsByPipelineId",
 	"getWorkflowById", "listWorkflowJobs", "cancelWorkflow", "getCurrentUser",
-	"listPipelinesForProject", opAppPage,
+	"listPipelinesForProject", opWorkflowSummary, opAppPage,
 }
 
 // normalized validates f and fills in its defaults. Errors start with the field name.

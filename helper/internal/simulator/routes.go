@@ -16,6 +16,7 @@ type route struct {
 	method string // the method the route serves
 	slug   string // project routes: the slug, joined from however many segments it came in
 	id     string // pipeline or workflow id
+	name   string // insights: the workflow name
 	// app links
 	number     string
 	workflowID string
@@ -56,6 +57,8 @@ func resolve(method, escaped string) (route, bool) {
 		return route{op: "listWorkflowJobs", method: "GET", id: seg[1]}, true
 	case n == 3 && seg[0] == "workflow" && seg[2] == "cancel":
 		return route{op: "cancelWorkflow", method: "POST", id: seg[1]}, true
+	case n >= 5 && seg[0] == "insights" && seg[n-3] == "workflows" && seg[n-1] == "summary":
+		return route{op: opWorkflowSummary, method: "GET", slug: strings.Join(seg[1:n-3], "/"), name: seg[n-2]}, true
 	case n >= 4 && seg[0] == "project" && seg[n-2] == "pipeline" && seg[n-1] == "run":
 		return route{op: "triggerPipelineRun", method: "POST", slug: strings.Join(seg[1:n-2], "/")}, true
 	case n >= 3 && seg[0] == "project" && seg[n-1] == "pipeline":

@@ -103,6 +103,10 @@ projects:
 	e.api("GET", "/api/v2/project/gh/acme/api/pipeline", "")
 	e.api("GET", "/api/v2/project/gh%2Facme%2Fapi/pipeline?branch=main", "")
 	e.api("GET", "/api/v2/project/gh/acme/api/pipeline?page-token="+gjsonGet(e.api("GET", "/api/v2/project/gh/acme/api/pipeline", "").body, "next_page_token"), "")
+	e.api("GET", "/api/v2/insights/gh/acme/api/workflows/build/summary", "")
+	e.api("GET", "/api/v2/insights/gh%2Facme%2Fapi/workflows/e2e/summary?all-branches=true", "")
+	e.api("GET", "/api/v2/insights/gh/acme/api/workflows/deploy/summary?branch=main", "")
+	e.api("GET", "/api/v2/insights/gh/acme/api/workflows/nope/summary", "")
 	require.NoError(t, e.sim.AddFault(simulator.Fault{Operation: "getPipelineById", Status: 429}))
 	require.NoError(t, e.sim.AddFault(simulator.Fault{Operation: "listWorkflowsByPipelineId", Status: 503}))
 	e.api("GET", "/api/v2/pipeline/"+id, "")
@@ -126,7 +130,7 @@ projects:
 		}
 		assert.NoError(t, err, "exchange %d: %s %s -> %d %s", i, r.Method, r.Path, r.Status, r.ResponseBody)
 	}
-	for _, op := range []string{"triggerPipeline", "triggerPipelineRun", "getPipelineById", "listWorkflowsByPipelineId", "getWorkflowById", "listWorkflowJobs", "cancelWorkflow", "getCurrentUser", "listPipelinesForProject"} {
+	for _, op := range []string{"triggerPipeline", "triggerPipelineRun", "getPipelineById", "listWorkflowsByPipelineId", "getWorkflowById", "listWorkflowJobs", "cancelWorkflow", "getCurrentUser", "listPipelinesForProject", "getWorkflowSummary"} {
 		assert.True(t, ops[op], "the scenario exercises %s", op)
 	}
 }
