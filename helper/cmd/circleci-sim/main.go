@@ -1,7 +1,7 @@
 // Command circleci-sim serves the CircleCI API v2 simulator on a loopback port, for scripts and
 // demos that drive baton without the network.
 //
-//	circleci-sim --config sim.yaml [--addr 127.0.0.1:0] [--url-file FILE] [--quiet]
+//	circleci-sim --config sim.yaml [--addr 127.0.0.1:0] [--url-file FILE] [--rate-limit N/WINDOW] [--quiet]
 //
 // The first line on stdout is "circleci-sim listening on http://HOST:PORT"; point a client at
 // that URL plus /api/v2. One line per request goes to stderr unless --quiet. SIGINT or SIGTERM
@@ -43,8 +43,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	urlFile := fs.String("url-file", "", "write the base URL to `FILE` once listening, for scripts")
 	quiet := fs.Bool("quiet", false, "do not log each request to stderr")
 	logBodies := fs.Bool("log-bodies", false, "log each request's body, exactly as received, under its line")
+	rateLimit := fs.String("rate-limit", "", "answer 429 (with Retry-After and RateLimit headers) beyond `N/WINDOW` API calls, e.g. 300/1m; overrides the config's rate_limit")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: circleci-sim --config FILE [--addr HOST:PORT] [--url-file FILE] [--quiet | --log-bodies]")
+		fmt.Fprintln(stderr, "Usage: circleci-sim --config FILE [--addr HOST:PORT] [--url-file FILE] [--rate-limit N/WINDOW] [--quiet | --log-bodies]")
 		fmt.Fprintln(stderr, "Serves a simulated CircleCI API v2 under /api/v2 (admin endpoints under /_sim/).")
 		fs.PrintDefaults()
 	}
@@ -66,6 +67,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "circleci-sim: %v\n", err)
 		return exitcode.Usage
+	}
+	if *rateLimit != "" {
+		rl, err := simulator.ParseRateLimit(*rateLimit)
+		if err != nil {
+			fmt.Fprintf(stderr, "circleci-sim: --rate-limit %v\n", err)
+			return exitcode.Usage
+		}
+		cfg.RateLimit = rl
 	}
 	var opts []simulator.Option
 	if !*quiet {

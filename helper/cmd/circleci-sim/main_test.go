@@ -52,6 +52,7 @@ func TestUsageErrors(t *testing.T) {
 		{"an unknown flag is refused", []string{"--port", "80"}, "flag provided but not defined: -port"},
 		{"a stray argument is refused", []string{"--config", "x.yaml", "extra"}, `circleci-sim: unexpected argument "extra"`},
 		{"an address that cannot be bound is named", []string{"--config", "GOOD", "--addr", "256.0.0.1:0"}, "circleci-sim: --addr 256.0.0.1:0:"},
+		{"a rate limit that is not N/WINDOW is named", []string{"--config", "GOOD", "--rate-limit", "300"}, `circleci-sim: --rate-limit "300": write REQUESTS/WINDOW, e.g. 300/1m`},
 	}
 	bad := writeConfig(t, "tokens: [{token: t}]\nprojects:\n  - slug: gh/a/b\n    workflows: [{name: w, status: sucess}]\n")
 	good := writeConfig(t, config)
@@ -132,6 +133,34 @@ func TestServe(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRateLimitFlagOverridesTheConfig(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- serve(ctx, []string{"--config", writeConfig(t, config+"rate_limit: {requests: 100, window: 1s}\n"), "--rate-limit", "1/1m", "--quiet"}, outW, io.Discard)
+		outW.Close()
+	}()
+	line, err := bufio.NewReader(outR).ReadString('\n')
+	require.NoError(t, err)
+	url := strings.TrimSpace(strings.TrimPrefix(line, "circleci-sim listening on "))
+	var statuses []int
+	var retryAfter string
+	for range 2 {
+		req, _ := http.NewRequest("GET", url+"/api/v2/me", nil)
+		req.Header.Set("Circle-Token", "tok")
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		statuses, retryAfter = append(statuses, res.StatusCode), res.Header.Get("Retry-After")
+	}
+	assert.Equal(t, []int{200, 429}, statuses)
+	assert.NotEmpty(t, retryAfter)
+	cancel()
+	assert.Equal(t, 0, <-done)
 }
 
 func TestSignals(t *testing.T) {

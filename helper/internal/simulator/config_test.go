@@ -176,3 +176,30 @@ func FuzzParseConfig(f *testing.F) {
 		simulator.New(cfg)
 	})
 }
+
+func TestParseRateLimit(t *testing.T) {
+	tests := []struct {
+		in   string
+		want *simulator.RateLimit
+		err  string
+	}{
+		{"300/1m", &simulator.RateLimit{Requests: 300, Window: simulator.Duration(time.Minute)}, ""},
+		{" 5 / 10s ", &simulator.RateLimit{Requests: 5, Window: simulator.Duration(10 * time.Second)}, ""},
+		{"300", nil, `"300": write REQUESTS/WINDOW, e.g. 300/1m`},
+		{"0/1m", nil, `"0/1m": "0" is not a number of requests of at least 1`},
+		{"x/1m", nil, `"x/1m": "x" is not a number of requests of at least 1`},
+		{"3/60", nil, `"3/60": "60" is not a positive duration such as 1m`},
+		{"3/-1s", nil, `"3/-1s": "-1s" is not a positive duration such as 1m`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := simulator.ParseRateLimit(tt.in)
+			if tt.err != "" {
+				assert.EqualError(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}

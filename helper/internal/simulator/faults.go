@@ -143,7 +143,7 @@ func (s *Simulator) writeStatusFault(w http.ResponseWriter, f Fault) {
 		if s.cfg.RateLimit != nil {
 			limit = s.cfg.RateLimit.Requests
 		}
-		setRateHeaders(w.Header(), limit, 0, time.Duration(max(retry, 1))*time.Second, s.now())
+		setRateHeaders(w.Header(), limit, 0, time.Duration(max(retry, 1))*time.Second)
 	}
 	writeMessage(w, f.Status, msg)
 }
@@ -174,14 +174,13 @@ func (l *rateLimiter) allow(now time.Time) (ok bool, remaining int, reset time.D
 	return true, l.limit - len(l.times), l.times[0].Add(l.window).Sub(now)
 }
 
-// setRateHeaders writes both the IETF draft RateLimit-* headers (reset in seconds from now)
-// and the X-RateLimit-* ones (reset as a Unix time).
-func setRateHeaders(h http.Header, limit, remaining int, reset time.Duration, now time.Time) {
-	secs := int(math.Ceil(reset.Seconds()))
-	h.Set("RateLimit-Limit", strconv.Itoa(limit))
-	h.Set("RateLimit-Remaining", strconv.Itoa(remaining))
-	h.Set("RateLimit-Reset", strconv.Itoa(secs))
-	h.Set("X-RateLimit-Limit", strconv.Itoa(limit))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
-	h.Set("X-RateLimit-Reset", strconv.FormatInt(now.Add(time.Duration(secs)*time.Second).Unix(), 10))
+// setRateHeaders writes the RateLimit-* and X-RateLimit-* headers CircleCI documents (API
+// developer's guide, "Rate limits"): both resets in seconds until the window frees a slot.
+func setRateHeaders(h http.Header, limit, remaining int, reset time.Duration) {
+	secs := strconv.Itoa(int(math.Ceil(reset.Seconds())))
+	for _, prefix := range []string{"", "X-"} {
+		h.Set(prefix+"RateLimit-Limit", strconv.Itoa(limit))
+		h.Set(prefix+"RateLimit-Remaining", strconv.Itoa(remaining))
+		h.Set(prefix+"RateLimit-Reset", secs)
+	}
 }
