@@ -3,12 +3,12 @@ package cli
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/baton-ci/baton/helper/internal/circleci"
 	"github.com/baton-ci/baton/helper/internal/exitcode"
+	"github.com/baton-ci/baton/helper/internal/userfile"
 )
 
 // APIFlags are the flags of every command that talks to CircleCI.
@@ -34,9 +34,16 @@ func (APIFlags) flagDocs() map[string]flagDoc {
 	}
 }
 
+const (
+	defaultTokenEnv = "CIRCLE_TOKEN"
+	// minTokenLen: CircleCI's API tokens are 40 characters or more; anything under 16 is a
+	// mistake (a placeholder, a truncated value), and too short to redact without mangling text.
+	minTokenLen = 16
+)
+
 func (a *APIFlags) tokenEnv() string {
 	if a.TokenEnv == "" { // the orb passes an empty value for "not set"
-		return "CIRCLE_TOKEN"
+		return defaultTokenEnv
 	}
 	return a.TokenEnv
 }
@@ -54,7 +61,12 @@ func (a *APIFlags) token(d *Deps) (string, error) {
 	}
 	token, _ := d.LookupEnv(name)
 	d.addSecret(token)
-	return strings.TrimSpace(token), nil
+	token = strings.TrimSpace(token)
+	d.addSecret(token)
+	if token != "" && len(token) < minTokenLen {
+		return "", exitcode.Usagef("$%s holds %d characters, too few for a CircleCI API token (they have 40 or more); put the token itself there", name, len(token))
+	}
+	return token, nil
 }
 
 // requireToken is token for commands that cannot do without one.
@@ -125,19 +137,18 @@ func (a *APIFlags) explain(err error) error {
 	return err
 }
 
-// checkWritable refuses output files that cannot be written before anything is sent: a pipeline
-// triggered but not recorded would be worse than one not triggered.
-func checkWritable(files ...[2]string) error {
+// checkOutputs refuses, before anything is sent, output files that could not be written: a
+// pipeline triggered but not recorded would be worse than one not triggered. Each is a flag name
+// and a path; "" paths are skipped.
+func checkOutputs(files ...[2]string) error {
 	for _, f := range files {
 		flag, path := f[0], f[1]
 		if path == "" {
 			continue
 		}
-		file, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-		if err != nil {
-			return exitcode.Usagef("%s: %v", flag, err)
+		if err := userfile.CheckOutput(path); err != nil {
+			return exitcode.Usagef("%s %s: %v", flag, path, err)
 		}
-		file.Close()
 	}
 	return nil
 }

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,8 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/baton-ci/baton/helper/internal/exitcode"
+	"github.com/baton-ci/baton/helper/internal/redact"
+	"github.com/baton-ci/baton/helper/internal/userfile"
 )
 
 // Deps is everything a command reaches outside the process; tests replace any of it.
@@ -35,7 +38,7 @@ type Deps struct {
 	Interruptible func(context.Context) (context.Context, context.CancelFunc)
 	Version       string
 
-	secrets []string // values to scrub from anything printed, once they are known
+	redactor *redact.Redactor // every form of every secret, scrubbed from all baton writes
 }
 
 // OSDeps is Deps for the real process.
@@ -45,7 +48,7 @@ func OSDeps(version string) Deps {
 		Stdout:        os.Stdout,
 		Stderr:        os.Stderr,
 		LookupEnv:     os.LookupEnv,
-		ReadFile:      os.ReadFile,
+		ReadFile:      userfile.ReadFile,
 		Interruptible: onSignal,
 		Version:       version,
 	}
@@ -70,18 +73,69 @@ func (d *Deps) interruptible(ctx context.Context) (context.Context, context.Canc
 	return d.Interruptible(ctx)
 }
 
-// addSecret registers a value that must never be printed.
-func (d *Deps) addSecret(s string) {
-	if s != "" {
-		d.secrets = append(d.secrets, s)
+// secrets is the redactor Run wraps every output in (a fresh one for a Deps used without Run).
+func (d *Deps) secrets() *redact.Redactor {
+	if d.redactor == nil {
+		d.redactor = redact.New()
 	}
+	return d.redactor
 }
 
-func (d *Deps) redact(s string) string {
-	for _, secret := range d.secrets {
-		s = strings.ReplaceAll(s, secret, "[redacted]")
+// addSecret registers a value that must never be printed.
+func (d *Deps) addSecret(s string) { d.secrets().Add(s) }
+
+// redact scrubs secrets from s. Stdout and Stderr already redact whatever is written to them;
+// this is for text that goes elsewhere first.
+func (d *Deps) redact(s string) string { return d.secrets().String(s) }
+
+// writeFile is the one way commands write an output file (result, env file, JUnit, summary):
+// rendered in full through the redactor, then written by userfile, which refuses anything but a
+// regular file, so a rendering error leaves no half-written file. appendTo appends instead of
+// replacing. checkOutputs has refused unusable paths before anything was sent.
+func (d *Deps) writeFile(path string, appendTo bool, render func(io.Writer) error) error {
+	var b bytes.Buffer
+	w := d.secrets().Writer(&b)
+	if err := render(w); err != nil {
+		return err
 	}
-	return s
+	if err := redact.Flush(w); err != nil {
+		return err
+	}
+	return userfile.Write(path, b.Bytes(), appendTo)
+}
+
+// registerTokens registers, before any argument is parsed or echoed, every value that may be the
+// API token: that of the variable --token-env or $BATON_TOKEN_ENV names (whatever its length; a
+// short one is refused later, without printing it), that of $CIRCLE_TOKEN (when 16 characters or
+// more, as a token is), and a token pasted as the variable's name.
+func registerTokens(r *redact.Redactor, args []string, lookupEnv func(string) (string, bool)) {
+	names := []string{defaultTokenEnv}
+	if v, ok := lookupEnv("BATON_TOKEN_ENV"); ok && v != "" {
+		names = append(names, v)
+	}
+	for i, arg := range args {
+		if arg == "--" {
+			break
+		}
+		if v, ok := strings.CutPrefix(arg, "--token-env="); ok {
+			names = append(names, v)
+		} else if arg == "--token-env" && i+1 < len(args) {
+			names = append(names, args[i+1])
+		}
+	}
+	for i, name := range names {
+		if looksLikeToken(name) {
+			r.Add(name)
+			continue
+		}
+		if !isEnvName(name) {
+			continue
+		}
+		v, _ := lookupEnv(name)
+		if v = strings.TrimSpace(v); i == len(names)-1 || len(v) >= minTokenLen {
+			r.Add(v)
+		}
+	}
 }
 
 // CLI is the root of baton's commands.
@@ -174,6 +228,15 @@ func Run(args []string, d Deps) (code int) {
 	if d.Context == nil {
 		d.Context = context.Background()
 	}
+	// Everything baton prints passes the redactor, which knows the token before kong has seen
+	// an argument: a parse error quoting a stray argument cannot carry it.
+	registerTokens(d.secrets(), args, d.LookupEnv)
+	stdout, stderr := d.secrets().Writer(d.Stdout), d.secrets().Writer(d.Stderr)
+	d.Stdout, d.Stderr = stdout, stderr
+	defer func() { // last: after the recovery below has printed
+		_ = redact.Flush(stdout)
+		_ = redact.Flush(stderr)
+	}()
 	defer func() {
 		r := recover()
 		if r == nil {
@@ -184,7 +247,7 @@ func Run(args []string, d Deps) (code int) {
 			return
 		}
 		// A bug, not bad input: say so, with the stack, but never with the token in it.
-		fmt.Fprintln(d.Stderr, d.redact(fmt.Sprintf("baton: internal error: %v\n%s", r, debug.Stack())))
+		fmt.Fprintf(d.Stderr, "baton: internal error: %v\n%s\n", r, debug.Stack())
 		code = exitcode.Failed
 	}()
 
@@ -217,7 +280,7 @@ func Run(args []string, d Deps) (code int) {
 			continue
 		}
 		if err := c.target.Run(&d); err != nil {
-			fmt.Fprintf(d.Stderr, "baton: %s\n", d.redact(err.Error()))
+			fmt.Fprintf(d.Stderr, "baton: %v\n", err)
 			return exitcode.Of(err)
 		}
 		return exitcode.OK

@@ -290,7 +290,8 @@ func TestRefusedInputSendsNothingAndExitsTwo(t *testing.T) {
 		{"an unknown output", nil, []string{"trigger", "--project", "gh/acme/deploy", "--output", "yaml"}, "--output"},
 		{"a request budget of zero", nil, []string{"trigger", "--project", "gh/acme/deploy", "--max-requests-per-minute", "0"}, "--max-requests-per-minute"},
 		{"a negative request budget from the environment", []string{"BATON_MAX_REQUESTS_PER_MINUTE=-5"}, []string{"trigger", "--project", "gh/acme/deploy"}, "--max-requests-per-minute"},
-		{"an unwritable env file", nil, []string{"trigger", "--project", "gh/acme/deploy", "--env-file", "/nonexistent/dir/env"}, "--env-file"},
+		// Under a regular file: no directory can be made there, even by root.
+		{"an unwritable env file", nil, []string{"trigger", "--project", "gh/acme/deploy", "--env-file", filepath.Join(batonBin, "env")}, "--env-file"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -171,12 +171,12 @@ func (w *WaitFlags) writeReports(d *Deps, table bool, results []*followResult) e
 		}
 	}
 	if w.JUnit != "" {
-		if err := report.WriteJUnitFile(w.JUnit, ds); err != nil {
+		if err := d.writeFile(w.JUnit, false, func(out io.Writer) error { return report.JUnit(out, ds) }); err != nil {
 			return fmt.Errorf("--junit: %w", err)
 		}
 	}
 	if w.Summary != "" {
-		if err := report.WriteSummaryFile(w.Summary, ds); err != nil {
+		if err := d.writeFile(w.Summary, false, func(out io.Writer) error { return report.Summary(out, ds) }); err != nil {
 			return fmt.Errorf("--summary: %w", err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -129,7 +130,7 @@ func (c *TriggerCmd) Run(d *Deps) error {
 		return err
 	}
 	if !c.DryRun {
-		if err := checkWritable([2]string{"--result-file", c.ResultFile}, [2]string{"--env-file", c.EnvFile},
+		if err := checkOutputs([2]string{"--result-file", c.ResultFile}, [2]string{"--env-file", c.EnvFile},
 			[2]string{"--junit", c.JUnit}, [2]string{"--summary", c.Summary}); err != nil {
 			return err
 		}
@@ -221,9 +222,10 @@ func (c *TriggerCmd) targets(d *Deps) ([]dispatch.Target, error) {
 			ConfigBranch: c.ConfigBranch, ConfigTag: c.ConfigTag,
 			CheckoutBranch: c.CheckoutBranch, CheckoutTag: c.CheckoutTag,
 			Params: c.Param, ParamLines: c.Parameters, ParamsJSON: c.ParametersJSON, ParamsFile: c.ParametersFile,
-			NoExpand:  c.NoExpand,
-			LookupEnv: d.LookupEnv,
-			ReadFile:  readFile,
+			NoExpand:    c.NoExpand,
+			LookupEnv:   d.LookupEnv,
+			ReadFile:    readFile,
+			HoldsSecret: d.secrets().Contains,
 		}
 		if line.Branch != "" || line.Tag != "" { // the line's own ref wins over --branch/--tag
 			in.Branch, in.Tag = line.Branch, line.Tag
@@ -376,13 +378,13 @@ func (c *TriggerCmd) emit(d *Deps, r report.Result, outcomes []dispatch.Outcome)
 	}
 	if len(r.Pipelines) > 0 {
 		if c.ResultFile != "" {
-			if err := report.WriteJSONFile(c.ResultFile, r); err != nil {
-				return fmt.Errorf("--result-file: %w (the pipelines were triggered)", err)
+			if err := d.writeFile(c.ResultFile, false, func(w io.Writer) error { return report.JSON(w, r) }); err != nil {
+				return fmt.Errorf("--result-file %s: %w (the pipelines were triggered)", c.ResultFile, err)
 			}
 		}
 		if c.EnvFile != "" {
-			if err := report.AppendEnvFile(c.EnvFile, r); err != nil {
-				return fmt.Errorf("--env-file: %w (the pipelines were triggered)", err)
+			if err := d.writeFile(c.EnvFile, true, func(w io.Writer) error { _, err := io.WriteString(w, report.EnvLines(r)); return err }); err != nil {
+				return fmt.Errorf("--env-file %s: %w (the pipelines were triggered)", c.EnvFile, err)
 			}
 		}
 	}

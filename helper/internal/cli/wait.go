@@ -67,7 +67,7 @@ func (c *WaitCmd) Run(d *Deps) error {
 	if err := c.WaitFlags.validate(true); err != nil {
 		return err
 	}
-	if err := checkWritable([2]string{"--junit", c.JUnit}, [2]string{"--summary", c.Summary}); err != nil {
+	if err := checkOutputs([2]string{"--junit", c.JUnit}, [2]string{"--summary", c.Summary}); err != nil {
 		return err
 	}
 	host, err := c.host()

@@ -67,6 +67,18 @@ func (r *Redactor) String(s string) string {
 	return string(out)
 }
 
+// Contains reports whether s holds any form of any secret.
+func (r *Redactor) Contains(s string) bool {
+	m := r.m.Load()
+	b := []byte(s)
+	for i := range b {
+		if m.first[b[i]] && m.longest(b[i:]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Forms lists the spellings of secret that are redacted: itself, and how JSON encoders, URL
 // query and path escaping and HTML escaping write it (the named and the numeric HTML entities,
 // JSON with and without "/", HTML characters and non-ASCII escaped). Duplicates are removed.

@@ -49,6 +49,14 @@ func TestString(t *testing.T) {
 	}
 }
 
+func TestContains(t *testing.T) {
+	r := New(token)
+	assert.True(t, r.Contains("x"+url.QueryEscape(token)))
+	assert.True(t, r.Contains(strings.ToLower(token)), "letter case is ignored")
+	assert.False(t, r.Contains(token[:len(token)-1]))
+	assert.False(t, New().Contains(token))
+}
+
 func TestStringNeverRecurses(t *testing.T) {
 	// A secret that is part of the marker must not be replaced inside markers it just wrote.
 	r := New("redact", "ted")

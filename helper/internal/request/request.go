@@ -47,6 +47,9 @@ type Input struct {
 	NoExpand       bool
 	LookupEnv      func(string) (string, bool)
 	ReadFile       func(string) ([]byte, error)
+	// HoldsSecret reports whether a value holds the API token (in any form); such a value is
+	// refused. nil: nothing is.
+	HoldsSecret func(string) bool
 }
 
 // New validates in and builds the request, or returns a one-line error with exit code 2.
@@ -79,7 +82,47 @@ func New(in Input) (*Trigger, error) {
 		return nil, err
 	}
 	t.Params = ps
+	if in.HoldsSecret != nil {
+		if err := t.refuseSecrets(in.HoldsSecret); err != nil {
+			return nil, err
+		}
+	}
 	return t, nil
+}
+
+// refuseSecrets refuses a request that would carry the token where others can read it: CircleCI
+// shows a pipeline's parameters, branch and tag to everyone who can see the project. The error
+// names the field, never the value.
+func (t *Trigger) refuseSecrets(holds func(string) bool) error {
+	refuse := func(what string) error {
+		return exitcode.Usagef("%s holds the API token; CircleCI shows it to everyone who can see the project, so nothing was sent", what)
+	}
+	if holds(t.Project.String()) {
+		return refuse("--project")
+	}
+	for _, r := range []struct {
+		branchFlag, tagFlag string
+		ref                 Ref
+	}{{"--branch", "--tag", t.Ref}, {"--config-branch", "--config-tag", t.Config}, {"--checkout-branch", "--checkout-tag", t.Checkout}} {
+		if holds(r.ref.Branch) {
+			return refuse(r.branchFlag)
+		}
+		if holds(r.ref.Tag) {
+			return refuse(r.tagFlag)
+		}
+	}
+	if holds(t.DefinitionID) {
+		return refuse("--definition-id")
+	}
+	for _, p := range t.Params {
+		if holds(p.Key) {
+			return refuse("a pipeline parameter's name")
+		}
+		if holds(fmt.Sprint(p.Value)) {
+			return refuse(fmt.Sprintf("pipeline parameter %q", p.Key))
+		}
+	}
+	return nil
 }
 
 // settleEndpoint decides between the two trigger endpoints and fills pipeline/run's refs.
