@@ -18,6 +18,7 @@ import (
 	"unicode"
 
 	"github.com/baton-ci/baton/helper/internal/exitcode"
+	"github.com/baton-ci/baton/helper/internal/safetext"
 )
 
 // Defaults applied by New.
@@ -29,7 +30,11 @@ const (
 
 const (
 	apiPrefix        = "/api/v2"
-	maxResponseBytes = 10 << 20 // larger answers are an error, not a reason to use all memory
+	maxResponseBytes = 4 << 20 // larger answers are an error, not a reason to use all memory
+	// maxListItems bounds a list across all its pages (workflows of a pipeline, jobs of a
+	// workflow, one page of a project's pipelines): far above any real one, and small enough
+	// that a server sending endless pages cannot fill memory.
+	maxListItems = 10000
 )
 
 // Config configures a Client. The zero value of every field but Token has a sane default.
@@ -279,15 +284,21 @@ type response struct {
 
 // get runs a GET and decodes its JSON answer into out.
 func (c *Client) get(ctx context.Context, u *url.URL, out any) error {
-	req, err := c.newRequest(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	res, err := c.do(req, repeatable)
+	req, res, err := c.getRaw(ctx, u)
 	if err != nil {
 		return err
 	}
 	return c.decode(req, res, out)
+}
+
+// getRaw runs a GET and returns its 2xx answer undecoded.
+func (c *Client) getRaw(ctx context.Context, u *url.URL) (*http.Request, *response, error) {
+	req, err := c.newRequest(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := c.do(req, repeatable)
+	return req, res, err
 }
 
 // decode reads a 2xx JSON answer into out.
@@ -301,7 +312,7 @@ func (c *Client) decode(req *http.Request, res *response, out any) error {
 // readError is a 2xx answer whose body could not be understood.
 func (c *Client) readError(req *http.Request, res *response, err error) error {
 	msg := fmt.Sprintf("%s %s: the %d response could not be read: %v", req.Method, req.URL.EscapedPath(), res.status, err)
-	return &textError{msg: redactString(msg, c.token), err: err}
+	return &textError{msg: safetext.Terminal(redactString(msg, c.token)), err: err}
 }
 
 // do sends req until it succeeds, the retry policy says stop, or attempts run out. It returns

@@ -12,6 +12,10 @@
 //   - trace.go: the request/response trace written to Config.Debug.
 //   - types.go: the API's response types, named after CircleCI's OpenAPI description.
 //   - pipeline.go, workflow.go, user.go: one method per API operation.
+//   - page.go: decoding a page of a list item by item, within a cap on items.
+//
+// Answers are bounded: at most 4 MiB each, a list at most 10,000 items across its pages (and
+// 100 pages). Server text quoted in an error is one line, redacted and safe for a terminal.
 //
 // The trigger operations (TriggerPipeline, RunPipeline) must never create two pipelines, so they
 // are retried only when the request certainly was not processed; when it may have been, the error

@@ -1,7 +1,6 @@
 package circleci
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,8 +12,11 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/baton-ci/baton/helper/internal/exitcode"
+	"github.com/baton-ci/baton/helper/internal/redact"
+	"github.com/baton-ci/baton/helper/internal/safetext"
 )
 
 // redacted replaces secrets in headers, traces and messages.
@@ -190,12 +192,13 @@ func Redact(h http.Header) http.Header {
 	return out
 }
 
-// redactString replaces every occurrence of secret in s. An empty secret changes nothing.
+// redactString replaces every occurrence of secret in s, also JSON-, URL- and HTML-escaped (see
+// package redact). An empty secret changes nothing.
 func redactString(s, secret string) string {
 	if secret == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, secret, redacted)
+	return redact.New(secret).String(s)
 }
 
 // newAPIError builds the error for a non-2xx answer, with the token redacted from the message.
@@ -204,7 +207,7 @@ func redactString(s, secret string) string {
 func newAPIError(method, route string, res *response, secret string) *APIError {
 	body, h := res.body, res.header
 	if secret != "" {
-		body = bytes.ReplaceAll(body, []byte(secret), []byte(redacted))
+		body = []byte(redactString(string(body), secret))
 		if loc := h.Get("Location"); loc != "" {
 			h = http.Header{"Location": {redactString(loc, secret)}}
 		}
@@ -258,7 +261,8 @@ func apiMessage(status int, h http.Header, body []byte) string {
 }
 
 // oneLine collapses whitespace and control characters to single spaces and shortens s to at most
-// max runes, marking a cut with "…".
+// max runes, marking a cut with "…"; what a terminal would still obey (bidi controls) becomes a
+// visible escape (safetext.Terminal).
 func oneLine(s string, max int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	var b strings.Builder
@@ -269,9 +273,10 @@ func oneLine(s string, max int) string {
 			space = b.Len() > 0
 			continue
 		}
-		need := 1
+		piece := safetext.Terminal(string(r)) // a bidi control becomes its escape, \u202e
+		need := utf8.RuneCountInString(piece)
 		if space {
-			need = 2
+			need++
 		}
 		if n+need > max {
 			b.WriteString("…")
@@ -282,8 +287,8 @@ func oneLine(s string, max int) string {
 			n++
 			space = false
 		}
-		b.WriteRune(r)
-		n++
+		b.WriteString(piece)
+		n += utf8.RuneCountInString(piece)
 	}
 	return b.String()
 }

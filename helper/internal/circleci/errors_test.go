@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/baton-ci/baton/helper/internal/exitcode"
+	"github.com/baton-ci/baton/helper/internal/safetext"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -171,6 +172,10 @@ func TestOneLine(t *testing.T) {
 		{"a cut never ends on a space", "abcd efgh", 5, "abcd…"},
 		{"runes are counted, not bytes", "ééééé", 3, "ééé…"},
 		{"invalid UTF-8 is replaced", "a\xffb", 10, "a\uFFFDb"},
+		{"escape sequences lose their ESC", "\x1b]0;pwned\x07\x1b[2Jok", 40, "]0;pwned [2Jok"},
+		{"C1 controls become spaces", "a\u009b2Jb", 20, "a 2Jb"},
+		{"bidi controls become visible escapes", "fail\u202eliated", 20, `fail\u202eliated`},
+		{"an escape is never cut in two", "ab\u202ecd", 4, "ab…"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,6 +194,7 @@ func FuzzAPIMessage(f *testing.F) {
 		require.NotEmpty(t, msg)
 		require.True(t, utf8.ValidString(msg))
 		require.NotContains(t, msg, "\n")
+		require.Equal(t, safetext.Terminal(msg), msg, "nothing a terminal would obey")
 		require.LessOrEqual(t, utf8.RuneCountInString(msg), maxMessageLen+1)
 	})
 }

@@ -124,12 +124,13 @@ func (c *Client) ListProjectPipelines(ctx context.Context, slug, branch, pageTok
 		q.Set("page-token", pageToken)
 	}
 	u.RawQuery = q.Encode()
-	var page PipelinePage
-	if err := c.get(ctx, u, &page); err != nil {
+	req, res, err := c.getRaw(ctx, u)
+	if err != nil {
 		return nil, err
 	}
-	if page.Items == nil {
-		page.Items = []Pipeline{}
+	page := PipelinePage{Items: []Pipeline{}}
+	if page.Items, page.NextPageToken, err = decodePage(res.body, page.Items, maxListItems); err != nil {
+		return nil, c.readError(req, res, err)
 	}
 	return &page, nil
 }

@@ -62,7 +62,7 @@ func TestDecide(t *testing.T) {
 		{"201 whose body was cut off", outcome{status: 201, err: bodyCut, sent: true}, retry, unknownOutcome},
 		{"TLS certificate not trusted", outcome{err: badCert}, stop, stop},
 		{"TLS host name mismatch", outcome{err: x509.HostnameError{}}, stop, stop},
-		{"an answer larger than 10 MiB", outcome{status: 200, err: &bodyError{status: 200, err: errTooLarge}, sent: true}, stop, unknownOutcome},
+		{"an answer larger than 4 MiB", outcome{status: 200, err: &bodyError{status: 200, err: errTooLarge}, sent: true}, stop, unknownOutcome},
 	}
 	for _, r := range rows {
 		t.Run(fmt.Sprintf("after %s a read does %s and a trigger does %s", r.name, r.get, r.post), func(t *testing.T) {

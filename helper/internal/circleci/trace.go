@@ -1,7 +1,6 @@
 package circleci
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +9,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/baton-ci/baton/helper/internal/safetext"
 )
 
 // maxTraceBody is how much of a body the trace shows.
@@ -49,7 +50,7 @@ func (t *tracer) redact(data []byte) []byte {
 	if t.secret == "" {
 		return data
 	}
-	return bytes.ReplaceAll(data, []byte(t.secret), []byte(redacted))
+	return []byte(redactString(string(data), t.secret))
 }
 
 func (t *tracer) note(format string, args ...any) {
@@ -86,7 +87,7 @@ func (t *tracer) response(resp *http.Response, body []byte, took time.Duration) 
 		return
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "< %s (%s)\n", resp.Status, elapsed(took))
+	fmt.Fprintf(&b, "< %s (%s)\n", safetext.Terminal(resp.Status), elapsed(took))
 	WriteHeader(&b, "< ", Redact(resp.Header))
 	writeTraceBody(&b, t.redact(body), int64(len(body)))
 	t.write(b.String())
@@ -108,7 +109,8 @@ func elapsed(d time.Duration) string {
 }
 
 // WriteHeader writes h one field per line, sorted by name, each line starting with prefix: the
-// form of the --debug trace and of --dry-run. Redact h first.
+// form of the --debug trace and of --dry-run. Redact h first; names and values are made safe for
+// a terminal here.
 func WriteHeader(w io.Writer, prefix string, h http.Header) {
 	names := make([]string, 0, len(h))
 	for name := range h {
@@ -117,7 +119,7 @@ func WriteHeader(w io.Writer, prefix string, h http.Header) {
 	sort.Strings(names)
 	for _, name := range names {
 		for _, v := range h[name] {
-			fmt.Fprintf(w, "%s%s: %s\n", prefix, name, v)
+			fmt.Fprintf(w, "%s%s: %s\n", prefix, safetext.Terminal(name), safetext.Terminal(v))
 		}
 	}
 }
@@ -140,7 +142,14 @@ func writeTraceBody(b *strings.Builder, data []byte, total int64) {
 			}
 		}
 	}
-	b.Write(data)
+	// Line by line, so a pretty-printed body keeps its lines; anything a terminal would obey
+	// becomes a visible escape.
+	for i, line := range strings.Split(string(data), "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(safetext.Terminal(line))
+	}
 	if cut {
 		if total > 0 {
 			fmt.Fprintf(b, "\n… (cut; %d bytes in all)", total)

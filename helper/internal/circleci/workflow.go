@@ -55,6 +55,8 @@ func (c *Client) CancelWorkflow(ctx context.Context, id string) error {
 }
 
 // listAll follows next_page_token (sent back as query page-token) until it is null or empty.
+// Each page is decoded item by item from its raw bytes, which are dropped before the next page
+// is asked for; more than maxListItems items in all is an error.
 func listAll[T any](ctx context.Context, c *Client, base *url.URL) ([]T, error) {
 	all := []T{}
 	seen := map[string]bool{}
@@ -64,22 +66,21 @@ func listAll[T any](ctx context.Context, c *Client, base *url.URL) ([]T, error) 
 		if token != "" {
 			u.RawQuery = url.Values{"page-token": {token}}.Encode()
 		}
-		var page struct {
-			Items         []T    `json:"items"`
-			NextPageToken string `json:"next_page_token"`
-		}
-		if err := c.get(ctx, &u, &page); err != nil {
+		req, res, err := c.getRaw(ctx, &u)
+		if err != nil {
 			return nil, err
 		}
-		all = append(all, page.Items...)
-		if page.NextPageToken == "" {
+		all, token, err = decodePage(res.body, all, maxListItems)
+		if err != nil {
+			return nil, c.readError(req, res, err)
+		}
+		if token == "" {
 			return all, nil
 		}
-		if seen[page.NextPageToken] {
+		if seen[token] {
 			return nil, fmt.Errorf("GET %s: the API sent the same page token twice", base.EscapedPath())
 		}
-		seen[page.NextPageToken] = true
-		token = page.NextPageToken
+		seen[token] = true
 	}
 	return nil, fmt.Errorf("GET %s: more than %d pages", base.EscapedPath(), maxPages)
 }
