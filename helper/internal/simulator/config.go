@@ -29,6 +29,9 @@ type Config struct {
 	RateLimit *RateLimit `yaml:"rate_limit,omitempty"`
 	// Faults are injected from the start, in order (see Fault).
 	Faults []Fault `yaml:"faults,omitempty"`
+	// ClockSkew puts the server's clock ahead (positive) or behind (negative) the clock the
+	// simulator is given: its Date headers and every timestamp it reports move with it.
+	ClockSkew Duration `yaml:"clock_skew,omitempty"`
 }
 
 // Token is an accepted Circle-Token and the user behind it.
@@ -71,6 +74,14 @@ type Project struct {
 	// Workflows are what every pipeline of the project runs. Empty: the pipeline is created
 	// and runs no workflow at all (as when filters exclude everything).
 	Workflows []Workflow `yaml:"workflows,omitempty"`
+	// ListLag is how long a new pipeline stays out of the project's pipeline list, as an API
+	// whose list is fed by a slower path than GET /pipeline/{id} (see quirks.go).
+	ListLag Duration `yaml:"list_lag,omitempty"`
+	// TriggerType is the trigger.type reported for pipelines triggered through the API
+	// (default "api"); real answers also carry "explicit", "unknown" and others.
+	TriggerType string `yaml:"trigger_type,omitempty"`
+	// BranchAsRef reports vcs.branch as the full ref, refs/heads/NAME.
+	BranchAsRef bool `yaml:"branch_as_ref,omitempty"`
 }
 
 // Parameter is a declared pipeline parameter.
@@ -405,6 +416,9 @@ func normalizeProject(p Project, f string) (Project, error) {
 		return Project{}, fmt.Errorf("%s.slug: %q is not provider/organization/project with provider gh, github, bb, bitbucket or circleci", f, p.Slug)
 	}
 	p.Slug = slug
+	if err := normalizeQuirks(&p, f); err != nil {
+		return Project{}, err
+	}
 	if p.DefaultBranch == "" {
 		p.DefaultBranch = "main"
 	}

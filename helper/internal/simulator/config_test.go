@@ -92,11 +92,11 @@ func TestParseConfig(t *testing.T) {
 		{"a rate limit of zero requests", base + "rate_limit: {requests: 0, window: 1s}\n", "rate_limit.requests: 0; allow at least 1 request per window"},
 		{"a rate limit without a window", base + "rate_limit: {requests: 3}\n", "rate_limit.window: must be a positive duration"},
 		{"a fault for an unknown operation", base + "faults: [{operation: getPipeline, status: 500}]\n", `faults[0].operation: "getPipeline" is not an operation the simulator serves`},
-		{"a fault without a kind", base + "faults: [{operation: '*'}]\n", "faults[0].kind: missing; use status (with status: 503), slow (with delay: 2s), drop or lost"},
+		{"a fault without a kind", base + "faults: [{operation: '*'}]\n", "faults[0].kind: missing; use status (with status: 503), slow (with delay: 2s), drop, lost or processed (with status: 502)"},
 		{"a status fault with a success status", base + "faults: [{operation: '*', status: 200}]\n", "faults[0].status: 200; a status fault answers an error status between 400 and 599"},
 		{"a slow fault without a delay", base + "faults: [{operation: '*', kind: slow}]\n", "faults[0].delay: a slow fault needs a positive delay such as 2s"},
 		{"a drop fault with a status", base + "faults: [{operation: '*', kind: drop, status: 500}]\n", "faults[0].status: only a status fault answers a status (kind is drop)"},
-		{"a fault of an unknown kind", base + "faults: [{operation: '*', kind: explode}]\n", `faults[0].kind: "explode"; use status, slow, drop or lost`},
+		{"a fault of an unknown kind", base + "faults: [{operation: '*', kind: explode}]\n", `faults[0].kind: "explode"; use status, slow, drop, lost or processed`},
 	}
 	for _, tt := range tests {
 		t.Run("rejects "+tt.name, func(t *testing.T) {

@@ -21,6 +21,9 @@ const (
 	// FaultLost processes the request (a trigger really creates its pipeline), then closes
 	// the connection without delivering the answer.
 	FaultLost = "lost"
+	// FaultProcessed processes the request (a trigger really creates its pipeline), then
+	// answers Status instead, as a gateway that timed out on a server that went on working.
+	FaultProcessed = "processed"
 )
 
 // Fault is a misbehaviour injected into the next matching requests. As JSON (POST /_sim/faults)
@@ -33,7 +36,7 @@ const (
 type Fault struct {
 	// Operation is the operationId to match (e.g. "getPipelineById"), or "*" for any request.
 	Operation string `json:"operation" yaml:"operation"`
-	// Kind is status, slow, drop or lost. When empty it is status if Status is set, else slow
+	// Kind is status, slow, drop, lost or processed. When empty it is status if Status is set, else slow
 	// if Delay is set.
 	Kind string `json:"kind,omitempty" yaml:"kind,omitempty"`
 	// Status is the HTTP status of a status fault (400-599).
@@ -53,7 +56,7 @@ type Fault struct {
 var operations = []string{
 	"triggerPipeline", "triggerPipelineRun", "getPipelineById", "listWorkflowsByPipelineId",
 	"getWorkflowById", "listWorkflowJobs", "cancelWorkflow", "getCurrentUser",
-	"listPipelinesForProject", opWorkflowSummary, opAppPage,
+	"listPipelinesForProject", "getProjectBySlug", opWorkflowSummary, opAppPage,
 }
 
 // normalized validates f and fills in its defaults. Errors start with the field name.
@@ -71,13 +74,13 @@ func (f Fault) normalized() (Fault, error) {
 		case f.Delay > 0:
 			f.Kind = FaultSlow
 		default:
-			return Fault{}, fmt.Errorf("kind: missing; use status (with status: 503), slow (with delay: 2s), drop or lost")
+			return Fault{}, fmt.Errorf("kind: missing; use status (with status: 503), slow (with delay: 2s), drop, lost or processed (with status: 502)")
 		}
 	}
 	switch f.Kind {
-	case FaultStatus:
+	case FaultStatus, FaultProcessed:
 		if f.Status < 400 || f.Status > 599 {
-			return Fault{}, fmt.Errorf("status: %d; a status fault answers an error status between 400 and 599", f.Status)
+			return Fault{}, fmt.Errorf("status: %d; a %s fault answers an error status between 400 and 599", f.Status, f.Kind)
 		}
 	case FaultSlow:
 		if f.Delay <= 0 {
@@ -85,9 +88,9 @@ func (f Fault) normalized() (Fault, error) {
 		}
 	case FaultDrop, FaultLost:
 	default:
-		return Fault{}, fmt.Errorf("kind: %q; use status, slow, drop or lost", f.Kind)
+		return Fault{}, fmt.Errorf("kind: %q; use status, slow, drop, lost or processed", f.Kind)
 	}
-	if f.Kind != FaultStatus && f.Status != 0 {
+	if f.Kind != FaultStatus && f.Kind != FaultProcessed && f.Status != 0 {
 		return Fault{}, fmt.Errorf("status: only a status fault answers a status (kind is %s)", f.Kind)
 	}
 	if f.Delay < 0 {

@@ -268,7 +268,7 @@ func TestAdminEndpoints(t *testing.T) {
 
 	refusals := []struct{ name, body, msg string }{
 		{"an unknown field", `{"operation":"*","stauts":500}`, `fault: json: unknown field "stauts"`},
-		{"a bad kind", `{"operation":"*","kind":"boom"}`, `fault kind: "boom"; use status, slow, drop or lost`},
+		{"a bad kind", `{"operation":"*","kind":"boom"}`, `fault kind: "boom"; use status, slow, drop, lost or processed`},
 		{"a bad delay", `{"operation":"*","delay":"soon"}`, `"soon" is not a duration`},
 	}
 	for _, tt := range refusals {

@@ -148,8 +148,8 @@ func (s *Simulator) lookupProject(slug string, user *Token) *project {
 	if !ok {
 		return nil
 	}
-	p := s.projects[cs]
-	if p == nil || !canSee(user, cs) {
+	p := s.project(cs)
+	if p == nil || !canSee(user, p.cfg.Slug) {
 		return nil
 	}
 	return p
@@ -540,7 +540,7 @@ func (s *Simulator) pipelineJSON(p *pipeline, now time.Time) pipelineBody {
 			"git":      git,
 		},
 		Trigger: triggerBody{
-			Type: "api", ReceivedAt: timestamp(p.createdAt),
+			Type: p.proj.cfg.TriggerType, ReceivedAt: timestamp(p.createdAt),
 			Actor: actorBody{Login: p.actor.Login, AvatarURL: avatar(p.actor)},
 		},
 	}
@@ -548,7 +548,7 @@ func (s *Simulator) pipelineJSON(p *pipeline, now time.Time) pipelineBody {
 		rev := revision(p.proj.cfg.Slug, p.branch+p.tag)
 		b.VCS = &vcsBody{
 			ProviderName: provider, OriginRepositoryURL: url, TargetRepositoryURL: url,
-			Revision: &rev, Branch: p.branch, Tag: p.tag,
+			Revision: &rev, Branch: p.reportedBranch(), Tag: p.tag,
 		}
 	}
 	return b
@@ -596,7 +596,7 @@ func (s *Simulator) listPipelines(w http.ResponseWriter, r *http.Request, rt rou
 	var next *string
 	for i := len(s.pipelines) - 1; i >= 0; i-- {
 		p := s.pipelines[i]
-		if p.proj != proj || (branch != "" && p.branch != branch) || (before >= 0 && p.number >= before) {
+		if p.proj != proj || (branch != "" && p.branch != branch) || (before >= 0 && p.number >= before) || !p.listed(now) {
 			continue
 		}
 		if len(items) == s.cfg.PageSize {

@@ -67,6 +67,8 @@ func resolve(method, escaped string) (route, bool) {
 			return route{op: "listPipelinesForProject", method: "GET", slug: slug}, true
 		}
 		return route{op: "triggerPipeline", method: "POST", slug: slug}, true
+	case (n == 2 || n == 4) && seg[0] == "project": // the slug escaped as one segment, or plain
+		return route{op: "getProjectBySlug", method: "GET", slug: strings.Join(seg[1:], "/")}, true
 	}
 	return route{}, false
 }

@@ -74,6 +74,7 @@ func New(cfg Config, opts ...Option) *Simulator {
 	for _, o := range opts {
 		o(s)
 	}
+	s.now = skewed(s.now, cfg.ClockSkew.D())
 	return s
 }
 
@@ -137,6 +138,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rec.Operation = rt.op
 	}
 	a := newAnswer()
+	a.header.Set("Date", s.now().UTC().Format(http.TimeFormat)) // the server's clock, as a real server's
 
 	s.mu.Lock()
 	limited := false
@@ -171,6 +173,9 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.store(rec)
 			hangUp(w)
 			return
+		case FaultProcessed:
+			s.handle(newAnswer(), r, rt, found, body) // done, and its answer replaced
+			s.writeStatusFault(a, fault)
 		case FaultLost:
 			s.handle(a, r, rt, found, body)
 			rec.Status, rec.ResponseHeader, rec.ResponseBody = a.status, a.header.Clone(), a.body.Bytes()
@@ -263,6 +268,8 @@ func (s *Simulator) handle(w http.ResponseWriter, r *http.Request, rt route, fou
 	switch rt.op {
 	case "getCurrentUser":
 		writeJSON(w, http.StatusOK, userJSON(user))
+	case "getProjectBySlug":
+		s.getProject(w, rt, user)
 	case "triggerPipeline":
 		s.triggerPipeline(w, r, rt, user, body)
 	case "triggerPipelineRun":

@@ -101,6 +101,9 @@ projects:
 	e.api("GET", "/api/v2/pipeline/00000000-0000-4000-8000-000000000000", "")
 	e.api("GET", "/api/v2/workflow/00000000-0000-4000-8000-000000000000", "")
 	e.api("GET", "/api/v2/project/gh/acme/api/pipeline", "")
+	e.api("GET", "/api/v2/project/gh%2Facme%2Fapi", "")
+	e.api("GET", "/api/v2/project/"+appSlug, "")
+	e.api("GET", "/api/v2/project/gh/acme/nope", "")
 	e.api("GET", "/api/v2/project/gh%2Facme%2Fapi/pipeline?branch=main", "")
 	e.api("GET", "/api/v2/project/gh/acme/api/pipeline?page-token="+gjsonGet(e.api("GET", "/api/v2/project/gh/acme/api/pipeline", "").body, "next_page_token"), "")
 	e.api("GET", "/api/v2/insights/gh/acme/api/workflows/build/summary", "")
@@ -130,7 +133,7 @@ projects:
 		}
 		assert.NoError(t, err, "exchange %d: %s %s -> %d %s", i, r.Method, r.Path, r.Status, r.ResponseBody)
 	}
-	for _, op := range []string{"triggerPipeline", "triggerPipelineRun", "getPipelineById", "listWorkflowsByPipelineId", "getWorkflowById", "listWorkflowJobs", "cancelWorkflow", "getCurrentUser", "listPipelinesForProject", "getWorkflowSummary"} {
+	for _, op := range []string{"triggerPipeline", "triggerPipelineRun", "getPipelineById", "listWorkflowsByPipelineId", "getWorkflowById", "listWorkflowJobs", "cancelWorkflow", "getCurrentUser", "listPipelinesForProject", "getWorkflowSummary", "getProjectBySlug"} {
 		assert.True(t, ops[op], "the scenario exercises %s", op)
 	}
 }
