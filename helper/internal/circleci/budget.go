@@ -2,7 +2,6 @@ package circleci
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,8 +9,6 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-
-	"github.com/baton-ci/baton/helper/internal/exitcode"
 )
 
 // Request budget defaults, used for zero fields of Config.
@@ -199,11 +196,7 @@ func (c *Client) RequestsPerMinute() int { return c.budget.perMinute }
 func (c *Client) BudgetDelay() time.Duration { return c.budget.Delay() }
 
 // waitedOut is the error of a request whose context ended while it waited for the budget: a
-// deadline that passed meanwhile is a timeout (exit 4), as it would have been a moment later.
+// deadline that passed meanwhile is a timeout (exit 4), as canceled makes every one.
 func (c *Client) waitedOut(method, route string, err, last error) error {
-	err = c.canceled(method, route, err, last)
-	if errors.Is(err, context.DeadlineExceeded) {
-		return exitcode.Wrap(exitcode.Timeout, err)
-	}
-	return err
+	return c.canceled(method, route, err, last)
 }

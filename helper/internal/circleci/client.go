@@ -50,7 +50,7 @@ type Config struct {
 	// The request budget shared by every request of the client (budget.go): 0 → 300 a minute
 	// sustained, after a burst of 100.
 	RequestsPerMinute, Burst int
-	Now                      func() time.Time // the budget's and Retry-After's clock; nil → time.Now (tests pass the clock their Sleep moves)
+	Now                      func() time.Time // the budget's, Retry-After's and the server clock estimate's clock; nil → time.Now (tests pass the clock their Sleep moves)
 }
 
 // String describes c without its token, so printing a Config cannot leak it.
@@ -78,6 +78,7 @@ type Client struct {
 	trace   *tracer // nil when Config.Debug is nil
 	now     func() time.Time
 	budget  *budget
+	clock   serverClock // the server's clock, learnt from Date headers (serverclock.go)
 }
 
 // String names the client's host and nothing secret.
@@ -387,6 +388,9 @@ func (c *Client) canceled(method, route string, err, last error) error {
 	if last != nil {
 		msg += " while waiting to retry after " + detailOf(last)
 	}
+	if errors.Is(err, context.DeadlineExceeded) { // the caller's time ran out (--timeout): exit 4, whatever it was doing
+		return exitcode.Wrap(exitcode.Timeout, &textError{msg: redactString(msg, c.token), err: err})
+	}
 	return &textError{msg: redactString(msg, c.token), err: err}
 }
 
@@ -427,7 +431,7 @@ func (c *Client) attempt(ctx context.Context, req *http.Request, n int) (*respon
 		r.Body = body
 	}
 	c.trace.request(r, req, n, c.retry.MaxAttempts)
-	start := time.Now()
+	start, sentAt := time.Now(), c.now()
 	resp, err := c.hc.Do(r)
 	sent := func() bool { s := state.Load(); return s == writing || s == written }
 	if err != nil {
@@ -436,6 +440,7 @@ func (c *Client) attempt(ctx context.Context, req *http.Request, n int) (*respon
 		return nil, outcome{err: err, sent: sent()}
 	}
 	defer resp.Body.Close()
+	c.clock.observe(sentAt, c.now(), resp.Header.Get("Date"))
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err == nil && len(body) > maxResponseBytes {
 		err = errTooLarge

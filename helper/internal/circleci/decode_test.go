@@ -381,12 +381,27 @@ func TestUnreadableAnswers(t *testing.T) {
 		{
 			name: "a 201 to TriggerPipeline without an id", status: 201, body: `{"state":"created"}`,
 			call: func(c *Client) error { _, err := c.TriggerPipeline(ctx, "gh/acme/api", nil); return err },
-			want: "POST /api/v2/project/gh%2Facme%2Fapi/pipeline: the request was sent but its outcome is unknown: a pipeline may have been created (the 201 response has no pipeline id)",
+			want: "POST /api/v2/project/gh%2Facme%2Fapi/pipeline: the request was sent but its outcome is unknown: a pipeline may have been created (the 201 response has no usable pipeline id)",
+		},
+		{
+			name: `a 201 to TriggerPipeline whose id is ".."`, status: 201, body: `{"id":"..","state":"pending","number":1,"created_at":"2025-01-01T00:00:00Z"}`,
+			call: func(c *Client) error { _, err := c.TriggerPipeline(ctx, "gh/acme/api", nil); return err },
+			want: "POST /api/v2/project/gh%2Facme%2Fapi/pipeline: the request was sent but its outcome is unknown: a pipeline may have been created (the 201 response has no usable pipeline id)",
+		},
+		{
+			name: `a 201 to RunPipeline whose id is a path`, status: 201, body: `{"id":"../../me","state":"pending","number":1}`,
+			call: func(c *Client) error { _, err := c.RunPipeline(ctx, "gh", "acme", "api", nil); return err },
+			want: "POST /api/v2/project/gh/acme/api/pipeline/run: the request was sent but its outcome is unknown: a pipeline may have been created (the 201 response has no usable pipeline id)",
+		},
+		{
+			name: `a 200 to RunPipeline with an id that is not one`, status: 200, body: `{"id":"x","message":"ok"}`,
+			call: func(c *Client) error { _, err := c.RunPipeline(ctx, "gh", "acme", "api", nil); return err },
+			want: "POST /api/v2/project/gh/acme/api/pipeline/run: the request was sent but its outcome is unknown: a pipeline may have been created (the 200 response has no usable pipeline id)",
 		},
 		{
 			name: "a 201 to RunPipeline without an id", status: 201, body: `{"message":"ok"}`,
 			call: func(c *Client) error { _, err := c.RunPipeline(ctx, "gh", "acme", "api", nil); return err },
-			want: "POST /api/v2/project/gh/acme/api/pipeline/run: the request was sent but its outcome is unknown: a pipeline may have been created (the 201 response has no pipeline id)",
+			want: "POST /api/v2/project/gh/acme/api/pipeline/run: the request was sent but its outcome is unknown: a pipeline may have been created (the 201 response has no usable pipeline id)",
 		},
 	}
 	for _, tt := range tests {

@@ -45,7 +45,7 @@ func (c *Client) TriggerPipeline(ctx context.Context, slug string, body []byte) 
 	if err := json.Unmarshal(res.body, &created); err != nil {
 		return nil, c.unreadableCreation(req, res, err)
 	}
-	if created.ID == "" {
+	if !isUUID(created.ID) {
 		return nil, c.unreadableCreation(req, res, nil)
 	}
 	return &created, nil
@@ -72,10 +72,10 @@ func (c *Client) RunPipeline(ctx context.Context, provider, org, project string,
 		return nil, c.unreadableCreation(req, res, err)
 	}
 	switch {
-	case answer.ID != "":
+	case isUUID(answer.ID):
 		created := answer.PipelineCreation
 		return &RunResult{Created: &created}, nil
-	case res.status == http.StatusCreated:
+	case answer.ID != "", res.status == http.StatusCreated:
 		return nil, c.unreadableCreation(req, res, nil)
 	}
 	msg := oneLine(redactString(answer.Message, c.token), maxMessageLen)
@@ -87,9 +87,10 @@ func (c *Client) RunPipeline(ctx context.Context, provider, org, project string,
 }
 
 // unreadableCreation is a 2xx answer to a trigger that does not say which pipeline was created:
-// one may have been, so the outcome is unknown. err nil means the answer had no id.
+// one may have been, so the outcome is unknown (never a usage error, though an id such as ".."
+// could not be used in a path). err nil means the answer had no usable id.
 func (c *Client) unreadableCreation(req *http.Request, res *response, err error) error {
-	cause := &textError{msg: fmt.Sprintf("the %d response has no pipeline id", res.status)}
+	cause := &textError{msg: fmt.Sprintf("the %d response has no usable pipeline id", res.status)}
 	if err != nil {
 		cause = &textError{msg: redactString(fmt.Sprintf("the %d response could not be read: %v", res.status, err), c.token), err: err}
 	}
@@ -133,4 +134,26 @@ func (c *Client) ListProjectPipelines(ctx context.Context, slug, branch, pageTok
 		return nil, c.readError(req, res, err)
 	}
 	return &page, nil
+}
+
+// isUUID reports whether s is a UUID in its 8-4-4-4-12 hexadecimal form, as every pipeline id
+// is. An answer naming anything else (empty, "..", a path) does not identify a pipeline.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
 }

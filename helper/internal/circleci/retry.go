@@ -198,11 +198,12 @@ func (v verdict) String() string {
 // Repeatable requests are retried on any connection failure or timeout, on 429, and on 5xx
 // except 501. A request that creates a pipeline is retried only when the server certainly did
 // not act on it: the request never reached it whole (refused connection, DNS or TLS handshake
-// failure, a write that failed part-way), or the server said so (429 throttled, 503 unavailable).
-// When it may have acted (the request was written, then a timeout, a dropped connection, or
-// 500/502/504 or another 5xx) the outcome is unknown, and sending again could create a second
-// pipeline. TLS certificate errors and oversized answers are never retried: they will not go
-// away.
+// failure, a write that failed part-way), or CircleCI throttled it (429, which it answers before
+// doing anything). Every other failure after the request was written — a timeout, a dropped
+// connection, any 5xx, 503 included, since a gateway's 502, 503 or 504 says nothing about
+// whether the server behind it went on to create the pipeline — leaves the outcome unknown:
+// sending again could create a second pipeline, so the caller must look first. TLS certificate
+// errors and oversized answers are never retried: they will not go away.
 func decide(k requestKind, o outcome) verdict {
 	if o.err != nil {
 		switch {
@@ -221,8 +222,6 @@ func decide(k requestKind, o outcome) verdict {
 		return retry
 	case s == http.StatusNotImplemented, s >= 600:
 		return stop
-	case s == http.StatusServiceUnavailable:
-		return retry
 	case s >= 500:
 		if k == repeatable {
 			return retry

@@ -35,7 +35,7 @@ func TestDebugTrace(t *testing.T) {
 	t.Run("each attempt shows the request with the token redacted, the answer, and the wait", func(t *testing.T) {
 		srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
 			if n == 1 {
-				reply(w, 503, `{"message":"try again shortly"}`)
+				reply(w, 429, `{"message":"Rate limit exceeded"}`)
 				return
 			}
 			reply(w, 201, created201)
@@ -50,12 +50,13 @@ func TestDebugTrace(t *testing.T) {
 > Content-Type: application/json
 > User-Agent: baton/1.2.3
 {"branch":"main"}
-< 503 Service Unavailable (Nms)
-< Content-Length: 31
+< 429 Too Many Requests (Nms)
+< Content-Length: 33
 < Content-Type: application/json
 < Date: DATE
-{"message":"try again shortly"}
-* 503 try again shortly; waiting 1s (backoff) before attempt 2 of 4
+{"message":"Rate limit exceeded"}
+* pausing every request for 1s (429 without a time)
+* 429 Rate limit exceeded; waiting 1s (backoff) before attempt 2 of 4
 > POST http://HOST/api/v2/project/gh%2Facme%2Fapi/pipeline (attempt 2 of 4)
 > Accept: application/json
 > Circle-Token: [redacted]
