@@ -266,6 +266,8 @@ func TestRefusedInputSendsNothingAndExitsTwo(t *testing.T) {
 		{"an empty key", nil, []string{"trigger", "--project", "gh/acme/deploy", "-p", "=1"}, "key"},
 		{"the same key twice", nil, []string{"trigger", "--project", "gh/acme/deploy", "-p", "env=a", "--parameters-json", `{"env":"b"}`}, "env"},
 		{"the same project twice, spelled two ways", nil, []string{"trigger", "--project", "gh/acme/deploy", "--project", "github/acme/deploy"}, "--project github/acme/deploy: gh/acme/deploy is already named by --project gh/acme/deploy"},
+		{"the same GitHub project twice, in two cases", nil, []string{"trigger", "--project", "gh/acme/api", "--project", "gh/ACME/API"}, "--project gh/ACME/API: gh/ACME/API is already named by --project gh/acme/api"},
+		{"the same Bitbucket project and branch twice in lines, in two cases", []string{"BATON_PROJECTS=bb/Acme/Web main\nbitbucket/acme/web main"}, []string{"trigger"}, "--projects line 2: bb/acme/web is already named by --projects line 1"},
 		{"the same project and branch twice in lines", []string{"BATON_PROJECTS=gh/acme/deploy main\ngithub/acme/deploy main"}, []string{"trigger"}, "line 2: gh/acme/deploy is already named by"},
 		{"a key over 128 characters", nil, []string{"trigger", "--project", "gh/acme/deploy", "-p", long + "=1"}, "128"},
 		{"a value over 512 characters", nil, []string{"trigger", "--project", "gh/acme/deploy", "-p", "v=" + strings.Repeat("x", 513)}, "512"},

@@ -16,7 +16,6 @@ import (
 	"github.com/baton-ci/baton/helper/internal/payload"
 	"github.com/baton-ci/baton/helper/internal/report"
 	"github.com/baton-ci/baton/helper/internal/request"
-	"github.com/baton-ci/baton/helper/internal/slug"
 )
 
 // TriggerCmd is `baton trigger`.
@@ -200,7 +199,7 @@ func (c *TriggerCmd) targets(d *Deps) ([]dispatch.Target, error) {
 	}
 	targets := make([]dispatch.Target, 0, len(lines))
 	type projectRef struct {
-		slug.Slug
+		project string // slug.Key: gh/ACME/API is gh/acme/api
 		request.Ref
 	}
 	seen := map[projectRef]string{} // canonical project and ref → where it was first named
@@ -238,7 +237,7 @@ func (c *TriggerCmd) targets(d *Deps) ([]dispatch.Target, error) {
 			return nil, err
 		}
 		// Two identical triggers could not be told apart if an answer were lost.
-		key := projectRef{t.Project, t.Ref}
+		key := projectRef{t.Project.Key(), t.Ref}
 		where := line.Source
 		if where == "" {
 			where = "--project " + line.Slug

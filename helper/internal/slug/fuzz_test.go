@@ -47,6 +47,11 @@ func FuzzParse(f *testing.F) {
 		if got.Standalone() != (got.Provider == slug.CircleCI) {
 			t.Fatalf("Parse(%q): Standalone() = %v for provider %q", s, got.Standalone(), got.Provider)
 		}
+		if got.Provider != slug.CircleCI {
+			if upper, err := slug.Parse(strings.ToUpper(s)); err != nil || !upper.Same(got) {
+				t.Fatalf("Parse(%q) is not the same project as its upper-case spelling: %v", s, err)
+			}
+		}
 		if app := got.AppPath(); strings.Count(app, "/") != 2 || !strings.HasSuffix(app, "/"+got.Org+"/"+got.Project) {
 			t.Fatalf("Parse(%q).AppPath() = %q", s, app)
 		}

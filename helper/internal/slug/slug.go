@@ -50,6 +50,30 @@ func (s Slug) AppPath() string {
 	return provider + "/" + s.Org + "/" + s.Project
 }
 
+// Key names the project the way CircleCI tells projects apart, for comparing slugs: GitHub and
+// Bitbucket organization and repository names are case-insensitive (gh/ACME/API is gh/acme/api),
+// and so are the hexadecimal digits of a UUID; the short opaque ids of circleci/ slugs are
+// case-sensitive and kept as they are. Two slugs name the same project when their Keys are equal.
+func (s Slug) Key() string {
+	switch {
+	case s.Provider == GitHub, s.Provider == Bitbucket:
+		return s.Provider + "/" + strings.ToLower(s.Org) + "/" + strings.ToLower(s.Project)
+	case s.Provider == CircleCI:
+		return s.Provider + "/" + foldUUID(s.Org) + "/" + foldUUID(s.Project)
+	}
+	return s.String()
+}
+
+// Same reports whether s and other name the same project (see Key).
+func (s Slug) Same(other Slug) bool { return s.Key() == other.Key() }
+
+func foldUUID(id string) string {
+	if IsUUID(id) {
+		return strings.ToLower(id)
+	}
+	return id
+}
+
 // Standalone reports whether the project is a circleci/ORG_ID/PROJECT_ID project (GitHub App or
 // GitLab), which only the pipeline/run endpoint can trigger.
 func (s Slug) Standalone() bool { return s.Provider == CircleCI }

@@ -107,3 +107,29 @@ func TestZeroSlugPrintsEmpty(t *testing.T) {
 	assert.Equal(t, "", slug.Slug{}.String())
 	assert.False(t, slug.Slug{}.Standalone())
 }
+
+func TestKey(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b string
+		same bool
+	}{
+		{"GitHub names differ only in case", "gh/acme/api", "gh/ACME/API", true},
+		{"the long and short GitHub providers", "github/Acme/Api", "gh/acme/api", true},
+		{"Bitbucket names differ only in case", "bb/Acme/Web", "bitbucket/acme/WEB", true},
+		{"GitHub and Bitbucket are different projects", "gh/acme/api", "bb/acme/api", false},
+		{"different repositories", "gh/acme/api", "gh/acme/api2", false},
+		{"UUID ids differ only in case", "circleci/" + orgID + "/" + projectID, "circleci/" + strings.ToUpper(orgID) + "/" + strings.ToUpper(projectID), true},
+		{"short opaque ids are case-sensitive", "circleci/43G3lM5RtfFE7v5sa4nWAU/44n9wujWcTnVZ2b5S8Fnat", "circleci/43g3lm5rtffe7v5sa4nwau/44n9wujwctnvz2b5s8fnat", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := slug.Parse(tt.a)
+			require.NoError(t, err)
+			b, err := slug.Parse(tt.b)
+			require.NoError(t, err)
+			assert.Equal(t, tt.same, a.Same(b))
+			assert.Equal(t, tt.same, a.Key() == b.Key())
+		})
+	}
+}
