@@ -3,6 +3,7 @@ package dispatch_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -63,13 +64,39 @@ type env struct {
 	sleeps *sleeps          // the waits Trigger asked for
 }
 
-func newEnv(t *testing.T) *env {
+// envOption changes the simulated world before it starts.
+type envOption func(s *envSetup)
+
+type envSetup struct {
+	cfg  simulator.Config
+	wrap func(http.Handler) http.Handler // nil: the simulator as it is
+}
+
+// withConfig edits the simulator's configuration (faults of the real API: clock skew, lag…).
+func withConfig(edit func(cfg *simulator.Config)) envOption {
+	return func(s *envSetup) { edit(&s.cfg) }
+}
+
+// serving puts a handler in front of the simulator, to answer what it never would.
+func serving(wrap func(http.Handler) http.Handler) envOption {
+	return func(s *envSetup) { s.wrap = wrap }
+}
+
+func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
 	cfg, err := simulator.ParseConfig([]byte(simConfig()))
 	require.NoError(t, err)
+	setup := envSetup{cfg: cfg}
+	for _, o := range opts {
+		o(&setup)
+	}
 	c := testkit.NewClock(time.Date(2025, 6, 7, 8, 9, 10, 0, time.UTC))
-	sim := simulator.New(cfg, simulator.WithClock(c.Now))
-	srv := httptest.NewServer(sim)
+	sim := simulator.New(setup.cfg, simulator.WithClock(c.Now))
+	var handler http.Handler = sim
+	if setup.wrap != nil {
+		handler = setup.wrap(sim)
+	}
+	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	e := &env{t: t, sim: sim, clock: c, sleeps: &sleeps{clock: c}}
 	e.me = e.client(srv.URL, myToken)
@@ -84,6 +111,7 @@ func (e *env) client(host, token string) *circleci.Client {
 		Token:          token,
 		Sleep:          func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
 		RequestTimeout: 10 * time.Second,
+		Now:            e.clock.Now, // the machine's clock, which the server's Date is measured against
 	})
 	require.NoError(e.t, err)
 	return c
@@ -91,7 +119,23 @@ func (e *env) client(host, token string) *circleci.Client {
 
 // options are TriggerOptions on the fake clock; waits advance it instead of sleeping.
 func (e *env) options() dispatch.TriggerOptions {
-	return dispatch.TriggerOptions{Now: e.clock.Now, Sleep: e.sleeps.Sleep}
+	return dispatch.TriggerOptions{
+		Now: e.clock.Now, Sleep: e.sleeps.Sleep,
+		PipelineURL: func(t *request.Trigger, number int64) string {
+			return fmt.Sprintf("https://app.example/%s/%d", t.Project, number)
+		},
+	}
+}
+
+// idOf is the id of a project's pipeline.
+func (e *env) idOf(slug string, number int64) string {
+	for _, p := range e.sim.Pipelines() {
+		if p.ProjectSlug == slug && p.Number == number {
+			return p.ID
+		}
+	}
+	e.t.Fatalf("no pipeline %s#%d", slug, number)
+	return ""
 }
 
 func (e *env) fault(f simulator.Fault) {

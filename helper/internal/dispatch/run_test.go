@@ -156,7 +156,7 @@ func TestRunFanOut(t *testing.T) {
 		e.fault(dropped)
 		opts := e.options()
 		opts.Resends = -1
-		opts.LookupDelay = -1
+		opts.Lookups = []time.Duration{0}
 		outcomes := dispatch.Run(context.Background(), e.me, projectTargets(t, "gh/acme/p01"), dispatch.Options{Trigger: opts})
 		assert.Contains(t, outcomes[0].Err.Error(), "trigger gh/acme/p01: giving up after 1 attempt: POST")
 		assert.Equal(t, exitcode.Unreachable, dispatch.WorstExitCode(outcomes))
