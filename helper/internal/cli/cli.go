@@ -217,7 +217,7 @@ const exitCodes = `Exit codes:
   2  bad input or usage; nothing was sent
   3  the API refused the request, or created no pipeline
   4  timed out
-  5  the API could not be reached after retries`
+  5  the API could not be reached after retries, or whether a trigger created a pipeline is unknown`
 
 // exitRequest carries kong's wish to exit (after --help or --version) up to Run, which returns it.
 type exitRequest int

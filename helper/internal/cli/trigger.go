@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/baton-ci/baton/helper/internal/circleci"
 	"github.com/baton-ci/baton/helper/internal/dispatch"
@@ -170,13 +171,21 @@ func (c *TriggerCmd) Run(d *Deps) error {
 	opts := dispatch.Options{
 		MaxParallel: c.MaxParallel,
 		FailFast:    c.FailFast,
-		Trigger:     dispatch.TriggerOptions{Sleep: d.Sleep},
+		Trigger: dispatch.TriggerOptions{
+			Sleep: d.Sleep,
+			OnResend: func(t *request.Trigger, send int, looked time.Duration) {
+				fmt.Fprintf(d.Stderr, "baton: %s: the trigger's outcome was unknown and no pipeline it created showed in the project's list within %s; sending it again (send %d)\n", t.Project, looked, send)
+			},
+			PipelineURL: func(t *request.Trigger, number int64) string {
+				return report.AppURL(host, t.Project.AppPath(), number)
+			},
+		},
 		OnTriggered: func(t dispatch.Target, tr *dispatch.Triggered) {
 			switch {
 			case tr.Creation != nil && (c.Wait || len(targets) > 1):
 				progress.line("%s", triggeredLine(host, t.Trigger.Project, tr.Creation.Number, tr.Recovered))
 			case tr.Recovered:
-				fmt.Fprintf(d.Stderr, "baton: %s: the answer to the trigger was lost; pipeline #%d was found by looking it up, and nothing was sent twice\n", t.Trigger.Project, tr.Creation.Number)
+				fmt.Fprintf(d.Stderr, "baton: %s: the answer to the trigger was lost; pipeline #%d was found by looking it up and proven to be this trigger's, so it was not sent again\n", t.Trigger.Project, tr.Creation.Number)
 			}
 		},
 	}

@@ -14,7 +14,7 @@ const (
 	Usage       = 2 // bad input or usage; nothing was sent
 	Refused     = 3 // the API refused the request, or created no pipeline
 	Timeout     = 4 // timed out
-	Unreachable = 5 // the API could not be reached after retries
+	Unreachable = 5 // the API could not be reached after retries, or a trigger's outcome is unknown
 )
 
 // Coder is implemented by errors that know their exit code.
