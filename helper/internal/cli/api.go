@@ -120,6 +120,7 @@ func (a *APIFlags) client(d *Deps, host *url.URL, token string) (*circleci.Clien
 		UserAgent:         "baton/" + d.Version,
 		Retry:             circleci.RetryPolicy{MaxAttempts: a.Retries + 1},
 		Sleep:             d.Sleep,
+		Now:               d.Now,
 		RequestTimeout:    a.RequestTimeout,
 		RequestsPerMinute: a.MaxRequestsPerMinute,
 	}

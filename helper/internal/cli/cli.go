@@ -34,6 +34,7 @@ type Deps struct {
 	ReadFile   func(string) ([]byte, error)
 	HTTPClient *http.Client                                     // nil: the client's default
 	Sleep      func(ctx context.Context, d time.Duration) error // nil: a real, context-aware wait
+	Now        func() time.Time                                 // this machine's clock; nil: time.Now
 	// Interruptible derives a context that SIGINT and SIGTERM end; nil: nothing interrupts.
 	Interruptible func(context.Context) (context.Context, context.CancelFunc)
 	Version       string

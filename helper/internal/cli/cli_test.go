@@ -57,7 +57,7 @@ func simDeps(stdout, stderr *bytes.Buffer, slept *[]time.Duration) cli.Deps {
 func TestTriggerRetriesWhatCertainlyCreatedNothing(t *testing.T) {
 	for _, fault := range []simulator.Fault{
 		{Operation: "triggerPipeline", Status: 429, RetryAfter: 7},
-		{Operation: "triggerPipeline", Status: 503, Times: 2},
+		{Operation: "triggerPipeline", Status: 429, RetryAfter: -1, Times: 2},
 	} {
 		t.Run(fmt.Sprintf("%s %d", fault.Kind, fault.Status), func(t *testing.T) {
 			w := newWorld(t)
@@ -79,16 +79,24 @@ func TestTriggerRetriesWhatCertainlyCreatedNothing(t *testing.T) {
 // "processed, answer lost": baton looks for the pipeline, re-sends only when there is none, and
 // either way exactly one pipeline exists afterwards.
 func TestAnUnknownOutcomeNeverMakesTwoPipelines(t *testing.T) {
+	const recovered = "was found by looking it up and proven to be this trigger's, so it was not sent again"
+	const resent = "the trigger's outcome was unknown and no pipeline it created showed in the project's list within 20s; sending it again (send 2)"
 	for _, tc := range []struct {
-		kind, note string
-		posts      int
+		kind   string
+		status int
+		note   string
+		posts  int
 	}{
-		{"lost", "nothing was sent twice", 1},
-		{"drop", "", 2},
+		{"lost", 0, recovered, 1},
+		{"processed", 503, recovered, 1},
+		{"processed", 502, recovered, 1},
+		{"drop", 0, resent, 2},
+		{"status", 503, resent, 2},
+		{"status", 504, resent, 2},
 	} {
-		t.Run(tc.kind, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s %d", tc.kind, tc.status), func(t *testing.T) {
 			w := newWorld(t)
-			require.NoError(t, w.sim.AddFault(simulator.Fault{Operation: "triggerPipeline", Kind: tc.kind}))
+			require.NoError(t, w.sim.AddFault(simulator.Fault{Operation: "triggerPipeline", Kind: tc.kind, Status: tc.status}))
 			var stdout, stderr bytes.Buffer
 			var slept []time.Duration
 			code := cli.Run([]string{"trigger", "--project", "gh/acme/deploy", "--host", w.url}, simDeps(&stdout, &stderr, &slept))

@@ -173,6 +173,7 @@ func (c *TriggerCmd) Run(d *Deps) error {
 		FailFast:    c.FailFast,
 		Trigger: dispatch.TriggerOptions{
 			Sleep: d.Sleep,
+			Now:   d.Now,
 			OnResend: func(t *request.Trigger, send int, looked time.Duration) {
 				fmt.Fprintf(d.Stderr, "baton: %s: the trigger's outcome was unknown and no pipeline it created showed in the project's list within %s; sending it again (send %d)\n", t.Project, looked, send)
 			},
