@@ -4,9 +4,10 @@
 //
 // Files, by responsibility:
 //
-//   - trigger.go: API, Trigger, its options and errors (AmbiguousError, GiveUpError).
-//   - lookup.go: finding the pipeline of an unknown outcome; ClockSkew; what is remembered per
-//     API value.
+//   - trigger.go: API, Trigger, its options, Resends, and its errors (UnknownOutcomeError,
+//     GiveUpError).
+//   - lookup.go: judging the pipelines listed after an unknown outcome; ClockSlack; what is
+//     remembered per API value.
 //   - run.go: Run, Target, Options, Outcome, CanceledError.
 //   - exit.go: WorstExitCode and the ranking of exit codes.
 //   - projects.go: ParseProjects, the --projects-file and BATON_PROJECTS format.
@@ -14,33 +15,39 @@
 // # Retries that never double-trigger
 //
 // The client refuses to send a trigger again when the first attempt may have been acted on
-// (circleci.ErrOutcomeUnknown: the request was written, then a timeout, a dropped connection, a
-// 500/502/504). Trigger settles that unknown by looking: it waits a moment for the API to catch
-// up, lists the project's recent pipelines and keeps those that could be the one it created:
+// (circleci.ErrOutcomeUnknown: the request was written, then a timeout, a dropped connection,
+// any 5xx, or a 2xx without a usable pipeline id); it retries only a refused connection and 429.
+// Trigger settles the unknown by looking: it reads the project's pipeline list after each of
+// TriggerOptions.Lookups (2, 5, 10 and 20 s after the send, since the list lags behind a
+// creation) and judges each pipeline listed:
 //
-//   - trigger.type "api" and trigger.actor.login the token's own login (GET /me, remembered per
-//     API value);
-//   - the same ref: vcs.tag the trigger's tag, or vcs.branch its branch (any branch when the
-//     trigger named none, since the default branch's name is not known here; any ref when the
-//     pipeline reports no vcs at all, as standalone projects may);
-//   - received (created) at or after the first send of this intent, less ClockSkew;
-//   - not a pipeline already accounted for through the same API value: one a trigger's answer
-//     named, or one an earlier lookup recovered. Fan-outs rely on this to keep two targets from
-//     claiming one pipeline.
+//   - not ours when anything it shows rules it out: another actor than the token's user (GET
+//     /me, remembered per API value); another ref than exactly the one sent (the default branch
+//     read from GET /project/{slug}; "refs/heads/main" is "main"); received before the first send
+//     of this trigger, less ClockSlack, on the server's clock (its offset from Now's is bounded
+//     by the client from the Date headers of its answers); already accounted for through the
+//     same API value (named by a trigger's answer or recovered by an earlier lookup, which keeps
+//     two targets of a fan-out from claiming one pipeline); or a parameter value other than the
+//     one sent, where trigger_parameters shows it;
+//   - possible when nothing rules it out but something keeps it from being proven: no vcs, no
+//     actor or time, a server clock that could not be estimated, a trigger.type other than
+//     "api", an id that is no UUID;
+//   - proven otherwise.
 //
-// Exactly one candidate is the pipeline: Trigger returns it as recovered. None means the request
-// was not acted on, so it is sent again, at most TriggerOptions.Resends times. Several mean the
-// question cannot be settled; Trigger stops with an *AmbiguousError naming them rather than risk
-// a third.
+// Exactly one proven pipeline and nothing else possible: Trigger returns it as recovered. Nothing
+// possible in any listing: the request was not acted on, so it is sent again (told through
+// TriggerOptions.OnResend), at most TriggerOptions.Resends times. Anything else — a possible
+// pipeline, two proven ones, or a list too busy to read back to the send — stops with an
+// *UnknownOutcomeError naming and linking the candidates: never a claim, never a resend.
 //
-// Matching goes by actor, ref and time because CircleCI offers nothing better: a trigger cannot
-// carry a per-invocation marker that shows up on the pipeline without changing the downstream
-// project's config (a pipeline parameter that the config does not declare makes the pipeline
-// error). Two consequences follow. A pipeline the same user triggers on the same ref at nearly
-// the same moment through another route is indistinguishable from ours: it makes the lookup
-// ambiguous, which stops with an error instead of guessing. And a pipeline that the API lists
-// only after the lookup (LookupDelay is a bet against that lag) would be missed, and the re-send
-// would create a second one; a later lookup would then find two and say so.
+// Matching goes by actor, ref, time and the parameters shown because CircleCI offers nothing
+// better: a trigger cannot carry a per-invocation marker that shows up on the pipeline without
+// changing the downstream project's config (a pipeline parameter that the config does not
+// declare makes the pipeline error). Two consequences follow. A pipeline the same user triggers
+// on the same ref, with the same or unshown parameters, within about ClockSlack of ours through
+// another route is indistinguishable from it: the lookup reports both instead of guessing. And a
+// pipeline that the list shows only after the last lookup is missed, and the resend creates a
+// second one (said on stderr by the CLI).
 //
 // # Fan-out
 //
