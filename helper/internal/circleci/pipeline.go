@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/baton-ci/baton/helper/internal/slug"
 )
 
 // TriggerPipelineRequest builds, without sending it, POST /api/v2/project/{project-slug}/pipeline.
@@ -45,7 +47,7 @@ func (c *Client) TriggerPipeline(ctx context.Context, slug string, body []byte) 
 	if err := json.Unmarshal(res.body, &created); err != nil {
 		return nil, c.unreadableCreation(req, res, err)
 	}
-	if !isUUID(created.ID) {
+	if !usableID(created.ID) {
 		return nil, c.unreadableCreation(req, res, nil)
 	}
 	return &created, nil
@@ -72,7 +74,7 @@ func (c *Client) RunPipeline(ctx context.Context, provider, org, project string,
 		return nil, c.unreadableCreation(req, res, err)
 	}
 	switch {
-	case isUUID(answer.ID):
+	case usableID(answer.ID):
 		created := answer.PipelineCreation
 		return &RunResult{Created: &created}, nil
 	case answer.ID != "", res.status == http.StatusCreated:
@@ -136,24 +138,6 @@ func (c *Client) ListProjectPipelines(ctx context.Context, slug, branch, pageTok
 	return &page, nil
 }
 
-// isUUID reports whether s is a UUID in its 8-4-4-4-12 hexadecimal form, as every pipeline id
-// is. An answer naming anything else (empty, "..", a path) does not identify a pipeline.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
+// usableID reports whether a trigger's answer names a pipeline: every pipeline id is a UUID,
+// and "", ".." or a path names none (and could not be used in a path).
+func usableID(id string) bool { return slug.IsUUID(id) }

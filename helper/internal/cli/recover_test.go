@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -165,36 +164,15 @@ func TestQuirksOfTheListNeverCauseASilentResend(t *testing.T) {
 // Item 7: exit codes keep their meaning.
 func TestExitCodesAfterSomethingWasSent(t *testing.T) {
 	t.Run(`a 201 whose id is ".." is an unknown outcome, recovered and followed, never exit 2`, func(t *testing.T) {
-		idRE := regexp.MustCompile(`"id":"[^"]*"`)
-		w := newClockWorld(t, nil, func(next http.Handler) http.Handler {
-			return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-				if r.Method != http.MethodPost {
-					next.ServeHTTP(rw, r)
-					return
-				}
-				rec := httptest.NewRecorder()
-				next.ServeHTTP(rec, r)
-				rw.WriteHeader(rec.Code)
-				_, _ = rw.Write(idRE.ReplaceAll(rec.Body.Bytes(), []byte(`"id":".."`)))
-			})
-		})
+		w := newClockWorld(t, nil, func(next http.Handler) http.Handler { return testkit.BadTriggerIDs(next, "..") })
 		code, _, stderr := w.baton("trigger", "--project", "gh/acme/deploy", "--branch", "main", "--wait")
 		require.Equal(t, 0, code, stderr)
 		assert.Len(t, w.sim.Pipelines(), 1)
 		assert.Equal(t, 1, w.posts())
 	})
 	t.Run("a 201 whose id is unusable, with nothing provable in the list, exits 5", func(t *testing.T) {
-		w := newClockWorld(t, func(c *simulator.Config) { c.Projects[0].TriggerType = "unknown" }, func(next http.Handler) http.Handler {
-			return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-				if r.Method != http.MethodPost {
-					next.ServeHTTP(rw, r)
-					return
-				}
-				next.ServeHTTP(httptest.NewRecorder(), r)
-				rw.WriteHeader(http.StatusCreated)
-				_, _ = rw.Write([]byte(`{"id":"..","state":"pending","number":1,"created_at":"2025-06-07T08:09:10.000Z"}`))
-			})
-		})
+		w := newClockWorld(t, func(c *simulator.Config) { c.Projects[0].TriggerType = "unknown" },
+			func(next http.Handler) http.Handler { return testkit.BadTriggerIDs(next, "../../me") })
 		code, _, stderr := w.baton("trigger", "--project", "gh/acme/deploy", "--branch", "main")
 		assert.Equal(t, 5, code, stderr)
 		assert.Contains(t, stderr, "the 201 response has no usable pipeline id")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/baton-ci/baton/helper/internal/circleci"
 	"github.com/baton-ci/baton/helper/internal/request"
+	"github.com/baton-ci/baton/helper/internal/slug"
 )
 
 var sendTime = time.Date(2025, 6, 7, 8, 9, 10, 0, time.UTC)
@@ -116,7 +117,7 @@ func FuzzJudge(f *testing.F) {
 				received.Before(w.since),
 				p.VCS == nil || strings.TrimPrefix(p.VCS.Branch, "refs/heads/") != "main" || p.VCS.Tag != "",
 				p.Trigger.Type != "api",
-				!isPipelineID(p.ID):
+				!slug.IsUUID(p.ID):
 				t.Fatalf("proved %+v", p)
 			}
 			if v, ok := p.TriggerParameters["image"]; ok {

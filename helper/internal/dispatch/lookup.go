@@ -13,6 +13,7 @@ import (
 
 	"github.com/baton-ci/baton/helper/internal/circleci"
 	"github.com/baton-ci/baton/helper/internal/request"
+	"github.com/baton-ci/baton/helper/internal/slug"
 )
 
 // ClockSlack is how much earlier than the send, on the server's clock as estimated from its
@@ -79,7 +80,7 @@ func judge(p circleci.Pipeline, w want) (verdict, string) {
 		return possible, "the server's clock is unknown (its answers carry no Date header), so its creation time proves nothing"
 	case p.Trigger.Type != "api":
 		return possible, fmt.Sprintf("its trigger type is %q, not \"api\"", p.Trigger.Type)
-	case !isPipelineID(p.ID):
+	case !slug.IsUUID(p.ID):
 		return possible, "its id is not a pipeline id"
 	}
 	return proven, ""
@@ -144,24 +145,6 @@ func sentParams(body []byte) map[string]json.RawMessage {
 		return nil
 	}
 	return b.Parameters
-}
-
-// isPipelineID reports whether id can name a pipeline in a path: a UUID.
-func isPipelineID(id string) bool {
-	if len(id) != 36 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			if c != '-' {
-				return false
-			}
-		} else if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-			return false
-		}
-	}
-	return true
 }
 
 // listing is what one look at the project's pipelines found.

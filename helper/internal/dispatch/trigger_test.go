@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"regexp"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/baton-ci/baton/helper/internal/exitcode"
 	"github.com/baton-ci/baton/helper/internal/request"
 	"github.com/baton-ci/baton/helper/internal/simulator"
+	"github.com/baton-ci/baton/helper/internal/testkit"
 )
 
 var (
@@ -115,20 +114,9 @@ func TestTrigger(t *testing.T) {
 			wantPipelines: []string{"gh/acme/api#1 main"},
 		},
 		{
-			name: "a 201 whose id is unusable is an unknown outcome, and the pipeline it created is recovered",
-			in:   onMain,
-			env: []envOption{serving(func(next http.Handler) http.Handler {
-				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					if r.Method != http.MethodPost {
-						next.ServeHTTP(w, r)
-						return
-					}
-					rec := httptest.NewRecorder()
-					next.ServeHTTP(rec, r)
-					w.WriteHeader(rec.Code)
-					_, _ = w.Write(regexp.MustCompile(`"id":"[^"]*"`).ReplaceAll(rec.Body.Bytes(), []byte(`"id":".."`)))
-				})
-			})},
+			name:       "a 201 whose id is unusable is an unknown outcome, and the pipeline it created is recovered",
+			in:         onMain,
+			env:        []envOption{serving(func(next http.Handler) http.Handler { return testkit.BadTriggerIDs(next, "..") })},
 			wantNumber: 1, wantRecovered: true, wantAttempts: 1, wantPosts: 1,
 			wantPipelines: []string{"gh/acme/api#1 main"},
 		},

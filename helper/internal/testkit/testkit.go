@@ -1,5 +1,6 @@
 // Package testkit holds what tests (and baton-bench) of several packages inject: a clock they
-// move by hand and a buffer goroutines may write to at once.
+// move by hand, a buffer goroutines may write to at once, and a handler that spoils trigger
+// answers (answers.go).
 package testkit
 
 import (

@@ -3,6 +3,9 @@ package testkit_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -36,4 +39,22 @@ func TestSyncBufferKeepsEveryWrite(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Len(t, b.String(), 50*3)
+}
+
+func TestBadTriggerIDs(t *testing.T) {
+	h := testkit.BadTriggerIDs(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Date", "Sat, 07 Jun 2025 08:09:10 GMT")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"id":"5034460f-c7c4-4c43-9457-de07e2029e7b","number":1}`)
+	}), "..")
+	for method, want := range map[string]string{
+		http.MethodPost: `{"id":"..","number":1}`,
+		http.MethodGet:  `{"id":"5034460f-c7c4-4c43-9457-de07e2029e7b","number":1}`,
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, "/api/v2/project/gh/acme/api/pipeline", nil))
+		assert.Equal(t, http.StatusCreated, rec.Code)
+		assert.Equal(t, want, rec.Body.String(), method)
+		assert.Equal(t, "Sat, 07 Jun 2025 08:09:10 GMT", rec.Header().Get("Date"), "headers pass through")
+	}
 }
