@@ -8,9 +8,16 @@ error() {
   return 1
 }
 
-# require_baton checks that an earlier step put baton on PATH.
-require_baton() {
-  if ! command -v baton >/dev/null 2>&1; then
+# find_baton prints the baton to run: the one the install step verified, by the absolute path
+# it exported as BATON_BIN through $BASH_ENV; only without an install step, the one on PATH.
+find_baton() {
+  if [ -n "${BATON_BIN:-}" ]; then
+    if [ ! -x "$BATON_BIN" ]; then
+      error "BATON_BIN=$BATON_BIN, from baton/install, is not an executable file: was it removed since?"
+      return
+    fi
+    printf '%s\n' "$BATON_BIN"
+  elif ! command -v baton 2>/dev/null; then
     error "baton is not on PATH: leave skip_install false, or run baton/install in an earlier step"
   fi
 }
@@ -38,12 +45,13 @@ record_job_pipelines() {
 }
 
 trigger_pipeline() {
-  require_baton || return
+  local baton
+  baton=$(find_baton) || return
   prepare_outputs || return
   if [ -n "${BASH_ENV:-}" ]; then
     export BATON_ENV_FILE="$BASH_ENV" # BATON_PIPELINE_ID, _NUMBER, _URL, _IDS for later steps
   fi
-  baton trigger || return
+  "$baton" trigger || return
   record_job_pipelines
 }
 

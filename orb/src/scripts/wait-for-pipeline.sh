@@ -8,9 +8,16 @@ error() {
   return 1
 }
 
-# require_baton checks that an earlier step put baton on PATH.
-require_baton() {
-  if ! command -v baton >/dev/null 2>&1; then
+# find_baton prints the baton to run: the one the install step verified, by the absolute path
+# it exported as BATON_BIN through $BASH_ENV; only without an install step, the one on PATH.
+find_baton() {
+  if [ -n "${BATON_BIN:-}" ]; then
+    if [ ! -x "$BATON_BIN" ]; then
+      error "BATON_BIN=$BATON_BIN, from baton/install, is not an executable file: was it removed since?"
+      return
+    fi
+    printf '%s\n' "$BATON_BIN"
+  elif ! command -v baton 2>/dev/null; then
     error "baton is not on PATH: leave skip_install false, or run baton/install in an earlier step"
   fi
 }
@@ -34,15 +41,15 @@ pipelines_to_wait_for() {
 }
 
 wait_for_pipelines() {
-  local ids
-  require_baton || return
+  local ids baton
+  baton=$(find_baton) || return
   ids=$(pipelines_to_wait_for)
   if [ -z "$ids" ]; then
     error "no pipeline to wait for: trigger one earlier in this job with trigger-pipeline, or set pipeline_ids"
     return
   fi
   prepare_outputs || return
-  BATON_PIPELINE_IDS=$ids baton wait
+  BATON_PIPELINE_IDS=$ids "$baton" wait
 }
 
 # Run only when executed, as the orb's run step does; not when sourced by the bats tests.

@@ -5,6 +5,7 @@ bats_load_library bats-support
 bats_load_library bats-assert
 
 SCRIPTS="$BATS_TEST_DIRNAME/../scripts"
+REAL_SLEEP=$(command -v sleep) # before any stub of sleep
 
 # make_stubs puts an empty stub directory first on PATH; calls of stubs are logged to $CALLS.
 make_stubs() {
@@ -25,6 +26,7 @@ stub() {
 # only_tools NAME…: PATH becomes the stubs and links to just these system tools.
 only_tools() {
   local tools="$BATS_TEST_TMPDIR/tools" tool
+  rm -rf "$tools"
   mkdir -p "$tools"
   for tool in "$@"; do
     ln -sf "$(command -v "$tool")" "$tools/$tool"
@@ -35,4 +37,37 @@ only_tools() {
 # sha256 FILE prints the SHA-256 of FILE.
 sha256() {
   sha256sum "$1" | cut -d' ' -f1
+}
+
+# start_slow_server starts an HTTP server on loopback that answers every request with 200 and
+# then one byte a second, never finishing; its URL is in $SLOW_URL. Needs python3.
+start_slow_server() {
+  command -v python3 >/dev/null 2>&1 || skip "python3 is not installed: it serves the slow download"
+  python3 -c '
+import http.server, sys, time
+class Drip(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "1000000")
+        self.end_headers()
+        try:
+            while True:
+                self.wfile.write(b"x"); self.wfile.flush(); time.sleep(1)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    def log_message(self, *args):
+        pass
+srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+srv.daemon_threads = True
+open(sys.argv[1], "w").write("http://127.0.0.1:%d" % srv.server_address[1])
+srv.serve_forever()
+' "$BATS_TEST_TMPDIR/slow-url" 3>&- &
+  SLOW_PID=$!
+  for _ in $(seq 50); do [ -s "$BATS_TEST_TMPDIR/slow-url" ] && break; "$REAL_SLEEP" 0.1; done
+  SLOW_URL=$(cat "$BATS_TEST_TMPDIR/slow-url")
+}
+
+stop_slow_server() {
+  [ -n "${SLOW_PID:-}" ] && kill "$SLOW_PID" 2>/dev/null
+  return 0
 }

@@ -1,9 +1,11 @@
 # shellcheck disable=SC2016,SC2088 # stubs in single quotes and a literal ~ on purpose
 # Unit tests of scripts/install.sh: platform detection, checksums, download retries and the
-# install directory, with uname, curl, wget and sleep stubbed.
+# install directory, with uname, curl, wget and sleep stubbed; the download deadline and an
+# interrupted install with the real curl and wget against a slow local server.
 
 teardown() {
   PATH=$ORIGINAL_PATH
+  stop_slow_server
 }
 
 setup() {
@@ -26,13 +28,16 @@ setup() {
   chmod +x "$RELEASE/pkg/baton"
   tar -czf "$RELEASE/baton_1.2.3_linux_amd64.tar.gz" -C "$RELEASE/pkg" baton
   GOOD_SUM=$(sha256 "$RELEASE/baton_1.2.3_linux_amd64.tar.gz")
+  BIN_SUM=$(sha256 "$RELEASE/pkg/baton")
   # curl copies the release's file named by the URL's last segment to --output.
   stub curl 'out=""; url=""; while [ $# -gt 0 ]; do case "$1" in --output) out=$2; shift ;; -*) ;; *) url=$1 ;; esac; shift; done
 cp "'"$RELEASE"'/${url##*/}" "$out"'
 
   export BATON_INSTALL_PINNED_VERSION=1.2.3
   BATON_INSTALL_PINNED_SHA256SUMS="$GOOD_SUM  baton_1.2.3_linux_amd64.tar.gz
-$(printf '%064d' 0)  baton_1.2.3_darwin_arm64.tar.gz"
+$(printf '%064d' 0)  baton_1.2.3_darwin_arm64.tar.gz
+$BIN_SUM  baton_1.2.3_linux_amd64/baton
+$(printf '%064d' 1)  baton_1.2.3_darwin_arm64/baton"
   export BATON_INSTALL_PINNED_SHA256SUMS
   export BATON_INSTALL_VERSION="" BATON_INSTALL_SHA256SUMS=""
   export BATON_INSTALL_DIR="~/.local/bin"
@@ -76,10 +81,12 @@ $b *x.tar.gz"
   assert_output "$(printf 'b%.0s' {1..64})"
   run expected_sha256 x.tar.gz "$(printf '%s  x.tar.gz\r' "$a")"
   assert_output "$a"
-  run expected_sha256 x.tar.gz "$a"
+  run expected_sha256 x.tar.gz "$a" bare
   assert_output "$a"
+  run expected_sha256 x/baton "$a"
+  assert_output "" # a bare sum is the archive's, never the binary's
   run expected_sha256 x.tar.gz "$a
-$b"
+$b" bare
   assert_output ""
   run expected_sha256 x.tar.gz "abc  x.tar.gz"
   assert_output ""
@@ -94,17 +101,58 @@ $b"
   run grep -c 'releases.example/baton/v1.2.3/baton_1.2.3_linux_amd64.tar.gz' "$CALLS"
   assert_output 1
   run cat "$BASH_ENV"
-  assert_output "export PATH=$HOME/.local/bin:\"\$PATH\""
+  assert_output "export BATON_BIN=$HOME/.local/bin/baton
+export PATH=$HOME/.local/bin:\"\$PATH\""
 }
 
-@test "an installed pinned version is not downloaded again" {
+@test "later steps run the installed baton by its path, whatever else is on PATH" {
+  stub baton 'echo "the other baton"'
+  install_baton >/dev/null
+  run bash -c 'source "$BASH_ENV"; "$BATON_BIN" version; command -v baton' # as each step does
+  assert_output "baton 1.2.3
+$HOME/.local/bin/baton"
+}
+
+@test "the installed binary is reused only when its own SHA-256 is the released one's" {
   install_baton >/dev/null
   : >"$CALLS"
   run install_baton
   assert_success
-  assert_output --partial "baton 1.2.3 is already installed in $HOME/.local/bin: nothing to download"
+  assert_output --partial "baton 1.2.3 is already installed in $HOME/.local/bin (SHA-256 verified: $BIN_SUM): nothing to download"
   run grep -c '^curl' "$CALLS"
   assert_output 0
+  run grep -c BATON_BIN "$BASH_ENV"
+  assert_output 1 # a second install in the job adds no line
+}
+
+@test "a planted binary that prints the pinned version is installed over" {
+  mkdir -p "$HOME/.local/bin"
+  printf '#!/bin/sh\necho "baton 1.2.3"\n' >"$HOME/.local/bin/baton"
+  chmod +x "$HOME/.local/bin/baton"
+  planted=$(sha256 "$HOME/.local/bin/baton")
+  run install_baton
+  assert_success
+  assert_output --partial "$HOME/.local/bin/baton is not the released binary (SHA-256 $planted, expected $BIN_SUM from the sums carried in this orb release): installing over it"
+  assert_output --partial "SHA-256 verified: $GOOD_SUM"
+  assert_equal "$(sha256 "$HOME/.local/bin/baton")" "$BIN_SUM"
+}
+
+@test "without a sum for the binary, a file at the install path is never trusted" {
+  install_baton >/dev/null
+  : >"$CALLS"
+  BATON_INSTALL_PINNED_SHA256SUMS="$GOOD_SUM  baton_1.2.3_linux_amd64.tar.gz" run install_baton
+  assert_success
+  assert_output --partial "has no SHA-256 for the binary itself to check it against: installing over it"
+  run grep -c '^curl' "$CALLS"
+  assert_output 1
+}
+
+@test "an archive whose binary is not the one the sums name is refused" {
+  BATON_INSTALL_PINNED_SHA256SUMS="$GOOD_SUM  baton_1.2.3_linux_amd64.tar.gz
+$(printf '%064d' 2)  baton_1.2.3_linux_amd64/baton" run install_baton
+  assert_failure
+  assert_output --partial "checksum mismatch for baton in baton_1.2.3_linux_amd64.tar.gz: expected $(printf '%064d' 2), got $BIN_SUM"
+  assert [ ! -e "$HOME/.local/bin/baton" ]
 }
 
 @test "a checksum mismatch is refused, saying expected and got, and nothing is installed" {
@@ -182,7 +230,7 @@ sleep 2"
   stub wget 'out=""; while [ $# -gt 0 ]; do [ "$1" = -O ] && out=$2 && shift; shift; done
 cp "'"$RELEASE"'/baton_1.2.3_linux_amd64.tar.gz" "$out"'
   rm "$STUBS/curl"
-  only_tools bash tar gzip sha256sum awk mkdir rm mv cp chmod mktemp tr grep id
+  only_tools bash tar gzip sha256sum awk mkdir rm mv cp chmod mktemp tr grep id cut sed timeout
   run install_baton
   assert_success
   assert_output --partial "SHA-256 verified: $GOOD_SUM"
@@ -236,13 +284,107 @@ cp "'"$RELEASE"'/baton_1.2.3_linux_amd64.tar.gz" "$out"'
   assert_output --partial "the orb never uses sudo"
 }
 
-@test "PATH is extended through BASH_ENV once, and not at all when already on it" {
-  add_to_path /opt/baton/bin
-  add_to_path /usr/bin
+@test "BATON_BIN and PATH go into BASH_ENV once each" {
+  export_baton "/opt/baton tools/bin/baton"
+  export_baton "/opt/baton tools/bin/baton"
   run cat "$BASH_ENV"
-  assert_output 'export PATH=/opt/baton/bin:"$PATH"'
-  BASH_ENV="" run add_to_path /opt/x
-  assert_output --partial "add /opt/x to PATH yourself"
+  assert_output 'export BATON_BIN=/opt/baton\ tools/bin/baton
+export PATH=/opt/baton\ tools/bin:"$PATH"'
+  BASH_ENV="" run export_baton /opt/x/baton
+  assert_output --partial "run /opt/x/baton by its path, or add /opt/x to PATH yourself"
+}
+
+@test "without HOME, an install_dir under ~ is a clear error" {
+  run env -u HOME bash -c '. "$1"; install_baton' _ "$SCRIPTS/install.sh"
+  assert_failure
+  assert_output --partial "install_dir ~/.local/bin is in the home directory, but HOME is not set: set HOME, or give install_dir as an absolute path"
+  for home in "" relative/home; do
+    HOME=$home run install_baton
+    assert_failure
+    assert_output --partial "install_dir ~/.local/bin is in the home directory, but HOME is "
+    assert_output --partial "set HOME, or give install_dir as an absolute path"
+    refute_output --partial "Installing"
+  done
+  BATON_INSTALL_DIR="$BATS_TEST_TMPDIR/bin" run install_baton
+  assert_success
+}
+
+# archive_with ARGS… replaces the release's archive by one tar makes from ARGS in pkg/, and
+# pins its sum.
+archive_with() {
+  (cd "$RELEASE/pkg" && tar -czf "$RELEASE/baton_1.2.3_linux_amd64.tar.gz" "$@" 2>/dev/null)
+  BATON_INSTALL_PINNED_SHA256SUMS="$(sha256 "$RELEASE/baton_1.2.3_linux_amd64.tar.gz")  baton_1.2.3_linux_amd64.tar.gz"
+}
+
+@test "archive entries that are links, or that leave the directory, are refused" {
+  mkdir -p "$HOME/.ssh" && echo secret >"$HOME/.ssh/id"
+  ln -s "$HOME/.ssh/id" "$RELEASE/pkg/link"
+  ln "$RELEASE/pkg/baton" "$RELEASE/pkg/hard"
+  for case in "symlink|--transform=s,^link\$,baton, link|not a plain file" \
+    "hard link|baton hard|not a plain file" \
+    "directory|--transform=s,^,sub/, baton .|not a plain file" \
+    "parent|--transform=s,^,../, baton|outside its directory (../baton)" \
+    "absolute|-P --transform=s,^,/tmp/, baton|outside its directory (/tmp/baton)"; do
+    IFS='|' read -r _ args want <<<"$case"
+    # shellcheck disable=SC2086 # the tar arguments split on purpose
+    archive_with $args
+    run install_baton
+    assert_failure
+    assert_output --partial "baton_1.2.3_linux_amd64.tar.gz holds an entry"
+    assert_output --partial "$want"
+    assert [ ! -e "$HOME/.local/bin/baton" ]
+  done
+  assert [ ! -e /tmp/baton ] || [ "$(cat /tmp/baton)" != "$(cat "$RELEASE/pkg/baton")" ]
+}
+
+@test "a zip with a link is refused" {
+  command -v zip >/dev/null || skip "zip is not installed"
+  ln -s /etc/passwd "$RELEASE/pkg/baton.exe"
+  (cd "$RELEASE/pkg" && zip -q --symlinks "$BATS_TEST_TMPDIR/b.zip" baton.exe)
+  run check_entries "$BATS_TEST_TMPDIR/b.zip"
+  assert_failure
+  assert_output --partial "b.zip holds an entry that is not a plain file"
+  rm "$RELEASE/pkg/baton.exe"
+  (cd "$RELEASE/pkg" && zip -q "$BATS_TEST_TMPDIR/c.zip" baton)
+  run check_entries "$BATS_TEST_TMPDIR/c.zip"
+  assert_success
+}
+
+@test "a download that drips past the deadline gives up, with curl and with wget" {
+  start_slow_server
+  download_seconds=3
+  rm "$STUBS/curl"
+  run download "$SLOW_URL/v1.2.3/baton_1.2.3_linux_amd64.tar.gz" "$BATS_TEST_TMPDIR/a.tar.gz"
+  assert_failure
+  assert_output --partial "within 3s"
+  only_tools bash curl rm
+  run fetch "$SLOW_URL/x" "$BATS_TEST_TMPDIR/b" 2
+  PATH=$ORIGINAL_PATH
+  assert_failure 28 # curl: operation timed out
+  only_tools bash wget timeout rm
+  run fetch "$SLOW_URL/x" "$BATS_TEST_TMPDIR/c" 2
+  PATH=$ORIGINAL_PATH
+  assert_failure 124 # timeout(1) ended wget
+}
+
+@test "an install killed during its download leaves no temporary directory" {
+  start_slow_server
+  export TMPDIR="$BATS_TEST_TMPDIR/tmp" BATON_INSTALL_BASE_URL=$SLOW_URL
+  mkdir "$TMPDIR"
+  PATH=$ORIGINAL_PATH bash "$SCRIPTS/install.sh" >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+  pid=$!
+  for _ in $(seq 100); do
+    grep -q Installing "$BATS_TEST_TMPDIR/out" && [ -n "$(ls "$TMPDIR")" ] && break
+    "$REAL_SLEEP" 0.1
+  done
+  run ls "$TMPDIR"
+  assert_output --regexp '^baton-install\.'
+  kill -TERM "$pid"
+  status=0
+  wait "$pid" || status=$?
+  assert_equal "$status" 143
+  run ls -A "$TMPDIR"
+  assert_output ""
 }
 
 @test "sourcing the script runs nothing" {

@@ -14,7 +14,7 @@ setup() {
 [ -n "${BATON_FAIL:-}" ] && exit "$BATON_FAIL"
 id=${NEXT_ID:-11111111-1111-4111-8111-111111111111}
 printf "export BATON_PIPELINE_ID=%s\nexport BATON_PIPELINE_IDS=%s\n" "$id" "$id" >>"$BATON_ENV_FILE"'
-  unset BATON_JOB_PIPELINE_IDS BATON_PIPELINE_IDS
+  unset BATON_JOB_PIPELINE_IDS BATON_PIPELINE_IDS BATON_BIN
 }
 
 @test "baton trigger gets everything from the environment and writes to BASH_ENV" {
@@ -60,6 +60,20 @@ aaaaaaaa-0000-4000-8000-000000000001 bbbbbbbb-0000-4000-8000-000000000002"
   PATH="$STUBS:/usr/bin:/bin" run trigger_pipeline
   assert_failure
   assert_output --partial "baton is not on PATH: leave skip_install false, or run baton/install in an earlier step"
+}
+
+@test "the baton the install step verified runs, by its path, not another on PATH" {
+  mkdir "$BATS_TEST_TMPDIR/installed"
+  mv "$STUBS/baton" "$BATS_TEST_TMPDIR/installed/baton"
+  stub baton 'echo "the wrong baton"; exit 9'
+  BATON_BIN="$BATS_TEST_TMPDIR/installed/baton" BATON_PROJECT=gh/acme/deploy run trigger_pipeline
+  assert_success
+  refute_output --partial "the wrong baton"
+  run grep -c "^baton trigger$" "$CALLS"
+  assert_output 1
+  BATON_BIN="$BATS_TEST_TMPDIR/gone/baton" run trigger_pipeline
+  assert_failure
+  assert_output --partial "BATON_BIN=$BATS_TEST_TMPDIR/gone/baton, from baton/install, is not an executable file"
 }
 
 @test "sourcing the script runs nothing" {

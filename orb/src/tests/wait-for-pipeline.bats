@@ -7,7 +7,7 @@ setup() {
   source "$SCRIPTS/wait-for-pipeline.sh"
   make_stubs
   stub baton 'printf "%s\n" "ids=${BATON_PIPELINE_IDS:-}" >>"$CALLS"; exit "${BATON_EXIT:-0}"'
-  unset BATON_WAIT_PIPELINE_IDS BATON_JOB_PIPELINE_IDS BATON_PIPELINE_IDS
+  unset BATON_WAIT_PIPELINE_IDS BATON_JOB_PIPELINE_IDS BATON_PIPELINE_IDS BATON_BIN
 }
 
 @test "pipeline_ids wins, then the job's triggers, then the last trigger" {
@@ -41,6 +41,17 @@ setup() {
   BATON_PIPELINE_IDS=a BATON_JUNIT=t/junit.xml BATON_SUMMARY=s/summary.md run wait_for_pipelines
   assert_success
   assert [ -d t ] && assert [ -d s ]
+}
+
+@test "the baton the install step verified runs, by its path, not another on PATH" {
+  mkdir "$BATS_TEST_TMPDIR/installed"
+  mv "$STUBS/baton" "$BATS_TEST_TMPDIR/installed/baton"
+  stub baton 'echo "the wrong baton"; exit 9'
+  BATON_BIN="$BATS_TEST_TMPDIR/installed/baton" BATON_PIPELINE_IDS=a run wait_for_pipelines
+  assert_success
+  refute_output --partial "the wrong baton"
+  run grep -c "^baton wait$" "$CALLS"
+  assert_output 1
 }
 
 @test "sourcing the script runs nothing" {
