@@ -10,7 +10,8 @@ LDFLAGS   := -buildid= -s -w -X main.version=$(VERSION)
 # costs 0.37 MiB of an 8 MiB size goal (README: "Size and speed"). Releases build the same way.
 TAGS      := nethttpomithttp2
 # Static, reproducible binaries; tests turn cgo back on for the race detector.
-GOBUILD   := CGO_ENABLED=0 $(GO) build -trimpath -tags=$(TAGS) -ldflags="$(LDFLAGS)"
+GOFLAGS_BUILD := -trimpath -tags=$(TAGS)
+GOBUILD   := CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -ldflags="$(LDFLAGS)"
 
 export GO BIN VERSION FUZZTIME
 
@@ -29,8 +30,10 @@ lint:
 bench: build
 	$(GO) run ./helper/cmd/baton-bench --baton $(BIN)/baton
 
-demo: build
-	scripts/demo.sh
+# Builds what it shows, for this machine only, every build with make build's settings: see
+# scripts/demo.sh and README "Two commands".
+demo:
+	@CGO_ENABLED=0 GOFLAGS="$(GOFLAGS_BUILD) $(GOFLAGS)" LDFLAGS="$(LDFLAGS)" scripts/demo.sh
 
 demo-cli: build
 	scripts/demo-cli.sh

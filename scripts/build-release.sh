@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # build-release.sh VERSION [DIST]: cross-compile baton for every platform the orb installs on
 # and write reproducible archives, baton_VERSION_OS_ARCH.tar.gz (.zip for Windows), and their
-# SHA256SUMS to DIST (default dist/). Two builds of the same tree give the same bytes.
+# SHA256SUMS (with the sums of the binaries in them) to DIST (default dist/). Two builds of the
+# same tree give the same bytes. PLATFORMS="linux_amd64 …" builds only those (make demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
@@ -9,7 +10,7 @@ GO=${GO:-go}
 version=${1:?usage: scripts/build-release.sh VERSION [DIST]}
 version=${version#v}
 dist=${2:-dist}
-platforms=(linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64)
+read -r -a platforms <<<"${PLATFORMS:-linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64}"
 # HTTP/1.1 only, as `make build`: see TAGS in the Makefile. baton-release verify checks it.
 tags=nethttpomithttp2
 
@@ -37,4 +38,5 @@ done
 
 mkdir -p "$dist"
 "$GO" build -o "$work/baton-release" ./helper/cmd/baton-release
-"$work/baton-release" archive --version "$version" --dist "$dist" "$work"
+only=${platforms[*]}
+"$work/baton-release" archive --version "$version" --dist "$dist" ${PLATFORMS:+--platforms "${only// /,}"} "$work"

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # pack-orb.sh VERSION DIST [OUT]: pack orb/src with the real circleci CLI and pin baton VERSION
-# in it with the SHA-256 of every archive in DIST (made by scripts/build-release.sh). Writes
-# OUT, default DIST/orb.yml: the orb to publish. The source carries placeholders only, so it
-# never holds a stale version or checksum.
+# in it with the SHA-256 of every archive in DIST (made by scripts/build-release.sh) and of the
+# binary in each. Writes OUT, default DIST/orb.yml: the orb to publish. The source carries
+# placeholders only, so it never holds a stale version or checksum.
 #
 # The circleci CLI is built from the Go module proxy once (go install refuses its module) and
 # kept in .cache/bin; set CIRCLECI_CLI_VERSION to use another release.
+#   ORB_PACKER=own  packs with the project's own packer (baton-release pack), which
+#                   scripts/test-orb.sh holds byte for byte to the CLI's output: make demo
+#                   uses it so a first run need not build the CLI. Releases use the CLI.
+#   PLATFORMS="…"   pins only these platforms' archives (make demo's one-platform release).
+#   KEEP_PACKED=F   also writes the packed orb, before pinning, to F.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
@@ -36,13 +41,24 @@ build_circleci() {
   mv -f "$circleci.tmp" "$circleci"
 }
 
-[ -x "$circleci" ] || build_circleci
-
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# A private HOME: the CLI writes its settings there. No update check, no telemetry.
-HOME=$work CIRCLECI_CLI_SKIP_UPDATE_CHECK=true CIRCLECI_CLI_TELEMETRY_OPTOUT=1 \
-  "$circleci" orb pack orb/src >"$work/packed.yml"
-mkdir -p "$(dirname "$out")"
 "$GO" build -o "$work/baton-release" ./helper/cmd/baton-release
-"$work/baton-release" fill-orb --version "$version" --dist "$dist" --in "$work/packed.yml" --out "$out"
+case "${ORB_PACKER:-circleci}" in
+  circleci)
+    [ -x "$circleci" ] || build_circleci
+    # A private HOME: the CLI writes its settings there. No update check, no telemetry.
+    HOME=$work CIRCLECI_CLI_SKIP_UPDATE_CHECK=true CIRCLECI_CLI_TELEMETRY_OPTOUT=1 \
+      "$circleci" orb pack orb/src >"$work/packed.yml"
+    ;;
+  own) "$work/baton-release" pack orb/src >"$work/packed.yml" ;;
+  *)
+    echo "pack-orb.sh: ORB_PACKER=$ORB_PACKER: want circleci or own" >&2
+    exit 2
+    ;;
+esac
+[ -z "${KEEP_PACKED:-}" ] || cp "$work/packed.yml" "$KEEP_PACKED"
+mkdir -p "$(dirname "$out")"
+only=${PLATFORMS:-}
+"$work/baton-release" fill-orb --version "$version" --dist "$dist" ${only:+--platforms "${only// /,}"} \
+  --in "$work/packed.yml" --out "$out"

@@ -8,9 +8,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -39,14 +39,21 @@ func binaryName(platform string) string {
 	return "baton"
 }
 
-// writeArchives archives buildDir/PLATFORM/baton[.exe] for every platform, writes them and
-// SHA256SUMS into dist and returns the archive names in SHA256SUMS order.
-func writeArchives(version, buildDir, dist string, mtime time.Time) ([]string, error) {
+// binaryEntry names the binary in platform's archive in SHA256SUMS, as the orb's installer
+// looks it up.
+func binaryEntry(version, platform string) string {
+	return fmt.Sprintf("baton_%s_%s/%s", version, platform, binaryName(platform))
+}
+
+// writeArchives archives buildDir/PLATFORM/baton[.exe] for each of platforms, writes them and
+// SHA256SUMS (the archives' sums, then their binaries') into dist and returns the archive names
+// in SHA256SUMS order.
+func writeArchives(version, buildDir, dist string, mtime time.Time, platforms []string) ([]string, error) {
 	if err := os.MkdirAll(dist, 0o755); err != nil {
 		return nil, err
 	}
 	var names []string
-	var sums strings.Builder
+	var sums, binarySums strings.Builder
 	for _, platform := range platforms {
 		bin := filepath.Join(buildDir, platform, binaryName(platform))
 		data, err := os.ReadFile(bin)
@@ -66,11 +73,57 @@ func writeArchives(version, buildDir, dist string, mtime time.Time) ([]string, e
 		if err := os.WriteFile(filepath.Join(dist, name), archive, 0o644); err != nil {
 			return nil, err
 		}
-		sum := sha256.Sum256(archive)
-		fmt.Fprintf(&sums, "%s  %s\n", hex.EncodeToString(sum[:]), name)
+		fmt.Fprintf(&sums, "%s  %s\n", sha256Hex(archive), name)
+		fmt.Fprintf(&binarySums, "%s  %s\n", sha256Hex(data), binaryEntry(version, platform))
 		names = append(names, name)
 	}
-	return names, os.WriteFile(filepath.Join(dist, sumsFile), []byte(sums.String()), 0o644)
+	return names, os.WriteFile(filepath.Join(dist, sumsFile), []byte(sums.String()+binarySums.String()), 0o644)
+}
+
+func sha256Hex(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// archivedBinary is the executable in platform's archive: its only entry, a regular file named
+// baton (baton.exe in the Windows zip).
+func archivedBinary(archive []byte, platform string) ([]byte, error) {
+	name := binaryName(platform)
+	if strings.HasPrefix(platform, "windows_") {
+		zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
+		if err != nil {
+			return nil, err
+		}
+		if len(zr.File) != 1 || zr.File[0].Name != name || !zr.File[0].Mode().IsRegular() {
+			return nil, fmt.Errorf("want one regular file %s in the zip", name)
+		}
+		rc, err := zr.File[0].Open()
+		if err != nil {
+			return nil, err
+		}
+		defer rc.Close()
+		return io.ReadAll(rc)
+	}
+	gz, err := gzip.NewReader(bytes.NewReader(archive))
+	if err != nil {
+		return nil, err
+	}
+	tr := tar.NewReader(gz)
+	h, err := tr.Next()
+	if err != nil {
+		return nil, fmt.Errorf("want one regular file %s in the tar: %w", name, err)
+	}
+	if h.Name != name || h.Typeflag != tar.TypeReg {
+		return nil, fmt.Errorf("want one regular file %s in the tar, found %q (type %q)", name, h.Name, h.Typeflag)
+	}
+	data, err := io.ReadAll(tr)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tr.Next(); err != io.EOF {
+		return nil, fmt.Errorf("want one regular file %s in the tar, found more", name)
+	}
+	return data, nil
 }
 
 // tarGzOne is a gzip'd tar holding one executable: root-owned, mode 0755, time mtime, and a
@@ -142,9 +195,10 @@ func parseSums(text string) (map[string]string, error) {
 	return sums, nil
 }
 
-// verifyDist checks that dist holds an archive of version for every platform and that each
-// matches dist's SHA256SUMS. It returns the SHA256SUMS lines of those archives, in order.
-func verifyDist(dist, version string) (string, error) {
+// verifyDist checks that dist holds an archive of version for each of platforms and that each,
+// and the binary in it, matches dist's SHA256SUMS. It returns the SHA256SUMS lines of those
+// archives, then of their binaries, in SHA256SUMS's order.
+func verifyDist(dist, version string, platforms []string) (string, error) {
 	raw, err := os.ReadFile(filepath.Join(dist, sumsFile))
 	if err != nil {
 		return "", exitcode.Usagef("%v (build the release first: scripts/build-release.sh %s %s)", err, version, dist)
@@ -153,7 +207,7 @@ func verifyDist(dist, version string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var lines []string
+	var lines, binLines []string
 	for _, platform := range platforms {
 		name := archiveName(version, platform)
 		want, ok := sums[name]
@@ -164,12 +218,23 @@ func verifyDist(dist, version string) (string, error) {
 		if err != nil {
 			return "", exitcode.Usagef("%v", err)
 		}
-		sum := sha256.Sum256(data)
-		if got := hex.EncodeToString(sum[:]); got != want {
+		if got := sha256Hex(data); got != want {
 			return "", fmt.Errorf("%s/%s: SHA-256 is %s but %s says %s", dist, name, got, sumsFile, want)
 		}
+		entry := binaryEntry(version, platform)
+		wantBin, ok := sums[entry]
+		if !ok {
+			return "", fmt.Errorf("%s/%s has no line for %s, the binary in %s: rebuild the release with scripts/build-release.sh", dist, sumsFile, entry, name)
+		}
+		bin, err := archivedBinary(data, platform)
+		if err != nil {
+			return "", fmt.Errorf("%s/%s: %w", dist, name, err)
+		}
+		if got := sha256Hex(bin); got != wantBin {
+			return "", fmt.Errorf("%s/%s: its %s has SHA-256 %s but %s says %s", dist, name, binaryName(platform), got, sumsFile, wantBin)
+		}
 		lines = append(lines, want+"  "+name)
+		binLines = append(binLines, wantBin+"  "+entry)
 	}
-	sort.Slice(lines, func(i, j int) bool { return lines[i][66:] < lines[j][66:] })
-	return strings.Join(lines, "\n") + "\n", nil
+	return strings.Join(append(lines, binLines...), "\n") + "\n", nil
 }

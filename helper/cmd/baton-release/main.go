@@ -1,13 +1,19 @@
 // Command baton-release makes baton's release artifacts reproducible and fills them into the
 // packed orb. scripts/build-release.sh and scripts/pack-orb.sh drive it:
 //
-//	baton-release archive --version V --dist DIR BUILD_DIR
+//	baton-release archive --version V --dist DIR [--platforms P,…] BUILD_DIR
 //	    BUILD_DIR/OS_ARCH/baton[.exe] → DIR/baton_V_OS_ARCH.tar.gz (.zip for Windows) and
 //	    DIR/SHA256SUMS, byte for byte the same on every run: fixed order, owners and times
-//	    ($SOURCE_DATE_EPOCH, else 2020-01-01), gzip without a name or time.
-//	baton-release fill-orb --version V --dist DIR --in PACKED --out ORB
-//	    checks DIR's archives against its SHA256SUMS, then writes PACKED (circleci orb pack's
-//	    output) with the pinned version and sums in place of the source's placeholders.
+//	    ($SOURCE_DATE_EPOCH, else 2020-01-01), gzip without a name or time. SHA256SUMS lists
+//	    the archives, then the binaries in them as baton_V_OS_ARCH/baton[.exe], which the orb's
+//	    installer checks a binary it finds installed against.
+//	baton-release fill-orb --version V --dist DIR [--platforms P,…] --in PACKED --out ORB
+//	    checks DIR's archives and binaries against its SHA256SUMS, then writes PACKED (circleci
+//	    orb pack's output) with the pinned version and sums in place of the placeholders.
+//	baton-release pack DIR
+//	    prints what `circleci orb pack DIR` prints, packed by orbrun.Pack (make demo uses it).
+//
+// --platforms (default: every platform) is for make demo, which releases this machine's only.
 package main
 
 import (
@@ -16,18 +22,22 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/baton-ci/baton/helper/internal/exitcode"
+	"github.com/baton-ci/baton/helper/internal/orbrun"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 const usage = `Usage:
-  baton-release archive --version V --dist DIR BUILD_DIR
-  baton-release fill-orb --version V --dist DIR --in PACKED --out ORB
-  baton-release verify --version V --dist DIR [--orb ORB]`
+  baton-release archive --version V --dist DIR [--platforms P,…] BUILD_DIR
+  baton-release fill-orb --version V --dist DIR [--platforms P,…] --in PACKED --out ORB
+  baton-release verify --version V --dist DIR [--platforms P,…] [--orb ORB]
+  baton-release pack DIR`
 
 // run dispatches to a subcommand and returns the exit code.
 func run(args []string, stdout, stderr io.Writer) int {
@@ -43,6 +53,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = fillOrbCmd(args[1:], stdout, stderr)
 	case "verify":
 		err = verifyCmd(args[1:], stdout, stderr)
+	case "pack":
+		err = packCmd(args[1:], stdout)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return exitcode.OK
@@ -64,17 +76,22 @@ func archiveCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	version := fs.String("version", "", "release `VERSION`, e.g. 1.4.0 (required)")
 	dist := fs.String("dist", "dist", "`DIR` to write the archives and SHA256SUMS to")
+	only := platformsFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
 	if *version == "" || fs.NArg() != 1 {
 		return exitcode.Usagef("archive needs --version and one BUILD_DIR\n%s", usage)
 	}
+	ps, err := parsePlatforms(*only)
+	if err != nil {
+		return err
+	}
 	mtime, err := sourceDate(os.Getenv("SOURCE_DATE_EPOCH"))
 	if err != nil {
 		return err
 	}
-	names, err := writeArchives(*version, fs.Arg(0), *dist, mtime)
+	names, err := writeArchives(*version, fs.Arg(0), *dist, mtime, ps)
 	if err != nil {
 		return err
 	}
@@ -92,13 +109,18 @@ func fillOrbCmd(args []string, stdout, stderr io.Writer) error {
 	dist := fs.String("dist", "dist", "`DIR` holding the archives and SHA256SUMS")
 	in := fs.String("in", "", "the packed orb `FILE` with placeholders (required)")
 	out := fs.String("out", "", "`FILE` to write the filled orb to (required)")
+	only := platformsFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
 	if *version == "" || *in == "" || *out == "" || fs.NArg() != 0 {
 		return exitcode.Usagef("fill-orb needs --version, --in and --out\n%s", usage)
 	}
-	sums, err := verifyDist(*dist, *version)
+	ps, err := parsePlatforms(*only)
+	if err != nil {
+		return err
+	}
+	sums, err := verifyDist(*dist, *version, ps)
 	if err != nil {
 		return err
 	}
@@ -113,8 +135,40 @@ func fillOrbCmd(args []string, stdout, stderr io.Writer) error {
 	if err := os.WriteFile(*out, filled, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: pins baton %s and the SHA-256 of its %d archives\n", *out, *version, len(platforms))
+	fmt.Fprintf(stdout, "wrote %s: pins baton %s and the SHA-256 of its %d archives and their binaries\n", *out, *version, len(ps))
 	return nil
+}
+
+func packCmd(args []string, stdout io.Writer) error {
+	if len(args) != 1 {
+		return exitcode.Usagef("pack needs the orb's source DIR\n%s", usage)
+	}
+	packed, err := orbrun.Pack(args[0])
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(packed)
+	return err
+}
+
+// platformsFlag is --platforms: a comma-separated subset of platforms.
+func platformsFlag(fs *flag.FlagSet) *string {
+	return fs.String("platforms", "", "only these `OS_ARCH,…` (default: every platform baton is released for)")
+}
+
+// parsePlatforms reads --platforms; empty means every platform.
+func parsePlatforms(s string) ([]string, error) {
+	if s == "" {
+		return platforms, nil
+	}
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if !slices.Contains(platforms, p) {
+			return nil, exitcode.Usagef("--platforms: %q is not one of %s", p, strings.Join(platforms, ", "))
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // usageErr keeps flag.ErrHelp as it is and marks every other parse error as bad usage.

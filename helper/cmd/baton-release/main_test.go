@@ -31,7 +31,7 @@ func fakeBuild(t *testing.T) string {
 func TestArchivesAreReproducible(t *testing.T) {
 	build := fakeBuild(t)
 	first, second := t.TempDir(), t.TempDir()
-	_, err := writeArchives("1.2.3", build, first, defaultDate)
+	_, err := writeArchives("1.2.3", build, first, defaultDate, platforms)
 	require.NoError(t, err)
 	// Another time of day, other file times and modes: the same bytes.
 	for _, p := range platforms {
@@ -40,7 +40,7 @@ func TestArchivesAreReproducible(t *testing.T) {
 		require.NoError(t, os.Chmod(f, 0o755))
 	}
 	time.Sleep(1100 * time.Millisecond) // a gzip or zip header with the wall clock would now differ
-	_, err = writeArchives("1.2.3", build, second, defaultDate)
+	_, err = writeArchives("1.2.3", build, second, defaultDate, platforms)
 	require.NoError(t, err)
 	for _, name := range append(archiveNames("1.2.3"), sumsFile) {
 		a, err := os.ReadFile(filepath.Join(first, name))
@@ -61,7 +61,7 @@ func archiveNames(version string) []string {
 
 func TestArchivesHoldOneRootOwnedExecutable(t *testing.T) {
 	dist := t.TempDir()
-	_, err := writeArchives("1.2.3", fakeBuild(t), dist, defaultDate)
+	_, err := writeArchives("1.2.3", fakeBuild(t), dist, defaultDate, platforms)
 	require.NoError(t, err)
 
 	raw, err := os.ReadFile(filepath.Join(dist, "baton_1.2.3_linux_arm64.tar.gz"))
@@ -91,14 +91,49 @@ func TestArchivesHoldOneRootOwnedExecutable(t *testing.T) {
 	sums, err := os.ReadFile(filepath.Join(dist, sumsFile))
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(string(sums)), "\n")
-	require.Len(t, lines, len(platforms))
+	require.Len(t, lines, 2*len(platforms), "the archives, then the binaries in them")
 	assert.Regexp(t, `^[0-9a-f]{64}  baton_1\.2\.3_darwin_amd64\.tar\.gz$`, lines[0])
+	assert.Equal(t, sha256Hex([]byte("binary for darwin_amd64"))+"  baton_1.2.3_darwin_amd64/baton", lines[len(platforms)])
+	assert.Equal(t, sha256Hex([]byte("binary for windows_amd64"))+"  baton_1.2.3_windows_amd64/baton.exe", lines[len(lines)-1])
+}
+
+func TestOnePlatformCanBeReleasedForTheDemo(t *testing.T) {
+	build, dist := fakeBuild(t), t.TempDir()
+	only, err := parsePlatforms("linux_amd64")
+	require.NoError(t, err)
+	names, err := writeArchives("1.2.3", build, dist, defaultDate, only)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"baton_1.2.3_linux_amd64.tar.gz"}, names)
+	sums, err := verifyDist(dist, "1.2.3", only)
+	require.NoError(t, err)
+	assert.Len(t, strings.Split(strings.TrimSpace(sums), "\n"), 2)
+	_, err = verifyDist(dist, "1.2.3", platforms)
+	assert.ErrorContains(t, err, "has no line for baton_1.2.3_darwin_amd64.tar.gz", "a release still needs every platform")
+	_, err = parsePlatforms("linux_amd64,plan9_386")
+	assert.ErrorContains(t, err, `--platforms: "plan9_386" is not one of darwin_amd64`)
+}
+
+func TestArchivedBinaryIsTheOneRegularFile(t *testing.T) {
+	one, err := tarGzOne("baton", []byte("x"), defaultDate)
+	require.NoError(t, err)
+	bin, err := archivedBinary(one, "linux_amd64")
+	require.NoError(t, err)
+	assert.Equal(t, "x", string(bin))
+	other, err := tarGzOne("sh", []byte("x"), defaultDate)
+	require.NoError(t, err)
+	_, err = archivedBinary(other, "linux_amd64")
+	assert.ErrorContains(t, err, `want one regular file baton in the tar, found "sh"`)
+	z, err := zipOne("baton.exe", []byte("y"), defaultDate)
+	require.NoError(t, err)
+	bin, err = archivedBinary(z, "windows_amd64")
+	require.NoError(t, err)
+	assert.Equal(t, "y", string(bin))
 }
 
 func TestAMissingPlatformIsRefused(t *testing.T) {
 	build := fakeBuild(t)
 	require.NoError(t, os.RemoveAll(filepath.Join(build, "darwin_arm64")))
-	_, err := writeArchives("1.2.3", build, t.TempDir(), defaultDate)
+	_, err := writeArchives("1.2.3", build, t.TempDir(), defaultDate, platforms)
 	assert.ErrorContains(t, err, "no darwin_arm64 build")
 }
 
@@ -122,9 +157,9 @@ examples:
 
 func TestFillOrbPinsVersionAndSums(t *testing.T) {
 	dist := t.TempDir()
-	_, err := writeArchives("1.4.0", fakeBuild(t), dist, defaultDate)
+	_, err := writeArchives("1.4.0", fakeBuild(t), dist, defaultDate, platforms)
 	require.NoError(t, err)
-	sums, err := verifyDist(dist, "1.4.0")
+	sums, err := verifyDist(dist, "1.4.0", platforms)
 	require.NoError(t, err)
 	out, err := fillOrb([]byte(packed), "1.4.0", sums)
 	require.NoError(t, err)
@@ -161,12 +196,12 @@ func TestFillOrbRefuses(t *testing.T) {
 
 func TestVerifyDistRefusesAnArchiveThatChanged(t *testing.T) {
 	dist := t.TempDir()
-	_, err := writeArchives("1.4.0", fakeBuild(t), dist, defaultDate)
+	_, err := writeArchives("1.4.0", fakeBuild(t), dist, defaultDate, platforms)
 	require.NoError(t, err)
-	_, err = verifyDist(dist, "1.5.0")
+	_, err = verifyDist(dist, "1.5.0", platforms)
 	assert.ErrorContains(t, err, "has no line for baton_1.5.0_darwin_amd64.tar.gz")
 	require.NoError(t, os.WriteFile(filepath.Join(dist, "baton_1.4.0_linux_amd64.tar.gz"), []byte("changed"), 0o644))
-	_, err = verifyDist(dist, "1.4.0")
+	_, err = verifyDist(dist, "1.4.0", platforms)
 	assert.ErrorContains(t, err, "baton_1.4.0_linux_amd64.tar.gz: SHA-256 is")
 }
 

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"debug/buildinfo"
 	"errors"
 	"flag"
@@ -34,22 +32,27 @@ func verifyCmd(args []string, stdout, stderr io.Writer) error {
 	version := fs.String("version", "", "the release's version")
 	dist := fs.String("dist", "dist", "the directory holding the archives, SHA256SUMS and orb.yml")
 	orbPath := fs.String("orb", "", "the packed orb (default DIST/orb.yml)")
+	only := platformsFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *version == "" {
 		return exitcode.Usagef("verify: --version is required")
 	}
+	ps, err := parsePlatforms(*only)
+	if err != nil {
+		return err
+	}
 	*version = strings.TrimPrefix(*version, "v")
 	if *orbPath == "" {
 		*orbPath = filepath.Join(*dist, "orb.yml")
 	}
-	lines, err := verifyDist(*dist, *version)
+	lines, err := verifyDist(*dist, *version, ps)
 	if err != nil {
 		return err
 	}
 	sums := strings.Split(strings.TrimSpace(lines), "\n") // "SHA256  NAME"
-	fmt.Fprintf(stdout, "ok  %d archives, one per platform, match SHA256SUMS\n", len(sums))
+	fmt.Fprintf(stdout, "ok  %d archives, one per platform, and the binaries in them match SHA256SUMS\n", len(ps))
 
 	orb, err := os.ReadFile(*orbPath)
 	if err != nil {
@@ -64,7 +67,7 @@ func verifyCmd(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("%s does not carry the SHA-256 of %s (%s)", *orbPath, name, sum)
 		}
 	}
-	fmt.Fprintf(stdout, "ok  %s pins %s and carries every archive's SHA-256\n", *orbPath, *version)
+	fmt.Fprintf(stdout, "ok  %s pins %s and carries every archive's and binary's SHA-256\n", *orbPath, *version)
 
 	if err := validateOrb(stdout, orb); err != nil {
 		return fmt.Errorf("%s: %w", *orbPath, err)
@@ -94,8 +97,9 @@ func validateOrb(stdout io.Writer, orb []byte) error {
 
 // runOwnArchive unpacks the archive built for this machine and runs its `baton version`.
 func runOwnArchive(stdout io.Writer, dist, version string) error {
-	name := fmt.Sprintf("baton_%s_%s_%s.tar.gz", version, runtime.GOOS, runtime.GOARCH)
-	f, err := os.Open(filepath.Join(dist, name))
+	platform := runtime.GOOS + "_" + runtime.GOARCH
+	name := archiveName(version, platform)
+	archive, err := os.ReadFile(filepath.Join(dist, name))
 	if errors.Is(err, os.ErrNotExist) {
 		fmt.Fprintf(stdout, "SKIPPED  running baton: no %s archive for this machine\n", name)
 		return nil
@@ -103,15 +107,18 @@ func runOwnArchive(stdout io.Writer, dist, version string) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
+	data, err := archivedBinary(archive, platform)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
 	dir, err := os.MkdirTemp("", "baton-verify")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "baton")
-	if err := extract(f, "baton", bin); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		return err
 	}
 	info, err := buildinfo.ReadFile(bin)
 	if err != nil {
@@ -130,35 +137,6 @@ func runOwnArchive(stdout io.Writer, dist, version string) error {
 	}
 	fmt.Fprintf(stdout, "ok  %s runs: %s\n", name, strings.TrimSpace(string(out)))
 	return nil
-}
-
-func extract(r io.Reader, member, to string) error {
-	gz, err := gzip.NewReader(r)
-	if err != nil {
-		return err
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return fmt.Errorf("no %s in the archive", member)
-		}
-		if err != nil {
-			return err
-		}
-		if h.Name != member {
-			continue
-		}
-		out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY, 0o755)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, tr); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
-	}
 }
 
 // releaseBuild is how scripts/build-release.sh builds baton: static, with no local paths, and

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
-	"crypto/sha256"
 	"fmt"
 	"os"
 	"os/exec"
@@ -42,36 +39,42 @@ func releaseBaton(t *testing.T, printed string) []byte {
 	return fakeBaton(t, printed, nil, "-trimpath", "-tags=nethttpomithttp2")
 }
 
-// fakeRelease writes a dist whose archive for this machine holds bin as `baton`, its
-// SHA256SUMS, and an orb carrying version and the sums.
+// fakeRelease writes a dist whose archive for this machine holds bin as `baton` (the others
+// hold a few bytes), its SHA256SUMS made by writeArchives, and an orb carrying version and
+// the sums.
 func fakeRelease(t *testing.T, version string, bin []byte) string {
 	t.Helper()
-	dist := t.TempDir()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "baton", Mode: 0o755, Size: int64(len(bin))}))
-	_, err := tw.Write(bin)
-	require.NoError(t, err)
-	require.NoError(t, tw.Close())
-	require.NoError(t, gz.Close())
+	build, dist := t.TempDir(), t.TempDir()
 	own := fmt.Sprintf("%s_%s", runtime.GOOS, runtime.GOARCH)
-	var sums, orb strings.Builder
-	orb.WriteString("version: \"2.1\"\ndescription: pins " + version + "\n")
 	for _, platform := range platforms {
-		data := []byte("the " + platform + " archive")
+		data := []byte("the " + platform + " binary")
 		if platform == own {
-			data = buf.Bytes()
+			data = bin
 		}
-		name := archiveName(version, platform)
-		require.NoError(t, os.WriteFile(filepath.Join(dist, name), data, 0o644))
-		sum := sha256.Sum256(data)
-		fmt.Fprintf(&sums, "%x  %s\n", sum, name)
-		fmt.Fprintf(&orb, "# %x  %s\n", sum, name)
+		require.NoError(t, os.MkdirAll(filepath.Join(build, platform), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(build, platform, binaryName(platform)), data, 0o755))
 	}
-	require.NoError(t, os.WriteFile(filepath.Join(dist, "SHA256SUMS"), []byte(sums.String()), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dist, "orb.yml"), []byte(orb.String()), 0o644))
+	_, err := writeArchives(version, build, dist, defaultDate, platforms)
+	require.NoError(t, err)
+	sums, err := os.ReadFile(filepath.Join(dist, "SHA256SUMS"))
+	require.NoError(t, err)
+	orb := "version: \"2.1\"\ndescription: pins " + version + "\n# " + strings.ReplaceAll(strings.TrimSpace(string(sums)), "\n", "\n# ") + "\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dist, "orb.yml"), []byte(orb), 0o644))
 	return dist
+}
+
+// rewriteSums applies f to every SHA256SUMS line of dist.
+func rewriteSums(t *testing.T, dist string, f func(line string) string) {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(dist, "SHA256SUMS"))
+	require.NoError(t, err)
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		if line = f(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(dist, "SHA256SUMS"), []byte(strings.Join(out, "\n")+"\n"), 0o644))
 }
 
 func TestVerifyRefusesAReleaseThatIsNotWhatItSays(t *testing.T) {
@@ -92,6 +95,22 @@ func TestVerifyRefusesAReleaseThatIsNotWhatItSays(t *testing.T) {
 			matches, _ := filepath.Glob(filepath.Join(dist, "*windows*"))
 			require.NoError(t, os.Remove(matches[0]))
 		}, sound, "windows"},
+		{"a release without the binaries' sums is caught", func(t *testing.T, dist string) {
+			rewriteSums(t, dist, func(line string) string {
+				if strings.Contains(line, "/baton") {
+					return ""
+				}
+				return line
+			})
+		}, sound, "has no line for baton_9.9.9_darwin_amd64/baton, the binary in baton_9.9.9_darwin_amd64.tar.gz"},
+		{"a wrong sum for a binary is caught", func(t *testing.T, dist string) {
+			rewriteSums(t, dist, func(line string) string {
+				if strings.HasSuffix(line, "linux_arm64/baton") {
+					return strings.Repeat("0", 64) + line[64:]
+				}
+				return line
+			})
+		}, sound, "baton_9.9.9_linux_arm64.tar.gz: its baton has SHA-256"},
 		{"an orb without the sum is caught", func(t *testing.T, dist string) {
 			require.NoError(t, os.WriteFile(filepath.Join(dist, "orb.yml"), []byte("description: pins 9.9.9\n"), 0o644))
 		}, sound, "does not carry the SHA-256"},

@@ -3,6 +3,7 @@
 //
 //   - orb.go: an orb, packed (circleci orb pack's output) or read from its source directory
 //     with <<include(…)>> resolved as the circleci CLI resolves it.
+//   - pack.go: `circleci orb pack` byte for byte, for make demo (scripts/test-orb.sh compares).
 //   - params.go: parameter declarations, arguments checked against them, defaults.
 //   - subst.go: << parameters.x >> and << pipeline.x >> substitution, when/unless logic.
 //   - config.go: a config (an example's usage) and its workflows, in requires order.

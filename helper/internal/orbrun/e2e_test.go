@@ -252,6 +252,37 @@ func TestTamperedArchiveIsRefused(t *testing.T) {
 	assert.NoFileExists(t, filepath.Join(deploy.Home, ".local", "bin", "baton"), "nothing was installed")
 }
 
+// TestInstallTrustsOnlyTheReleasedBinary: a file planted at the install path that prints the
+// pinned version (a restored cache could hold one) is installed over, and another baton earlier
+// on PATH is never what the orb's steps run: they call the verified binary by its path.
+func TestInstallTrustsOnlyTheReleasedBinary(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	require.NoError(t, os.WriteFile(filepath.Join(w.stubs, "baton"), []byte(stub), 0o755))
+	marker := filepath.Join(t.TempDir(), "planted-baton-ran")
+	usage := w.example("command-in-existing-job")
+	job := usage["jobs"].(map[string]any)["test"].(map[string]any)
+	plant := map[string]any{"run": map[string]any{
+		"name": "Restore a cache that holds a baton",
+		"command": "mkdir -p ~/.local/bin\nprintf '#!/bin/sh\\ntouch " + marker + "\\necho \"baton " + release.Version +
+			"\"\\n' >~/.local/bin/baton\nchmod +x ~/.local/bin/baton\n",
+	}}
+	job["steps"] = append([]any{plant}, job["steps"].([]any)...)
+
+	res := w.run(usage)
+	test := res["test"]
+	requireSuccess(t, test)
+	first, _ := test.Step("Install baton")
+	assert.Contains(t, first.Output, filepath.Join(test.Home, ".local", "bin", "baton")+" is not the released binary")
+	installedFromRelease(t, test)
+	second := test.Steps[5]
+	require.Equal(t, "Install baton", second.Step.Name)
+	assert.Contains(t, second.Output, "baton "+release.Version+" is already installed", "the binary the first install verified is reused")
+	assert.Equal(t, 1, w.downloads())
+	assert.NoFileExists(t, marker, "the planted binary never ran")
+	assert.Equal(t, []string{"make test"}, w.stubCalls(), "the baton earlier on PATH never ran")
+	assert.Len(t, w.pipelines("gh/acme/contract-tests"), 1)
+}
+
 // TestFlakyDownloadIsRetried: a mirror answering 503 once costs one retry, not the build.
 func TestFlakyDownloadIsRetried(t *testing.T) {
 	w := newWorld(t, worldOptions{})

@@ -211,6 +211,37 @@ func TestSourceIncludesResolveLikeOrbPack(t *testing.T) {
 	assert.ErrorContains(t, err, "an include must be the entire value")
 }
 
+// TestPackKeepsWhatCircleCIPackKeeps: the project's packer (make demo's) resolves includes
+// where the CLI does and drops the example keys the CLI's schema does not know. Its bytes are
+// held to the CLI's by scripts/test-orb.sh.
+func TestPackKeepsWhatCircleCIPackKeeps(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
+	}
+	write("@orb.yml", "version: 2.1\ndescription: d\n")
+	write("scripts/s.sh", "cat <<EOF\nx\nEOF\n")
+	write("commands/c.yml", "description: c\nsteps:\n  - run: {name: S, command: <<include(scripts/s.sh)>>}\n")
+	write("examples/e.yml", "description: e\nusage:\n  version: 2.1\n  parameters: {p: {type: string}}\n  workflows: {w: {jobs: [j]}}\n")
+	write("examples/.hidden.yml", "not: [yaml")
+	out, err := orbrun.Pack(dir)
+	require.NoError(t, err)
+	o, err := orbrun.ParseOrb(out)
+	require.NoError(t, err)
+	steps := o.Commands["c"]["steps"].([]any)
+	assert.Equal(t, "cat \\<<EOF\nx\nEOF\n", steps[0].(map[string]any)["run"].(map[string]any)["command"])
+	assert.Equal(t, map[string]any{"version": "2.1", "workflows": map[string]any{"w": map[string]any{"jobs": []any{"j"}}}}, o.Examples["e"].Usage,
+		"parameters is not a key the CLI's example schema keeps")
+	assert.True(t, strings.HasPrefix(string(out), "version: 2.1\ndescription: d\ncommands:\n"), "the CLI's key order:\n%s", out)
+
+	write("commands/c.yml", "description: c\nsteps:\n  - run: {name: S, command: 'x <<include(scripts/s.sh)>>'}\n")
+	_, err = orbrun.Pack(dir)
+	assert.ErrorContains(t, err, "an include must be the entire value")
+	_, err = orbrun.Pack(t.TempDir())
+	assert.ErrorContains(t, err, "@orb.yml file not found")
+}
+
 // TestPackedOrbIsTheSourceWithItsPinsFilledIn: what `circleci orb pack` and pack-orb.sh
 // publish is exactly orb/src, includes resolved, with the version and sums in place of the
 // placeholders, and every example kept whole.

@@ -159,24 +159,11 @@ func (o *Orb) ExampleNames() []string {
 var includeRE = regexp.MustCompile(`<<[\s]*include\(([-\w\/\.]+)\)?[\s]*>>`)
 
 // resolveIncludes replaces every string that is an <<include(FILE)>> with FILE's contents,
-// escaping "<<" in them as `circleci orb pack` does. An include must be the whole string.
+// as includeFile does.
 func resolveIncludes(v any, dir string) (any, error) {
 	switch v := v.(type) {
 	case string:
-		m := includeRE.FindAllStringSubmatch(v, 2)
-		switch {
-		case len(m) == 0:
-			return v, nil
-		case len(m) > 1:
-			return nil, fmt.Errorf("multiple include statements in %q", v)
-		case m[0][0] != v:
-			return nil, fmt.Errorf("an include must be the entire value: %q", v)
-		}
-		data, err := os.ReadFile(filepath.Join(dir, m[0][1]))
-		if err != nil {
-			return nil, fmt.Errorf("could not open %s for inclusion", m[0][1])
-		}
-		return strings.ReplaceAll(string(data), "<<", `\<<`), nil
+		return includeFile(v, dir)
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for k, x := range v {
@@ -199,6 +186,25 @@ func resolveIncludes(v any, dir string) (any, error) {
 		return out, nil
 	}
 	return v, nil
+}
+
+// includeFile is s, or FILE's contents if s is an <<include(FILE)>>, with "<<" escaped as
+// `circleci orb pack` does. An include must be the whole string.
+func includeFile(s, dir string) (string, error) {
+	m := includeRE.FindAllStringSubmatch(s, 2)
+	switch {
+	case len(m) == 0:
+		return s, nil
+	case len(m) > 1:
+		return "", fmt.Errorf("multiple include statements in %q", s)
+	case m[0][0] != s:
+		return "", fmt.Errorf("an include must be the entire value: %q", s)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, m[0][1]))
+	if err != nil {
+		return "", fmt.Errorf("could not open %s for inclusion", m[0][1])
+	}
+	return strings.ReplaceAll(string(data), "<<", `\<<`), nil
 }
 
 // decodeYAML decodes one YAML document into plain values: map[string]any, []any, string,

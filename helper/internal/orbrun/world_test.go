@@ -290,6 +290,7 @@ func installedFromRelease(t *testing.T, r *orbrun.JobResult) {
 	assert.Contains(t, s.Output, "SHA-256 verified: "+archiveSum(t, "linux_amd64"))
 	bin := filepath.Join(r.Home, ".local", "bin", "baton")
 	assert.Contains(t, s.Output, "Installed "+bin+": baton "+release.Version)
+	assert.Contains(t, r.BashEnv, "export BATON_BIN="+bin+"\n", "the orb's steps run this binary by its path")
 	assert.Contains(t, r.BashEnv, "export PATH="+filepath.Join(r.Home, ".local", "bin")+`:"$PATH"`)
 }
 

@@ -225,19 +225,17 @@ check_entries() {
       fi
       ;;
   esac
-  if grep -qv '^-$' <<<"$types"; then
+  # Each awk reads all its input: one that stopped early could fail the step on SIGPIPE.
+  if [ -n "$(printf '%s\n' "$types" | awk '$0 != "-" && !found++')" ]; then
     error "${1##*/} holds an entry that is not a plain file (a link or a directory): refusing to unpack it"
     return
   fi
-  while IFS= read -r name; do
-    [ -n "$name" ] || continue
-    case "/$name/" in
-      //* | */../* | *\\*)
-        error "${1##*/} holds an entry outside its directory ($name): refusing to unpack it"
-        return
-        ;;
-    esac
-  done <<<"$names"
+  # Absolute, with a .. component, or with a backslash (a Windows separator).
+  name=$(printf '%s\n' "$names" | awk '/^\// || ("/" $0 "/") ~ /\/\.\.\// || index($0, "\\") { if (!found++) print }')
+  if [ -n "$name" ]; then
+    error "${1##*/} holds an entry outside its directory ($name): refusing to unpack it"
+    return
+  fi
 }
 
 # extract ARCHIVE DIR MEMBER unpacks MEMBER of ARCHIVE into DIR, once check_entries agrees.

@@ -19,6 +19,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -169,7 +170,7 @@ func demo(dir, version string, out io.Writer) error {
 	}
 
 	say("The same job when the download is not the released archive")
-	name := fmt.Sprintf("baton_%s_linux_amd64.tar.gz", version)
+	name := fmt.Sprintf("baton_%s_%s_%s.tar.gz", version, runtime.GOOS, runtime.GOARCH)
 	releases.Swap(name, []byte("not the archive that was released"))
 	before := len(sim.Requests())
 	deployOnly := []*orbrun.Job{jobs[len(jobs)-1]}
