@@ -12,6 +12,7 @@
 //   - run.go: the run steps executed with bash -eo pipefail in an environment like a
 //     CircleCI job's (CIRCLECI=true, $BASH_ENV sourced by every step, contexts); every other
 //     step (checkout, store_test_results, …) is recorded, not run.
+//   - workspace.go: persist_to_workspace and attach_workspace, carried out between the jobs.
 //   - release.go: a local release server for the archives scripts/build-release.sh makes.
 //   - review.go: orb-tools' review rules and this project's own, as checks of orb/src.
 //   - schema.go: CircleCI's JSON schema for configs and orbs, when it is present.

@@ -27,6 +27,7 @@ var exampleTests = map[string]func(t *testing.T){
 	"github-app-project":         testGitHubAppProject,
 	"circleci-server":            testCircleCIServer,
 	"command-in-existing-job":    testCommandInExistingJob,
+	"result-for-a-later-job":     testResultForALaterJob,
 }
 
 func TestEveryExampleRuns(t *testing.T) {
@@ -227,6 +228,26 @@ func testCommandInExistingJob(t *testing.T) {
 	wait := job.Steps[5]
 	assert.Contains(t, wait.Output, "gh/acme/contract-tests", "baton wait follows the pipeline triggered earlier in the job")
 	assertJUnit(t, job, "test-results/contract-tests/junit.xml", "pact")
+}
+
+func testResultForALaterJob(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	res := w.run(w.example("result-for-a-later-job"))
+	trigger := res["baton/trigger-pipeline"]
+	requireSuccess(t, trigger)
+	persist, ok := trigger.Step("Persist the result to the workspace")
+	require.True(t, ok)
+	assert.Equal(t, []any{"baton/e2e.json"}, persist.Step.Args["paths"])
+	data, err := os.ReadFile(filepath.Join(trigger.WorkDir, ".baton-workspace", "baton", "e2e.json"))
+	require.NoError(t, err, "the trigger step wrote the result into the directory it persists")
+	p := w.pipelines("gh/acme/e2e")
+	require.Len(t, p, 1)
+	assert.Contains(t, string(data), p[0].ID)
+
+	report := res["report"]
+	requireSuccess(t, report)
+	s, _ := report.Step("Report how the end-to-end suite ended")
+	assert.Regexp(t, `^gh/acme/e2e #1: \w+\n$`, s.Output, "the later job read the result from the attached workspace")
 }
 
 // TestTamperedArchiveIsRefused serves a different archive than the one released: the install

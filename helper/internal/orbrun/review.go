@@ -297,7 +297,9 @@ func reviewParameters(s *source) []Finding {
 		ds := byName[name]
 		for _, d := range ds[1:] {
 			a, b := ds[0], d
-			if a.p.Type != b.p.Type || fmt.Sprint(a.p.Default) != fmt.Sprint(b.p.Default) || !slices.Equal(a.p.Enum, b.p.Enum) {
+			// step_name is each command's own step's name, so only its default differs.
+			sameDefault := fmt.Sprint(a.p.Default) == fmt.Sprint(b.p.Default) || name == "step_name"
+			if a.p.Type != b.p.Type || !sameDefault || !slices.Equal(a.p.Enum, b.p.Enum) {
 				out = append(out, Finding{"BT005", b.file, fmt.Sprintf("parameter %s is %s %v here but %s %v in %s", name, b.p.Type, b.p.Default, a.p.Type, a.p.Default, a.file)})
 			}
 		}

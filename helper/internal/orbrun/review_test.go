@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alecthomas/kong"
 	"github.com/stretchr/testify/assert"
@@ -98,7 +99,7 @@ func TestStepsSetOnlyTheCLIsOwnVariables(t *testing.T) {
 	for command, sub := range map[string]string{"trigger-pipeline": "trigger", "wait-for-pipeline": "wait"} {
 		env := runStepEnv(t, o, command)
 		for name := range env {
-			if name == "BATON_WAIT_PIPELINE_IDS" {
+			if slices.Contains(orbOnly, name) {
 				continue
 			}
 			assert.Contains(t, envs[sub], name, "%s sets %s, which baton %s does not read", command, name, sub)
@@ -106,6 +107,50 @@ func TestStepsSetOnlyTheCLIsOwnVariables(t *testing.T) {
 		for _, name := range envs[sub] {
 			_, set := env[name]
 			assert.True(t, set || slices.Contains(notFromOrb[sub], name), "baton %s reads %s, which %s does not set", sub, name, command)
+		}
+	}
+}
+
+// orbOnly are the variables the orb's scripts read themselves: BATON_WAIT_PIPELINE_IDS becomes
+// BATON_PIPELINE_IDS (which $BASH_ENV would override); BATON_PERSIST_RESULT, a workspace path,
+// becomes BATON_RESULT_FILE.
+var orbOnly = []string{"BATON_WAIT_PIPELINE_IDS", "BATON_PERSIST_RESULT"}
+
+// TestWaitingStepsOutlastTheirTimeout: CircleCI stops a step that prints nothing for
+// no_output_timeout, so every component with a timeout defaults no_output_timeout above it.
+func TestWaitingStepsOutlastTheirTimeout(t *testing.T) {
+	o, err := orbrun.LoadSource(srcDir())
+	require.NoError(t, err)
+	components := map[string]map[string]any{}
+	for name, c := range o.Commands {
+		components["command "+name] = c
+	}
+	for name, c := range o.Jobs {
+		components["job "+name] = c
+	}
+	checked := 0
+	for name, c := range components {
+		params, _ := c["parameters"].(map[string]any)
+		timeout, ok := params["timeout"].(map[string]any)
+		if !ok {
+			continue
+		}
+		checked++
+		quiet, ok := params["no_output_timeout"].(map[string]any)
+		require.True(t, ok, "%s has timeout but no no_output_timeout", name)
+		tmax, err := time.ParseDuration(timeout["default"].(string))
+		require.NoError(t, err)
+		qmax, err := time.ParseDuration(quiet["default"].(string))
+		require.NoError(t, err)
+		assert.Greater(t, qmax, tmax, "%s: no_output_timeout's default must cover timeout's", name)
+	}
+	assert.Equal(t, 3, checked, "trigger-pipeline (command and job) and wait-for-pipeline")
+	for _, command := range []string{"trigger-pipeline", "wait-for-pipeline"} {
+		for _, step := range o.Commands[command]["steps"].([]any) {
+			if run, ok := step.(map[string]any)["run"].(map[string]any); ok {
+				assert.Equal(t, "<< parameters.no_output_timeout >>", run["no_output_timeout"], command)
+				assert.Equal(t, "<< parameters.step_name >>", run["name"], command)
+			}
 		}
 	}
 }

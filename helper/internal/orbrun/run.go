@@ -37,7 +37,8 @@ type Machine struct {
 	// StepTimeout bounds each run step; default 3m.
 	StepTimeout time.Duration
 
-	jobs int
+	jobs      int
+	workspace string // the current workflow's, made by its first workspace step
 }
 
 // The statuses of a job after RunWorkflow.
@@ -117,6 +118,7 @@ func CircleEnv(p Pipeline, org, repo string) map[string]string {
 
 // RunWorkflow runs jobs in order; a job whose required jobs did not all succeed is blocked.
 func (m *Machine) RunWorkflow(ctx context.Context, jobs []*Job) ([]*JobResult, error) {
+	m.workspace = "" // each workflow has its own
 	status := map[string]string{}
 	var out []*JobResult
 	for _, j := range jobs {
@@ -178,6 +180,16 @@ func (m *Machine) RunJob(ctx context.Context, j *Job) (*JobResult, error) {
 				m.logf("▸ %s: not run, an earlier step failed\n", s.Name)
 			} else {
 				m.logf("▸ %s: not run, it runs only after a failure\n", s.Name)
+			}
+			res.Steps = append(res.Steps, r)
+			continue
+		}
+		if carriesOut(s.Type) {
+			r.Recorded = true
+			m.logf("▸ %s: %s %s [carried out here]\n", s.Name, s.Type, describeArgs(s.Args))
+			if err := m.workspaceStep(s, home, workDir); err != nil {
+				failed, r.ExitCode, r.Output = true, 1, err.Error()
+				m.logf("  %v\n", err)
 			}
 			res.Steps = append(res.Steps, r)
 			continue

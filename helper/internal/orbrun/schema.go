@@ -60,8 +60,9 @@ func LoadSchema(path string) (*Schema, error) {
 }
 
 // Validate checks a decoded YAML document (an orb or a config). The schema cannot know the
-// value of a << parameters.x >> in a field that must be a boolean, an integer or one of a list
-// (resource_class), so those are given their parameter's default first.
+// value of a << parameters.x >> in a field that must be a boolean, an integer, one of a list
+// (resource_class) or match a pattern (no_output_timeout), so those are given their
+// parameter's default first, as CircleCI would compile the component with its defaults.
 func (s *Schema) Validate(doc map[string]any) error {
 	doc = withTypedDefaults(doc)
 	raw, err := json.Marshal(doc)
@@ -76,9 +77,21 @@ func (s *Schema) Validate(doc map[string]any) error {
 }
 
 // withTypedDefaults replaces, in every job, command and executor of doc, each value that is
-// exactly << parameters.x >> of a boolean, integer or enum parameter with x's default.
+// exactly << parameters.x >> of a boolean, integer or enum parameter, or of a string parameter
+// with a non-empty default, with x's default; in the orbs a config inlines too.
 func withTypedDefaults(doc map[string]any) map[string]any {
 	out := deepClone(doc).(map[string]any)
+	fillDefaults(out)
+	orbs, _ := out["orbs"].(map[string]any)
+	for _, o := range orbs {
+		if inline, ok := o.(map[string]any); ok {
+			fillDefaults(inline)
+		}
+	}
+	return out
+}
+
+func fillDefaults(out map[string]any) {
 	for _, kind := range []string{"jobs", "commands", "executors"} {
 		components, _ := out[kind].(map[string]any)
 		for name, c := range components {
@@ -92,7 +105,7 @@ func withTypedDefaults(doc map[string]any) map[string]any {
 			}
 			typed := map[string]any{}
 			for n, p := range params {
-				if p.HasDefault && (p.Type == "boolean" || p.Type == "integer" || p.Type == "enum") {
+				if p.HasDefault && (p.Type == "boolean" || p.Type == "integer" || p.Type == "enum" || p.Type == "string" && p.Default != "") {
 					typed[n] = p.Default
 				}
 			}
@@ -103,7 +116,6 @@ func withTypedDefaults(doc map[string]any) map[string]any {
 			}
 		}
 	}
-	return out
 }
 
 func replaceWhole(v any, typed map[string]any) any {

@@ -91,6 +91,8 @@ projects:
   - slug: gh/platform/provisioning
     parameters: [{name: requested-by, type: string, default: ""}]
     workflows: [{name: provision, duration: 1m}]
+  - slug: gh/acme/e2e
+    workflows: [{name: browser, duration: 2m, jobs: [{name: chrome}]}]
   - slug: gh/acme/contract-tests
     parameters: [{name: provider-sha, type: string, default: ""}]
     workflows: [{name: contract, duration: 2m, jobs: [{name: pact}]}]

@@ -44,14 +44,49 @@ record_job_pipelines() {
   printf '%s\n' 'case " ${BATON_JOB_PIPELINE_IDS:-} " in *" ${BATON_PIPELINE_IDS:-} "*) ;; *) export BATON_JOB_PIPELINE_IDS="${BATON_JOB_PIPELINE_IDS:+$BATON_JOB_PIPELINE_IDS }${BATON_PIPELINE_IDS:-}" ;; esac' >>"$BASH_ENV"
 }
 
+# The persist_to_workspace step's root, relative to the working directory, as in
+# commands/trigger-pipeline.yml.
+workspace_root=.baton-workspace
+
+# workspace_result prints where persist_result goes in the workspace, or nothing without it.
+workspace_result() {
+  local path=${BATON_PERSIST_RESULT:-}
+  [ -n "$path" ] || return 0
+  case "/$path/" in
+    //* | */../*)
+      error "persist_result $path: give a path relative to the workspace, without .., e.g. baton/result.json"
+      return
+      ;;
+  esac
+  printf '%s/%s\n' "$workspace_root" "$path"
+}
+
+# persist_result FILE copies result_file to FILE in the workspace, when they differ.
+persist_result() {
+  if [ -z "$1" ] || [ "$1" = "${BATON_RESULT_FILE:-}" ] || [ ! -f "${BATON_RESULT_FILE:-}" ]; then
+    return 0
+  fi
+  cp "$BATON_RESULT_FILE" "$1"
+}
+
 trigger_pipeline() {
-  local baton
+  local baton persist status=0
   baton=$(find_baton) || return
+  persist=$(workspace_result) || return
+  if [ -n "$persist" ]; then
+    mkdir -p "$(dirname "$persist")" || return
+    export BATON_RESULT_FILE="${BATON_RESULT_FILE:-$persist}"
+  fi
   prepare_outputs || return
   if [ -n "${BASH_ENV:-}" ]; then
     export BATON_ENV_FILE="$BASH_ENV" # BATON_PIPELINE_ID, _NUMBER, _URL, _IDS for later steps
   fi
-  "$baton" trigger || return
+  # The result is persisted whatever baton's exit code, which the step then keeps.
+  "$baton" trigger || status=$?
+  persist_result "$persist" || return
+  if [ "$status" -ne 0 ]; then
+    return "$status"
+  fi
   record_job_pipelines
 }
 

@@ -80,3 +80,25 @@ aaaaaaaa-0000-4000-8000-000000000001 bbbbbbbb-0000-4000-8000-000000000002"
   run bash -c '. "$1"; echo sourced' _ "$SCRIPTS/trigger-pipeline.sh"
   assert_output sourced
 }
+
+@test "persist_result: the result file goes into the workspace directory, even when baton fails" {
+  cd "$BATS_TEST_TMPDIR"
+  stub baton 'echo "{\"pipelines\": []}" >"$BATON_RESULT_FILE"; exit "${BATON_FAIL:-0}"'
+  BATON_PERSIST_RESULT=baton/deploy.json run trigger_pipeline
+  assert_success
+  assert [ -f .baton-workspace/baton/deploy.json ]
+  rm -r .baton-workspace
+  BATON_FAIL=1 BATON_PERSIST_RESULT=r.json BATON_RESULT_FILE=out/result.json run trigger_pipeline
+  assert_failure 1
+  assert [ -f out/result.json ] && assert [ -f .baton-workspace/r.json ]
+}
+
+@test "persist_result must stay inside the workspace" {
+  for path in /etc/x.json ../x.json a/../../x.json; do
+    BATON_PERSIST_RESULT=$path run trigger_pipeline
+    assert_failure
+    assert_output --partial "persist_result $path: give a path relative to the workspace, without .."
+  done
+  run grep -c '^baton' "$CALLS"
+  assert_output 0
+}
