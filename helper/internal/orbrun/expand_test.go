@@ -192,12 +192,17 @@ func TestExpansionRefusesWhatCircleCIRefuses(t *testing.T) {
 	}
 }
 
-func TestSourceIncludesResolveLikeOrbPack(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, content string) {
+// fileWriter writes files of an orb source under dir, making their directories.
+func fileWriter(t *testing.T, dir string) func(name, content string) {
+	return func(name, content string) {
 		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
 	}
+}
+
+func TestSourceIncludesResolveLikeOrbPack(t *testing.T) {
+	dir := t.TempDir()
+	write := fileWriter(t, dir)
 	write("@orb.yml", "version: 2.1\ndescription: d\n")
 	write("scripts/s.sh", "cat <<EOF\nx\nEOF\n")
 	write("commands/c.yml", "description: c\nsteps:\n  - run: {name: S, command: <<include(scripts/s.sh)>>}\n")
@@ -216,10 +221,7 @@ func TestSourceIncludesResolveLikeOrbPack(t *testing.T) {
 // held to the CLI's by scripts/test-orb.sh.
 func TestPackKeepsWhatCircleCIPackKeeps(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) {
-		require.NoError(t, os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644))
-	}
+	write := fileWriter(t, dir)
 	write("@orb.yml", "version: 2.1\ndescription: d\n")
 	write("scripts/s.sh", "cat <<EOF\nx\nEOF\n")
 	write("commands/c.yml", "description: c\nsteps:\n  - run: {name: S, command: <<include(scripts/s.sh)>>}\n")
