@@ -201,7 +201,7 @@ func decide(s snapshot) verdict {
 	}
 	if len(failures) > 0 {
 		for _, w := range held {
-			failures = append(failures, "workflow "+w.Workflow.Name+" left on hold")
+			failures = append(failures, "workflow "+w.Workflow.Name+" still waiting for approval")
 		}
 		return verdict{Done: true, Outcome: Failed, Reason: strings.Join(failures, "; ")}
 	}
@@ -258,9 +258,9 @@ func failureClause(w WorkflowResult, mode OnHold) string {
 	}
 	if wf.Status == circleci.WorkflowOnHold {
 		if held := heldJobs(w.Jobs); len(held) > 0 {
-			return s + " (approval " + jobNames(held) + " not given)"
+			s += " of " + jobNames(held)
 		}
-		return s
+		return s + " (counted as failure)"
 	}
 	if failed := failedJobs(w.Jobs); len(failed) > 0 {
 		s += " (" + jobsClause(failed) + ")"
@@ -284,11 +284,31 @@ func statusPhrase(status string) string {
 	case circleci.WorkflowNotRun:
 		return "did not run"
 	case circleci.WorkflowOnHold:
-		return "is on hold"
-	case circleci.WorkflowRunning, circleci.WorkflowFailing:
-		return "is " + status
+		return "is waiting for approval"
 	}
-	return "is " + status
+	return "is " + StatusText(status)
+}
+
+// StatusText is a pipeline, workflow or job status in the words people use: "timedout" →
+// "timed out", "on_hold" → "waiting for approval", "not_run" → "not run".
+func StatusText(status string) string {
+	switch status {
+	case "timedout":
+		return "timed out"
+	case circleci.WorkflowOnHold:
+		return "waiting for approval"
+	case "infrastructure_fail":
+		return "failed (infrastructure)"
+	case "terminated-unknown":
+		return "terminated"
+	case "unauthorized":
+		return "not authorized"
+	case "setup-pending":
+		return "waiting to start its setup workflow"
+	case "":
+		return "unknown"
+	}
+	return strings.ReplaceAll(status, "_", " ")
 }
 
 // Job statuses that mean the job failed.
@@ -347,16 +367,12 @@ func jobNames(jobs []circleci.Job) string {
 
 func jobStatusPhrase(status string) string {
 	switch status {
-	case "timedout":
-		return "timed out"
-	case "infrastructure_fail":
-		return "failed (infrastructure)"
 	case "terminated-unknown":
 		return "was terminated"
 	case "unauthorized":
 		return "was not authorized"
 	}
-	return status
+	return StatusText(status)
 }
 
 // names lists workflow names: "build" or "build, test".

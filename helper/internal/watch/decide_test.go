@@ -138,10 +138,10 @@ func TestDecide(t *testing.T) {
 			verdict{Done: true, Outcome: Success, Reason: "deploy on hold (counted as success)"}},
 		{"on hold with fail fails and names the approval",
 			snapshot{Workflows: []WorkflowResult{r(wf("deploy", "on_hold"), 1, approval...)}, OnHold: OnHoldFail},
-			verdict{Done: true, Outcome: Failed, Reason: "workflow deploy is on hold (approval job approve not given)"}},
+			verdict{Done: true, Outcome: Failed, Reason: "workflow deploy is waiting for approval of job approve (counted as failure)"}},
 		{"a failure does not wait for an approval",
 			snapshot{Workflows: one(wf("build", "failed"), wf("deploy", "on_hold")), OnHold: OnHoldWait},
-			verdict{Done: true, Outcome: Failed, Reason: "workflow build failed; workflow deploy left on hold"}},
+			verdict{Done: true, Outcome: Failed, Reason: "workflow build failed; workflow deploy still waiting for approval"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,7 +2,7 @@
 // `strategy: depend` or Jenkins' `build job: …, wait: true, propagate: true` follow a downstream
 // build, and says how it ended.
 //
-// The loop has the shape of the Buildkite CLI's WatchBuild and gh's `run watch`: it polls, waits
+// A pipeline is followed by a Tracker, one poll per Step. Watch's loop has the shape of the Buildkite CLI's WatchBuild and gh's `run watch`: it polls, waits
 // on a timer that stops early when the context ends (never a bare time.Sleep), backs off while
 // nothing changes (5s ×1.5 up to 30s, back to 5s after a change), waits longer after a poll that
 // needed several requests (so at most one request per 5s on average), keeps going through a few
@@ -17,7 +17,8 @@
 //   - result.go: Outcome, Result, WorkflowResult and Event.
 //   - decide.go: the pure part: the latest attempt of each workflow, each workflow's state, and
 //     the verdict on the whole pipeline with its one-line reason.
-//   - watch.go: Watch, the poll loop.
-//   - stop.go: what happens when the context ends: timed out or interrupted, and cancelling
-//     the workflows still running.
+//   - watch.go: Tracker, one pipeline's state machine (Step polls once and says when to poll
+//     next), and Watch, the loop that steps one Tracker; package follow steps many from one loop.
+//   - stop.go: what happens when the context ends: timed out, interrupted or canceled (a
+//     StopReason such as --fail-fast), and cancelling the workflows still running.
 package watch

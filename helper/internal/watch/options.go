@@ -53,6 +53,9 @@ type Options struct {
 	NoWorkflowsGrace time.Duration
 	MaxErrors        int  // failed polls in a row before giving up with the last error; 0 → 5
 	AllJobs          bool // also list the jobs of workflows that did not fail (for JUnit); by default only failed and on-hold workflows' jobs are listed
+	// WaitStart: stop as soon as the pipeline's workflows have started (outcome Started), or it
+	// ended before that (errored, ran nothing, a setup workflow failed).
+	WaitStart bool
 	// CancelOnTimeout: when ctx's deadline passes, cancel every workflow still running or on
 	// hold (under a fresh 30s context) before returning.
 	CancelOnTimeout bool

@@ -18,16 +18,18 @@ const (
 	NoWorkflows Outcome = "no_workflows" // the pipeline ran no workflow, and that was not allowed
 	TimedOut    Outcome = "timed_out"    // the context's deadline passed first
 	Interrupted Outcome = "interrupted"  // the context was canceled first (e.g. SIGINT)
+	Canceled    Outcome = "canceled"     // the context was canceled with a StopReason (e.g. --fail-fast), and the workflows with it
+	Started     Outcome = "started"      // with Options.WaitStart: the pipeline's workflows started
 )
 
-// ExitCode is the process exit code for the outcome: 0 for success, exitcode.Timeout (4) for
+// ExitCode is the process exit code for the outcome: 0 for success and started, exitcode.Timeout (4) for
 // timed_out, and exitcode.Failed (1) for the rest. An interrupted watch exits 1 rather than the
 // shell's 130, so that a CircleCI step sees an ordinary failure; the text says it was
 // interrupted. The empty outcome (the watch itself failed) is 1 too, but the error Watch
 // returned with it carries the better code.
 func (o Outcome) ExitCode() int {
 	switch o {
-	case Success:
+	case Success, Started:
 		return exitcode.OK
 	case TimedOut:
 		return exitcode.Timeout
@@ -50,7 +52,42 @@ type Result struct {
 	// job lists and cancels. A list spread over several pages, and the client's own retries,
 	// are more HTTP requests than calls; count those on the HTTP transport.
 	Requests          int
-	Started, Finished time.Time
+	Started, Finished time.Time // when the watch started and ended
+}
+
+// Span is the pipeline's life as far as the watch saw it: from its created_at to when its last
+// workflow stopped, once every workflow has; while one still ran (or for a pipeline that errored
+// or ran nothing), to when the watch ended. A pipeline that finished long before it was watched
+// (baton wait in a later step) thus shows how long it ran, not how long the watch took. Without
+// a pipeline read, the watch's own start stands in for created_at.
+func (r *Result) Span() (start, end time.Time) {
+	start, end = r.Started, r.Finished
+	if r.Pipeline != nil && !r.Pipeline.CreatedAt.IsZero() {
+		start = r.Pipeline.CreatedAt
+	}
+	var last time.Time
+	for _, w := range r.Workflows {
+		if !terminal(w.Workflow.Status) || w.Workflow.StoppedAt == nil {
+			last = time.Time{}
+			break
+		}
+		if w.Workflow.StoppedAt.After(last) {
+			last = *w.Workflow.StoppedAt
+		}
+	}
+	if !last.IsZero() {
+		end = last
+	}
+	if end.Before(start) {
+		end = start
+	}
+	return start, end
+}
+
+// Duration is the length of Span.
+func (r *Result) Duration() time.Duration {
+	start, end := r.Span()
+	return end.Sub(start)
 }
 
 // WorkflowResult is the latest attempt of one workflow.
@@ -65,10 +102,9 @@ type WorkflowResult struct {
 
 // Event kinds.
 const (
-	EventPipeline    = "pipeline"     // the pipeline's state changed (first seen, created, errored)
+	EventPipeline    = "pipeline"     // the pipeline is pending, or was created after it had been pending
 	EventWorkflow    = "workflow"     // a workflow appeared or changed status
-	EventApproval    = "approval"     // a workflow went on hold for an approval job (once per workflow)
-	EventNoWorkflows = "no_workflows" // the pipeline ran no workflow
+	EventApproval    = "approval"     // a workflow went on hold for an approval job (once per workflow; no workflow event for it)
 	EventCanceled    = "canceled"     // baton canceled a workflow (or failed to)
 	EventError       = "error"        // a poll failed; the watch goes on until the error budget is spent
 )

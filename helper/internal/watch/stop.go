@@ -7,29 +7,49 @@ import (
 	"strings"
 )
 
-// stop ends a watch whose context ended: timed_out when its deadline passed, interrupted when
-// it was canceled. With CancelOnTimeout (or CancelOnInterrupt) the workflows still running or on
-// hold are canceled first, under a fresh context, so the downstream does not go on alone.
-func (w *watcher) stop(ctx context.Context) error {
+// Stop ends a tracker whose context ended: timed_out when its deadline passed, canceled when it
+// was canceled with a cause that says so (see StopReason), interrupted otherwise. With
+// CancelOnTimeout (or CancelOnInterrupt; always for a StopReason) the workflows still running or
+// on hold are canceled first, under a fresh context, so the downstream does not go on alone.
+// Stopping a tracker that is done does nothing.
+func (w *Tracker) Stop(ctx context.Context) {
+	if w.done {
+		return
+	}
 	outcome, verb, cancel := Interrupted, "interrupted", w.o.CancelOnInterrupt
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	var sr StopReason
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		outcome, verb, cancel = TimedOut, "timed out", w.o.CancelOnTimeout
+	case errors.As(context.Cause(ctx), &sr):
+		outcome, verb, cancel = Canceled, sr.StopReason(), true
 	}
 	reason := verb + " after " + human(w.o.Now().Sub(w.res.Started)) + " " + w.waitingFor()
+	if outcome == Canceled {
+		reason = verb // "canceled by --fail-fast after gh/acme/api failed"
+	}
 	if cancel {
 		reason += w.cancelAll(ctx)
 	}
 	w.finish(outcome, reason)
-	return nil
+	w.end()
+}
+
+// StopReason is a cancel cause (context.WithCancelCause) that ends a tracker as Canceled rather
+// than interrupted, with StopReason() as its reason, cancelling the workflows still running:
+// dispatch's --fail-fast is one.
+type StopReason interface {
+	error
+	StopReason() string // e.g. "canceled by --fail-fast after gh/acme/api failed"
 }
 
 // waitingFor says what the watch was waiting for, e.g. "waiting for build (running), deploy
 // (on_hold)".
-func (w *watcher) waitingFor() string {
+func (w *Tracker) waitingFor() string {
 	var open []string
 	for _, l := range w.res.Workflows {
 		if !terminal(l.Workflow.Status) {
-			open = append(open, l.Workflow.Name+" ("+l.Workflow.Status+")")
+			open = append(open, l.Workflow.Name+" ("+StatusText(l.Workflow.Status)+")")
 		}
 	}
 	switch {
@@ -42,7 +62,7 @@ func (w *watcher) waitingFor() string {
 	case w.created:
 		return "waiting for workflows to appear"
 	case w.res.Pipeline != nil:
-		return "waiting for pipeline #" + fmt.Sprint(w.res.Pipeline.Number) + " (" + w.res.Pipeline.State + ")"
+		return "waiting for pipeline #" + fmt.Sprint(w.res.Pipeline.Number) + " (" + StatusText(w.res.Pipeline.State) + ")"
 	}
 	return "waiting for the pipeline"
 }
@@ -50,7 +70,7 @@ func (w *watcher) waitingFor() string {
 // cancelAll cancels every workflow that is not terminal, as listed afresh (a workflow may have
 // appeared since the last poll), and then lists them once more so the result shows them
 // canceled. It returns the text to add to the reason.
-func (w *watcher) cancelAll(parent context.Context) string {
+func (w *Tracker) cancelAll(parent context.Context) string {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), cancelTimeout)
 	defer cancel()
 	ws := w.all

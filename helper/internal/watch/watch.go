@@ -21,43 +21,50 @@ type API interface {
 
 var _ API = (*circleci.Client)(nil)
 
-// Watch follows the pipeline until it is done and says how it ended.
-//
-// It reads the pipeline until it leaves pending and setup-pending (errored ends the watch with
-// the pipeline's error messages), then lists its workflows, one request per poll, until decide
-// says it is done. The state "setup" (a dynamic-config setup workflow is running) already lists
-// that workflow, so it is followed through the workflow list: a failed setup workflow leaves the
-// pipeline in "setup" for good. While only a succeeded setup workflow is listed, each poll also
-// reads the pipeline, to catch a continuation that errored.
+// Watch follows the pipeline until it is done and says how it ended: a Tracker stepped until
+// it is done, sleeping between polls with Options.Sleep. Following many pipelines at once is
+// package follow's job; it steps a Tracker per pipeline from one loop.
 //
 // The error is nil whenever Result.Outcome is set, including timed_out and interrupted: the
 // outcome is the answer, and Outcome.ExitCode its exit code. An error means the watch could not
 // reach an outcome (bad options, or Options.MaxErrors polls failed in a row); its exit code is
 // the last API error's. The Result is never nil and holds what was seen so far.
 func Watch(ctx context.Context, api API, pipelineID string, opts Options) (*Result, error) {
-	o, err := opts.withDefaults()
-	if err == nil && pipelineID == "" {
-		err = exitcode.Usagef("the pipeline ID to watch is empty")
-	}
+	t, err := NewTracker(api, pipelineID, opts)
 	if err != nil {
-		now := time.Now()
-		return &Result{PipelineID: pipelineID, Started: now, Finished: now}, err
+		return t.Result(), err
 	}
-	res := &Result{PipelineID: pipelineID, Started: o.Now()}
-	w := &watcher{
-		api: api, o: o, res: res,
-		statuses: map[string]string{}, approvals: map[string]bool{}, jobs: map[string]jobList{},
+	for {
+		next, done := t.Step(ctx)
+		if done {
+			break
+		}
+		if err := t.o.Sleep(ctx, next); err != nil {
+			if ctx.Err() != nil {
+				t.Stop(ctx)
+				break
+			}
+			t.err = fmt.Errorf("watch pipeline %s: waiting between polls: %w", pipelineID, err)
+			break
+		}
 	}
-	err = w.run(ctx)
-	res.Finished = o.Now()
-	return res, err
+	return t.Result(), t.Err()
 }
 
-// watcher is the state of one Watch.
-type watcher struct {
+// Tracker is the state machine of one followed pipeline: each Step polls it once and says when
+// to poll next, until it is done. It is not safe for concurrent use; one loop steps it.
+//
+// It reads the pipeline until it leaves pending and setup-pending (errored ends it with the
+// pipeline's error messages), then lists its workflows, one request per poll, until decide says
+// it is done. The state "setup" (a dynamic-config setup workflow is running) already lists that
+// workflow, so it is followed through the workflow list: a failed setup workflow leaves the
+// pipeline in "setup" for good. While only a succeeded setup workflow is listed, each poll also
+// reads the pipeline, to catch a continuation that errored.
+type Tracker struct {
 	api API
 	o   Options
 	res *Result
+	err error // why the tracker ended without an outcome
 
 	pipelineState string              // last state read; "" before the first read
 	created       bool                // the pipeline left pending/setup-pending: follow its workflows
@@ -68,6 +75,8 @@ type watcher struct {
 	await         awaiting            // what the last verdict awaited…
 	awaitSince    time.Time           // …since when
 	fails         int                 // polls failed in a row
+	interval      time.Duration       // the last back-off interval; 0 before the first poll
+	done          bool
 }
 
 type jobList struct {
@@ -75,40 +84,75 @@ type jobList struct {
 	jobs   []circleci.Job
 }
 
-// run polls until done, the context ends, or the error budget is spent.
-func (w *watcher) run(ctx context.Context) error {
-	var interval time.Duration
-	for {
-		if ctx.Err() != nil {
-			return w.stop(ctx)
-		}
-		before := w.res.Requests
-		changed, done, err := w.poll(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return w.stop(ctx)
-			}
-			w.fails++
-			w.emit(Event{Kind: EventError, Err: err,
-				Message: fmt.Sprintf("poll failed (%d in a row; giving up at %d): %v", w.fails, w.o.MaxErrors, err)})
-			if w.fails >= w.o.MaxErrors {
-				w.res.Reason = fmt.Sprintf("gave up after %d failed polls in a row: %v", w.fails, err)
-				return fmt.Errorf("watch pipeline %s: giving up after %d failed polls in a row: %w", w.res.PipelineID, w.fails, err)
-			}
-		} else {
-			w.fails = 0
-		}
-		if done {
-			return nil
-		}
-		interval = nextInterval(interval, changed, w.o)
-		if err := w.o.Sleep(ctx, w.napFor(interval, w.res.Requests-before)); err != nil {
-			if ctx.Err() != nil {
-				return w.stop(ctx)
-			}
-			return fmt.Errorf("watch pipeline %s: waiting between polls: %w", w.res.PipelineID, err)
-		}
+// NewTracker checks opts and returns the tracker of pipeline pipelineID, not yet polled. On bad
+// options it returns a tracker that is already done, whose Result is empty, with the error.
+func NewTracker(api API, pipelineID string, opts Options) (*Tracker, error) {
+	o, err := opts.withDefaults()
+	if err == nil && pipelineID == "" {
+		err = exitcode.Usagef("the pipeline ID to watch is empty")
 	}
+	if err != nil {
+		now := time.Now()
+		return &Tracker{res: &Result{PipelineID: pipelineID, Started: now, Finished: now}, err: err, done: true, o: o}, err
+	}
+	return &Tracker{
+		api: api, o: o, res: &Result{PipelineID: pipelineID, Started: o.Now()},
+		statuses: map[string]string{}, approvals: map[string]bool{}, jobs: map[string]jobList{},
+	}, nil
+}
+
+// Result is what the tracker has found so far; final once it is done.
+func (t *Tracker) Result() *Result { return t.res }
+
+// Err is why the tracker ended without an outcome (Options.MaxErrors polls failed in a row, or
+// bad options); nil otherwise.
+func (t *Tracker) Err() error { return t.err }
+
+// Done reports whether the tracker has ended.
+func (t *Tracker) Done() bool { return t.done }
+
+// Step polls once. It returns how long to wait before the next poll, or done once the pipeline
+// has an outcome or the error budget is spent. When ctx has ended it stops the tracker (see
+// Stop) instead of polling.
+func (t *Tracker) Step(ctx context.Context) (next time.Duration, done bool) {
+	if t.done {
+		return 0, true
+	}
+	if ctx.Err() != nil {
+		t.Stop(ctx)
+		return 0, true
+	}
+	before := t.res.Requests
+	changed, done, err := t.poll(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			t.Stop(ctx)
+			return 0, true
+		}
+		t.fails++
+		t.emit(Event{Kind: EventError, Err: err,
+			Message: fmt.Sprintf("poll failed (%d in a row; giving up at %d): %v", t.fails, t.o.MaxErrors, err)})
+		if t.fails >= t.o.MaxErrors {
+			t.res.Reason = fmt.Sprintf("gave up after %d failed polls in a row: %v", t.fails, err)
+			t.err = fmt.Errorf("watch pipeline %s: giving up after %d failed polls in a row: %w", t.res.PipelineID, t.fails, err)
+			t.end()
+			return 0, true
+		}
+	} else {
+		t.fails = 0
+	}
+	if done {
+		t.end()
+		return 0, true
+	}
+	t.interval = nextInterval(t.interval, changed, t.o)
+	return t.napFor(t.interval, t.res.Requests-before), false
+}
+
+// end marks the tracker done.
+func (t *Tracker) end() {
+	t.done = true
+	t.res.Finished = t.o.Now()
 }
 
 // napFor is the wait before the next poll, after a poll that made calls requests. It is
@@ -116,7 +160,7 @@ func (w *watcher) run(ctx context.Context) error {
 // on average a request goes out at most every PollInterval (12 a minute by default) however busy
 // the pipeline is, within MaxInterval; and made shorter so that a grace period ends at a poll
 // rather than up to MaxInterval after it.
-func (w *watcher) napFor(interval time.Duration, calls int) time.Duration {
+func (w *Tracker) napFor(interval time.Duration, calls int) time.Duration {
 	d := max(interval, min(time.Duration(calls)*w.o.PollInterval, w.o.MaxInterval))
 	if w.await == awaitNothing {
 		return d
@@ -129,7 +173,7 @@ func (w *watcher) napFor(interval time.Duration, calls int) time.Duration {
 
 // poll looks once: the pipeline until it is created, then its workflows. changed says whether
 // anything was seen to change (which resets the back-off).
-func (w *watcher) poll(ctx context.Context) (changed, done bool, err error) {
+func (w *Tracker) poll(ctx context.Context) (changed, done bool, err error) {
 	if !w.created {
 		p, err := w.getPipeline(ctx)
 		if err != nil {
@@ -171,18 +215,39 @@ func (w *watcher) poll(ctx context.Context) (changed, done bool, err error) {
 		}
 	}
 	if !v.Done {
+		if started := startedWorkflows(w.res.Workflows); w.o.WaitStart && len(started) > 0 {
+			w.finish(Started, startedReason(started))
+			return true, true, nil
+		}
 		return changed, false, nil
-	}
-	if v.RanNothing {
-		w.emit(Event{Kind: EventNoWorkflows, Message: v.Reason})
 	}
 	w.finish(v.Outcome, v.Reason)
 	return true, true, nil
 }
 
+// startedWorkflows are the workflows that show the pipeline started: any but a setup
+// workflow, whose continuation may still fail to compile.
+func startedWorkflows(latest []WorkflowResult) []WorkflowResult {
+	var out []WorkflowResult
+	for _, l := range latest {
+		if l.Workflow.Tag != circleci.WorkflowTagSetup {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// startedReason is e.g. "workflow build started", "workflows build, test started".
+func startedReason(ws []WorkflowResult) string {
+	if len(ws) == 1 {
+		return "workflow " + ws[0].Workflow.Name + " started"
+	}
+	return "workflows " + names(ws) + " started"
+}
+
 // judge asks decide, timing what it awaits: the grace period starts when the verdict first
 // awaits something, and starts again when it awaits something else.
-func (w *watcher) judge(latest []WorkflowResult) verdict {
+func (w *Tracker) judge(latest []WorkflowResult) verdict {
 	s := snapshot{Workflows: latest, OnHold: w.o.OnHold, AllowNoWorkflows: w.o.AllowNoWorkflows, Grace: w.o.NoWorkflowsGrace}
 	v := decide(s)
 	now := w.o.Now()
@@ -200,12 +265,12 @@ func (w *watcher) judge(latest []WorkflowResult) verdict {
 	return v
 }
 
-func (w *watcher) finish(o Outcome, reason string) {
+func (w *Tracker) finish(o Outcome, reason string) {
 	w.res.Outcome, w.res.Reason = o, reason
 }
 
 // getPipeline reads the pipeline, counting the request.
-func (w *watcher) getPipeline(ctx context.Context) (*circleci.Pipeline, error) {
+func (w *Tracker) getPipeline(ctx context.Context) (*circleci.Pipeline, error) {
 	w.res.Requests++
 	p, err := w.api.GetPipeline(ctx, w.res.PipelineID)
 	if err != nil {
@@ -216,13 +281,13 @@ func (w *watcher) getPipeline(ctx context.Context) (*circleci.Pipeline, error) {
 }
 
 // listWorkflows lists every workflow of the pipeline, counting the request.
-func (w *watcher) listWorkflows(ctx context.Context) ([]circleci.Workflow, error) {
+func (w *Tracker) listWorkflows(ctx context.Context) ([]circleci.Workflow, error) {
 	w.res.Requests++
 	return w.api.ListPipelineWorkflows(ctx, w.res.PipelineID)
 }
 
 // needsJobs reports whether a workflow with this status gets its jobs listed.
-func (w *watcher) needsJobs(status string) bool {
+func (w *Tracker) needsJobs(status string) bool {
 	switch status {
 	case circleci.WorkflowFailed, circleci.WorkflowError, circleci.WorkflowCanceled,
 		circleci.WorkflowUnauthorized, circleci.WorkflowOnHold:
@@ -235,7 +300,7 @@ func (w *watcher) needsJobs(status string) bool {
 
 // listJobs lists the jobs of each latest attempt that reached a status needing them, once per
 // workflow and status.
-func (w *watcher) listJobs(ctx context.Context, latest []WorkflowResult) error {
+func (w *Tracker) listJobs(ctx context.Context, latest []WorkflowResult) error {
 	for _, l := range latest {
 		wf := l.Workflow
 		if !w.needsJobs(wf.Status) {
@@ -255,7 +320,7 @@ func (w *watcher) listJobs(ctx context.Context, latest []WorkflowResult) error {
 }
 
 // withJobs attaches the jobs listed at each workflow's current status.
-func (w *watcher) withJobs(latest []WorkflowResult) []WorkflowResult {
+func (w *Tracker) withJobs(latest []WorkflowResult) []WorkflowResult {
 	for i, l := range latest {
 		if have, ok := w.jobs[l.Workflow.ID]; ok && have.status == l.Workflow.Status {
 			latest[i].Jobs = have.jobs
@@ -264,18 +329,31 @@ func (w *watcher) withJobs(latest []WorkflowResult) []WorkflowResult {
 	return latest
 }
 
-// observePipeline reports a change of the pipeline's state.
-func (w *watcher) observePipeline(p *circleci.Pipeline) bool {
+// observePipeline notes a change of the pipeline's state, and reports it when it says something
+// the other lines do not: a pipeline that is pending, and one that was created after it had
+// been seen pending. A pipeline first seen created or running its setup workflow says nothing
+// (its workflows will); an errored one ends the watch, whose reason says why.
+func (w *Tracker) observePipeline(p *circleci.Pipeline) bool {
 	if p.State == w.pipelineState {
 		return false
 	}
+	prev := w.pipelineState
 	w.pipelineState = p.State
-	w.emit(Event{Kind: EventPipeline, Message: pipelineMessage(p)})
+	switch p.State {
+	case circleci.PipelinePending, circleci.PipelineSetupPending:
+		w.emit(Event{Kind: EventPipeline, Message: pipelineMessage(p)})
+	case circleci.PipelineErrored:
+	default:
+		if prev == circleci.PipelinePending || prev == circleci.PipelineSetupPending {
+			w.emit(Event{Kind: EventPipeline, Message: pipelineMessage(p)})
+		}
+	}
 	return true
 }
 
-// observeWorkflows reports each workflow that appeared or changed status, and each first hold.
-func (w *watcher) observeWorkflows(ws []circleci.Workflow) bool {
+// observeWorkflows reports each workflow that appeared or changed status; a workflow that went
+// on hold is announced once, as an approval.
+func (w *Tracker) observeWorkflows(ws []circleci.Workflow) bool {
 	changed := false
 	for i := range ws {
 		wf := &ws[i]
@@ -288,34 +366,45 @@ func (w *watcher) observeWorkflows(ws []circleci.Workflow) bool {
 		if have, ok := w.jobs[wf.ID]; ok && have.status == wf.Status {
 			jobs = have.jobs
 		}
-		ev := Event{Kind: EventWorkflow, Workflow: wf, Message: workflowMessage(*wf, jobs, w.o.OnHold)}
-		if stateOf(*wf, w.o.OnHold) == stateFailed || stateOf(*wf, w.o.OnHold) == stateRerunDue {
+		if wf.Status == circleci.WorkflowOnHold {
+			if !w.approvals[wf.ID] {
+				w.approvals[wf.ID] = true
+				w.emit(Event{Kind: EventApproval, Workflow: wf, FailedJobs: heldJobs(jobs), Message: approvalMessage(*wf, jobs, w.o.OnHold)})
+			}
+			continue
+		}
+		ev := Event{Kind: EventWorkflow, Workflow: wf}
+		if st := stateOf(*wf, w.o.OnHold); st == stateFailed || st == stateRerunDue {
 			ev.FailedJobs = failedJobs(jobs)
 		}
+		ev.Message = workflowMessage(*wf, w.o.OnHold)
 		w.emit(ev)
-		if wf.Status == circleci.WorkflowOnHold && !w.approvals[wf.ID] {
-			w.approvals[wf.ID] = true
-			held := heldJobs(jobs)
-			msg := "workflow " + wf.Name + " is waiting for an approval"
-			if len(held) > 0 {
-				msg = "workflow " + wf.Name + " is waiting for approval of " + jobNames(held)
-			}
-			switch w.o.OnHold {
-			case OnHoldSucceed:
-				msg += " (counted as success: not waiting)"
-			case OnHoldFail:
-				msg += " (counted as failure)"
-			}
-			w.emit(Event{Kind: EventApproval, Workflow: wf, FailedJobs: held, Message: msg})
-		}
 	}
 	return changed
 }
 
+// approvalMessage is the one line announcing a workflow on hold.
+func approvalMessage(wf circleci.Workflow, jobs []circleci.Job, mode OnHold) string {
+	msg := "workflow " + wf.Name + " is waiting for approval"
+	if held := heldJobs(jobs); len(held) > 0 {
+		msg += " of " + jobNames(held)
+	}
+	switch mode {
+	case OnHoldSucceed:
+		msg += " (counted as success: not waiting)"
+	case OnHoldFail:
+		msg += " (counted as failure)"
+	}
+	return msg
+}
+
 // emit stamps ev and hands it to the caller.
-func (w *watcher) emit(ev Event) {
+func (w *Tracker) emit(ev Event) {
 	ev.Time = w.o.Now()
 	ev.Elapsed = ev.Time.Sub(w.res.Started)
+	if p := w.res.Pipeline; p != nil && !p.CreatedAt.IsZero() && !p.CreatedAt.After(ev.Time) {
+		ev.Elapsed = ev.Time.Sub(p.CreatedAt)
+	}
 	ev.PipelineID = w.res.PipelineID
 	ev.Pipeline = w.res.Pipeline
 	w.o.OnEvent(ev)
@@ -357,8 +446,10 @@ func erroredReason(p *circleci.Pipeline) string {
 // oneLine folds a multi-line message (config errors often are) onto one line.
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// workflowMessage is the line for a workflow that appeared or changed status.
-func workflowMessage(wf circleci.Workflow, jobs []circleci.Job, mode OnHold) string {
+// workflowMessage is the line for a workflow that appeared or changed status. A failed
+// workflow's failed jobs are not named: they come with the event (Event.FailedJobs), for lines of
+// their own with their links.
+func workflowMessage(wf circleci.Workflow, mode OnHold) string {
 	s := "workflow " + wf.Name + " " + statusPhrase(wf.Status)
 	if wf.Tag == circleci.WorkflowTagSetup {
 		s = "setup " + s
@@ -367,15 +458,8 @@ func workflowMessage(wf circleci.Workflow, jobs []circleci.Job, mode OnHold) str
 		s += fmt.Sprintf(" (automatic rerun %d of %d)", wf.AutoRerunNumber, wf.MaxAutoReruns)
 	}
 	switch stateOf(wf, mode) {
-	case stateFailed, stateRerunDue:
-		if failed := failedJobs(jobs); len(failed) > 0 {
-			s += " (" + jobsClause(failed) + ")"
-		}
-		if stateOf(wf, mode) == stateRerunDue {
-			s += fmt.Sprintf("; automatic rerun %d of %d is due", wf.AutoRerunNumber+1, wf.MaxAutoReruns)
-		}
-	case stateHeldOK:
-		s += " (counted as success)"
+	case stateRerunDue:
+		s += fmt.Sprintf("; automatic rerun %d of %d is due", wf.AutoRerunNumber+1, wf.MaxAutoReruns)
 	case stateSucceeded:
 		if wf.Tag == circleci.WorkflowTagSetup {
 			s += "; waiting for the workflows it continues to"

@@ -168,7 +168,7 @@ func TestWatchEndsAsTheWorkflowsDo(t *testing.T) {
         status: on_hold
         jobs: [{name: package, duration: 10s}, {name: approve, type: approval, requires: [package]}]`,
 			opts:    func(o *watch.Options) { o.OnHold = watch.OnHoldFail },
-			outcome: watch.Failed, reason: "workflow deploy is on hold (approval job approve not given)",
+			outcome: watch.Failed, reason: "workflow deploy is waiting for approval of job approve (counted as failure)",
 		},
 		{
 			name: "a failure elsewhere ends the wait for an approval",
@@ -178,7 +178,7 @@ func TestWatchEndsAsTheWorkflowsDo(t *testing.T) {
         duration: 30s
         status: on_hold
         jobs: [{name: approve, type: approval}]`,
-			outcome: watch.Failed, reason: "workflow build failed; workflow deploy left on hold",
+			outcome: watch.Failed, reason: "workflow build failed; workflow deploy still waiting for approval",
 		},
 		{
 			name:      "a pipeline that shows no workflow within the grace period ran none",
@@ -252,7 +252,7 @@ func TestAFailedWorkflowListsItsJobs(t *testing.T) {
 	require.Len(t, failed, 1)
 	require.Len(t, failed[0].FailedJobs, 1)
 	assert.Equal(t, "rollout", failed[0].FailedJobs[0].Name)
-	assert.Equal(t, "workflow deploy failed (job rollout failed)", failed[0].Message)
+	assert.Equal(t, "workflow deploy failed", failed[0].Message, "the failed jobs come apart, for lines with their links")
 }
 
 func TestAllJobsListsTheJobsOfEveryWorkflow(t *testing.T) {
@@ -282,7 +282,7 @@ func TestAnErroredPipelineEndsWithItsMessage(t *testing.T) {
 	assert.Equal(t, "pipeline #1 errored: Unexpected argument(s): foo", res.Reason)
 	assert.Equal(t, 1, res.Outcome.ExitCode())
 	assert.Equal(t, 1, res.Requests, "one read of the pipeline is enough")
-	assert.Equal(t, []string{"pipeline: pipeline #1 errored: Unexpected argument(s): foo"}, e.messages())
+	assert.Empty(t, e.messages(), "the reason says it, once")
 }
 
 func TestAPendingPipelineIsReadUntilItStarts(t *testing.T) {
@@ -322,7 +322,6 @@ func TestSetupWorkflowEvents(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, watch.Success, res.Outcome)
 	assert.Equal(t, []string{
-		"pipeline: pipeline #1 is running its setup workflow",
 		"workflow: setup workflow setup is running",
 		"workflow: setup workflow setup succeeded; waiting for the workflows it continues to",
 		"workflow: workflow main is running",
@@ -342,7 +341,6 @@ func TestAutomaticRerunEvents(t *testing.T) {
 	assert.Equal(t, watch.Success, res.Outcome)
 	assert.Equal(t, "workflow e2e succeeded", res.Reason)
 	assert.Equal(t, []string{
-		"pipeline: pipeline #1 was created",
 		"workflow: workflow e2e is running",
 		"workflow: workflow e2e failed; automatic rerun 1 of 2 is due",
 		"workflow: workflow e2e is running (automatic rerun 1 of 2)",
@@ -362,7 +360,7 @@ func TestWaitingForAnApprovalAnnouncesItOnce(t *testing.T) {
 	res, err := watch.Watch(ctx, e.client, id, e.options())
 	require.NoError(t, err)
 	assert.Equal(t, watch.TimedOut, res.Outcome)
-	assert.Equal(t, "timed out after 20m waiting for deploy (on_hold)", res.Reason)
+	assert.Equal(t, "timed out after 20m waiting for deploy (waiting for approval)", res.Reason)
 	var approvals []watch.Event
 	for _, ev := range e.recordedEvents() {
 		if ev.Kind == watch.EventApproval {
@@ -558,13 +556,12 @@ func TestEventsAreEmittedOnlyOnChange(t *testing.T) {
 	res, err := watch.Watch(context.Background(), e.client, id, e.options())
 	require.NoError(t, err)
 	assert.Equal(t, []string{
-		"pipeline: pipeline #1 was created",
 		"workflow: workflow build is running",
 		"workflow: workflow build succeeded",
 	}, e.messages())
-	assert.Greater(t, len(e.recordedSleeps()), 10, "many polls, three changes")
+	assert.Greater(t, len(e.recordedSleeps()), 10, "many polls, two changes")
 	evs := e.recordedEvents()
-	assert.Equal(t, 10*time.Minute, evs[2].Elapsed.Truncate(time.Minute), "elapsed is on the injected clock")
+	assert.Equal(t, 10*time.Minute, evs[1].Elapsed.Truncate(time.Minute), "elapsed is on the injected clock, from the pipeline's created_at")
 	for _, ev := range evs {
 		assert.Equal(t, id, ev.PipelineID)
 		assert.NotNil(t, ev.Pipeline)
@@ -710,7 +707,7 @@ func TestTimeoutCancelsAWorkflowOnHoldAndReportsACancelThatFailed(t *testing.T) 
 	res, err := watch.Watch(ctx, e.client, id, opts)
 	require.NoError(t, err)
 	assert.Equal(t, watch.TimedOut, res.Outcome)
-	assert.Equal(t, "timed out after 10m waiting for build (running), deploy (on_hold); canceled deploy; could not cancel build", res.Reason)
+	assert.Equal(t, "timed out after 10m waiting for build (running), deploy (waiting for approval); canceled deploy; could not cancel build", res.Reason)
 	require.Len(t, res.Canceled, 1)
 	var failed []watch.Event
 	for _, ev := range e.recordedEvents() {
@@ -721,4 +718,74 @@ func TestTimeoutCancelsAWorkflowOnHoldAndReportsACancelThatFailed(t *testing.T) 
 	require.Len(t, failed, 1)
 	assert.Contains(t, failed[0].Message, "could not cancel workflow build: POST /api/v2/workflow/")
 	assert.Contains(t, failed[0].Message, "403 Forbidden")
+}
+
+func TestWaitStartEndsOnceTheWorkflowsStarted(t *testing.T) {
+	tests := []struct {
+		name      string
+		workflows string
+		body      string
+		outcome   watch.Outcome
+		reason    string
+	}{
+		{"a running workflow is a start", `      - {name: build, duration: 10m}`, "", watch.Started, "workflow build started"},
+		{"an undeclared parameter errors the pipeline", `      - {name: build, duration: 10m}`, `{"parameters": {"foo": "bar"}}`,
+			watch.Errored, "pipeline #1 errored: Unexpected argument(s): foo"},
+		{"a setup workflow is not yet a start: its continuation is waited for", `
+      - {name: setup, tag: setup, duration: 30s}
+      - {name: main, duration: 10m}`, "", watch.Started, "workflow main started"},
+		{"a pipeline that runs nothing says so", `      []`, "", watch.NoWorkflows, "no workflow appeared within 2m"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, project(tt.workflows))
+			id := e.trigger("gh/acme/down", tt.body)
+			opts := e.options()
+			opts.WaitStart = true
+			res, err := watch.Watch(context.Background(), e.client, id, opts)
+			require.NoError(t, err)
+			assert.Equal(t, tt.outcome, res.Outcome)
+			assert.Equal(t, tt.reason, res.Reason)
+			assert.Less(t, res.Finished.Sub(res.Started), 3*time.Minute, "it did not wait for the end")
+		})
+	}
+	assert.Equal(t, 0, watch.Started.ExitCode())
+}
+
+// stopBy is a cancel cause like dispatch's --fail-fast.
+type stopBy string
+
+func (s stopBy) Error() string      { return string(s) }
+func (s stopBy) StopReason() string { return string(s) }
+
+func TestACauseWithAStopReasonCancelsTheWorkflows(t *testing.T) {
+	e := newEnv(t, project(`      - {name: build, duration: 10m}`))
+	id := e.trigger("gh/acme/down", "")
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	e.clock.after(2*time.Minute, func() { cancel(stopBy("canceled by --fail-fast after gh/acme/x failed")) })
+	res, err := watch.Watch(ctx, e.client, id, e.options())
+	require.NoError(t, err)
+	assert.Equal(t, watch.Canceled, res.Outcome)
+	assert.Equal(t, "canceled by --fail-fast after gh/acme/x failed; canceled build", res.Reason)
+	assert.Len(t, e.requests("cancelWorkflow"), 1, "without CancelOnInterrupt")
+	assert.Equal(t, 1, res.Outcome.ExitCode())
+}
+
+// baton wait on a pipeline that ended long ago reports how long it ran, not how long the
+// watch took.
+func TestTheSpanRunsFromCreatedAtToTheLastWorkflowsEnd(t *testing.T) {
+	e := newEnv(t, project(`
+      - {name: build, duration: 3m}
+      - {name: test, duration: 5m}`))
+	id := e.trigger("gh/acme/down", "")
+	e.clock.Advance(13 * time.Minute)
+	res, err := watch.Watch(context.Background(), e.client, id, e.options())
+	require.NoError(t, err)
+	assert.Equal(t, watch.Success, res.Outcome)
+	start, end := res.Span()
+	assert.Equal(t, res.Pipeline.CreatedAt, start)
+	assert.Equal(t, 5*time.Minute, end.Sub(start).Round(time.Second))
+	assert.Equal(t, 5*time.Minute, res.Duration().Round(time.Second))
+	assert.Less(t, res.Finished.Sub(res.Started), time.Second, "the watch itself took one poll")
 }
