@@ -102,11 +102,11 @@ type WorkflowResult struct {
 
 // Event kinds.
 const (
-	EventPipeline    = "pipeline"     // the pipeline is pending, or was created after it had been pending
-	EventWorkflow    = "workflow"     // a workflow appeared or changed status
-	EventApproval    = "approval"     // a workflow went on hold for an approval job (once per workflow; no workflow event for it)
-	EventCanceled    = "canceled"     // baton canceled a workflow (or failed to)
-	EventError       = "error"        // a poll failed; the watch goes on until the error budget is spent
+	EventPipeline = "pipeline" // the pipeline is pending, or was created after it had been pending
+	EventWorkflow = "workflow" // a workflow appeared or changed status
+	EventApproval = "approval" // a workflow went on hold for an approval job (once per workflow; no workflow event for it)
+	EventCanceled = "canceled" // baton canceled a workflow (or failed to)
+	EventError    = "error"    // a poll failed; the watch goes on until the error budget is spent
 )
 
 // Event is one change seen by the watch, for the caller to render. Message is a complete line
