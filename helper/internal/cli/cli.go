@@ -37,9 +37,12 @@ type Deps struct {
 	Now        func() time.Time                                 // this machine's clock; nil: time.Now
 	// Interruptible derives a context that SIGINT and SIGTERM end; nil: nothing interrupts.
 	Interruptible func(context.Context) (context.Context, context.CancelFunc)
-	Version       string
+	// Terminal reports whether stdout is a terminal, for the live view of a wait; nil: never.
+	Terminal func() bool
+	Version  string
 
 	redactor *redact.Redactor // every form of every secret, scrubbed from all baton writes
+	given    map[string]bool // the flags given on the command line (not through the environment)
 }
 
 // OSDeps is Deps for the real process.
@@ -51,9 +54,22 @@ func OSDeps(version string) Deps {
 		LookupEnv:     os.LookupEnv,
 		ReadFile:      userfile.ReadFile,
 		Interruptible: onSignal,
+		Terminal:      stdoutIsTerminal,
 		Version:       version,
 	}
 }
+
+// stdoutIsTerminal: a character device is a terminal here (or /dev/null, where a live view
+// costs nothing); a pipe or a file is not. This is all golang.org/x/term's IsTerminal would add
+// for the one question baton asks, without a dependency.
+func stdoutIsTerminal() bool {
+	fi, err := os.Stdout.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// givenFlag reports whether the flag was given on the command line, rather than through its
+// environment variable or not at all.
+func (d *Deps) givenFlag(name string) bool { return d.given[name] }
 
 // onSignal: SIGINT and SIGTERM (the upstream job being canceled) end the context, so that a wait
 // or a fan-out ends cleanly, with its report (and cancels downstream workflows when asked); a
@@ -273,6 +289,12 @@ func Run(args []string, d Deps) (code int) {
 	if err != nil {
 		fmt.Fprintf(d.Stderr, "baton: %v (see baton --help)\n", err)
 		return exitcode.Usage
+	}
+	d.given = map[string]bool{}
+	for _, p := range kctx.Path {
+		if p.Flag != nil {
+			d.given[p.Flag.Name] = true
+		}
 	}
 	// The command is run directly rather than by kctx.Run, whose reflective call and bindings
 	// cost a cold start more than this switch.

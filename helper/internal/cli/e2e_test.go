@@ -427,7 +427,8 @@ func TestResultsReachJSONAndFiles(t *testing.T) {
 		"export BATON_PIPELINE_ID='"+p.ID+"'\n"+
 		"export BATON_PIPELINE_NUMBER='1'\n"+
 		"export BATON_PIPELINE_URL='"+p.URL+"'\n"+
-		"export BATON_PIPELINE_IDS='"+p.ID+"'\n", string(env))
+		"export BATON_PIPELINE_IDS='"+p.ID+"'\n"+
+		"export BATON_OUTCOME='triggered'\n", string(env))
 	sourced, err := exec.Command("bash", "-c", `source "$1" && echo "$BATON_PIPELINE_NUMBER $BATON_PIPELINE_URL"`, "_", envFile).Output()
 	require.NoError(t, err)
 	assert.Equal(t, "1 "+p.URL+"\n", string(sourced))

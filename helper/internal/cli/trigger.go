@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/baton-ci/baton/helper/internal/circleci"
@@ -39,12 +37,10 @@ type TriggerCmd struct {
 	CheckoutBranch string `env:"BATON_CHECKOUT_BRANCH"`
 	CheckoutTag    string `env:"BATON_CHECKOUT_TAG"`
 
-	DryRun      bool   `env:"BATON_DRY_RUN"`
-	Output      string `enum:"text,json" default:"text"`
-	ResultFile  string `env:"BATON_RESULT_FILE"`
-	EnvFile     string `env:"BATON_ENV_FILE"`
-	MaxParallel int    `env:"BATON_MAX_PARALLEL" default:"8"`
-	FailFast    bool   `env:"BATON_FAIL_FAST"`
+	DryRun      bool `env:"BATON_DRY_RUN"`
+	OutputFlags `embed:""`
+	MaxParallel int  `env:"BATON_MAX_PARALLEL" default:"8"`
+	FailFast    bool `env:"BATON_FAIL_FAST"`
 
 	Wait      bool `env:"BATON_WAIT"`
 	WaitFlags `embed:""`
@@ -70,10 +66,7 @@ func (TriggerCmd) flagDocs() map[string]flagDoc {
 		"checkout-branch": {"NAME", "With --definition-id: branch for checkout steps (default: --branch)."},
 		"checkout-tag":    {"NAME", "With --definition-id: tag for checkout steps (default: --tag)."},
 		"dry-run":         {"", "Print the method, URL, headers and exact JSON body that would be sent, and send nothing."},
-		"output":          {"", "How to print the result: text or json (default: ${default})."},
-		"result-file":     {"FILE", "Also write the result as JSON to FILE."},
-		"env-file":        {"FILE", "Append export BATON_PIPELINE_ID=…, BATON_PIPELINE_NUMBER=…, BATON_PIPELINE_URL=… to FILE (point it at $BASH_ENV)."},
-		"max-parallel":    {"N", "Projects triggered (and followed) at once (default: ${default})."},
+		"max-parallel":    {"N", "Trigger requests in flight at once; every pipeline is followed from the moment it is created (default: ${default})."},
 		"fail-fast":       {"", "Once one project fails, trigger no more and cancel the workflows of the others."},
 		"wait":            {"", "Wait for the triggered pipelines to finish, and fail when one fails."},
 	}
@@ -126,7 +119,8 @@ func (c *TriggerCmd) Run(d *Deps) error {
 			return err
 		}
 	}
-	if err := c.WaitFlags.validate(c.Wait); err != nil {
+	waiting := c.Wait || c.WaitStart
+	if err := c.WaitFlags.check(d, waiting); err != nil {
 		return err
 	}
 	if !c.DryRun {
@@ -152,22 +146,24 @@ func (c *TriggerCmd) Run(d *Deps) error {
 	}
 
 	ctx := d.Context
-	if c.Wait || len(targets) > 1 {
+	if waiting || len(targets) > 1 {
 		var stop context.CancelFunc
 		ctx, stop = d.interruptible(ctx)
 		defer stop()
 	}
-	if c.Wait {
+	if waiting {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
 		defer cancel()
 	}
-	progressOut := d.Stdout
-	if c.Output == "json" { // stdout is for the JSON document alone
-		progressOut = d.Stderr
+	var view renderer = &lines{w: d.Stdout}
+	switch {
+	case c.Output == "json": // stdout is for the JSON document alone
+		view = &lines{w: d.Stderr}
+	case waiting:
+		view = newRenderer(d, d.Stdout)
 	}
-	progress := newProgress(progressOut)
-	f := &follower{flags: c.WaitFlags, failFast: c.FailFast, api: client, deps: d, progress: progress}
+	f := &follower{flags: c.WaitFlags, failFast: c.FailFast, api: client, deps: d, view: view, total: len(targets)}
 	opts := dispatch.Options{
 		MaxParallel: c.MaxParallel,
 		FailFast:    c.FailFast,
@@ -183,21 +179,21 @@ func (c *TriggerCmd) Run(d *Deps) error {
 		},
 		OnTriggered: func(t dispatch.Target, tr *dispatch.Triggered) {
 			switch {
-			case tr.Creation != nil && (c.Wait || len(targets) > 1):
-				progress.line("%s", triggeredLine(host, t.Trigger.Project, tr.Creation.Number, tr.Recovered))
+			case tr.Creation != nil && (waiting || len(targets) > 1):
+				p := t.Trigger.Project
+				view.triggered(pipelineRef{label: label(p.String(), tr.Creation.Number),
+					url: report.AppURL(host, p.AppPath(), tr.Creation.Number)}, tr.Recovered)
 			case tr.Recovered:
 				fmt.Fprintf(d.Stderr, "baton: %s: the answer to the trigger was lost; pipeline #%d was found by looking it up and proven to be this trigger's, so it was not sent again\n", t.Trigger.Project, tr.Creation.Number)
 			}
 		},
 	}
-	if c.Wait {
-		opts.Follow = func(ctx context.Context, t dispatch.Target, tr *dispatch.Triggered) (dispatch.Followed, error) {
-			return f.follow(ctx, tr.Creation.ID, label(t.Trigger.Project.String(), tr.Creation.Number),
-				report.AppURL(host, t.Trigger.Project.AppPath(), tr.Creation.Number))
-		}
+	if waiting {
+		opts.Follower = triggerFollower{follower: f, host: host}
 	}
 	outcomes := dispatch.Run(ctx, client, targets, opts)
-	return c.finish(d, host, outcomes)
+	view.close()
+	return c.finish(d, host, outcomes, waiting)
 }
 
 // targets builds one validated request per project, so that any bad input in any of them is
@@ -334,73 +330,26 @@ func (c *TriggerCmd) dryRun(d *Deps, client *circleci.Client, targets []dispatch
 }
 
 // finish reports every outcome and returns the worst as the command's error.
-func (c *TriggerCmd) finish(d *Deps, host *url.URL, outcomes []dispatch.Outcome) error {
-	var result report.Result
-	var failures []error
-	for _, o := range outcomes {
-		if o.Triggered != nil && o.Triggered.Creation != nil {
-			t, created := o.Target.Trigger, o.Triggered.Creation
-			result.Pipelines = append(result.Pipelines, report.Pipeline{
-				Project:   t.Project.String(),
-				ID:        created.ID,
-				Number:    created.Number,
-				State:     created.State,
-				CreatedAt: created.CreatedAt,
-				URL:       report.AppURL(host, t.Project.AppPath(), created.Number),
-			})
-		}
-		if o.Err != nil {
-			failures = append(failures, c.explain(o.Err))
+func (c *TriggerCmd) finish(d *Deps, host *url.URL, outcomes []dispatch.Outcome, waiting bool) error {
+	rows := rowsOf(host, outcomes, c.explain)
+	if c.SoftFail {
+		applySoftFail(rows)
+	}
+	res := result(rows)
+	if c.Output == "text" && !waiting && len(outcomes) == 1 {
+		if err := report.Text(d.Stdout, res); err != nil {
+			return err
 		}
 	}
-	if err := c.emit(d, result, outcomes); err != nil {
+	if err := c.OutputFlags.emitResult(d, res); err != nil {
 		return err
 	}
-	return worst(d, failures, outcomes)
-}
-
-// failedSummary is the last line when downstream pipelines failed: which ones, and why.
-func failedSummary(outcomes []dispatch.Outcome) string {
-	var parts []string
-	for _, o := range outcomes {
-		if o.ExitCode() == exitcode.OK {
-			continue
-		}
-		if r, ok := o.Followed.(*followResult); ok {
-			parts = append(parts, fmt.Sprintf("%s %s", r.label, r.result.Outcome))
+	if waiting {
+		if err := c.WaitFlags.writeReports(d, c.Output == "text", rows); err != nil {
+			return err
 		}
 	}
-	return fmt.Sprintf("%d of %d downstream pipelines did not succeed: %s", len(parts), len(outcomes), strings.Join(parts, ", "))
-}
-
-// emit prints the result and writes the files asked for.
-func (c *TriggerCmd) emit(d *Deps, r report.Result, outcomes []dispatch.Outcome) error {
-	var err error
-	switch {
-	case c.Output == "json":
-		err = report.JSON(d.Stdout, r)
-	case !c.Wait && len(outcomes) == 1:
-		err = report.Text(d.Stdout, r)
-	}
-	if err != nil {
-		return err
-	}
-	if len(r.Pipelines) > 0 {
-		if c.ResultFile != "" {
-			if err := d.writeFile(c.ResultFile, false, func(w io.Writer) error { return report.JSON(w, r) }); err != nil {
-				return fmt.Errorf("--result-file %s: %w (the pipelines were triggered)", c.ResultFile, err)
-			}
-		}
-		if c.EnvFile != "" {
-			if err := d.writeFile(c.EnvFile, true, func(w io.Writer) error { _, err := io.WriteString(w, report.EnvLines(r)); return err }); err != nil {
-				return fmt.Errorf("--env-file %s: %w (the pipelines were triggered)", c.EnvFile, err)
-			}
-		}
-	}
-	if c.Wait {
-		return c.WaitFlags.writeReports(d, c.Output == "text", followResults(outcomes))
-	}
-	return nil
+	return conclude(d, rows, waiting)
 }
 
 // unwrapPath keeps "open x: no such file or directory" from naming the file twice.

@@ -2,15 +2,14 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"runtime/debug"
+	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/baton-ci/baton/helper/internal/dispatch"
 	"github.com/baton-ci/baton/helper/internal/exitcode"
-	"github.com/baton-ci/baton/helper/internal/report"
+	"github.com/baton-ci/baton/helper/internal/request"
 	"github.com/baton-ci/baton/helper/internal/slug"
 )
 
@@ -18,6 +17,7 @@ import (
 type WaitCmd struct {
 	PipelineIDs []string `arg:"" optional:"" name:"pipeline-id"`
 	MaxParallel int      `env:"BATON_MAX_PARALLEL" default:"8"`
+	OutputFlags `embed:""`
 	WaitFlags   `embed:""`
 	APIFlags    `embed:""`
 }
@@ -26,14 +26,15 @@ type WaitCmd struct {
 func (WaitCmd) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
 		"pipeline-id":  {"", "Pipelines to wait for (default: $BATON_PIPELINE_IDS, which trigger --env-file exports)."},
-		"max-parallel": {"N", "Pipelines followed at once (default: ${default})."},
+		"max-parallel": {"N", "Pipelines read at once to start with; all of them are followed together (default: ${default})."},
 	}
 }
 
 // Help is the long help shown by `baton wait --help`.
 func (c *WaitCmd) Help() string {
 	return `Follows pipelines triggered earlier (by baton trigger, in an earlier step) until every workflow has
-finished, printing a line when something changes, and exits 1 when one of them failed.
+finished, printing a line when something changes and what is still running every --heartbeat,
+and exits 1 when one of them failed.
 
 Examples:
   # In a later step of the job that ran baton trigger --env-file "$BASH_ENV":
@@ -41,6 +42,9 @@ Examples:
 
   # Specific pipelines, at most 10 minutes, cancelling them if that is not enough:
   baton wait 5034460f-c7c4-4c43-9457-de07e2029e7b --timeout 10m --cancel-on-timeout
+
+  # How they ended, for a later step:
+  baton wait --output json --result-file results/downstream.json
 
 ` + exitCodes
 }
@@ -64,10 +68,11 @@ func (c *WaitCmd) Run(d *Deps) error {
 	if err != nil {
 		return err
 	}
-	if err := c.WaitFlags.validate(true); err != nil {
+	if err := c.WaitFlags.check(d, true); err != nil {
 		return err
 	}
-	if err := checkOutputs([2]string{"--junit", c.JUnit}, [2]string{"--summary", c.Summary}); err != nil {
+	if err := checkOutputs([2]string{"--result-file", c.ResultFile}, [2]string{"--env-file", c.EnvFile},
+		[2]string{"--junit", c.JUnit}, [2]string{"--summary", c.Summary}); err != nil {
 		return err
 	}
 	host, err := c.host()
@@ -82,50 +87,60 @@ func (c *WaitCmd) Run(d *Deps) error {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
 	defer cancel()
-	f := &follower{flags: c.WaitFlags, api: client, deps: d, progress: newProgress(d.Stdout)}
+	view := newRenderer(d, d.Stdout)
+	if c.Output == "json" {
+		view = &lines{w: d.Stderr}
+	}
+	f := &follower{flags: c.WaitFlags, api: client, deps: d, view: view, total: len(ids)}
 
-	outcomes := make([]dispatch.Outcome, len(ids))
-	slots := make(chan struct{}, max(c.MaxParallel, 1))
-	var wg sync.WaitGroup
+	rows := make([]row, len(ids))
+	var mu sync.Mutex // readPipelines reports failures from its goroutines
 	var panicked atomic.Pointer[dispatch.PanicError]
-	for i, id := range ids {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { // re-raised below, in the goroutine whose recover redacts it
-				if v := recover(); v != nil {
-					panicked.CompareAndSwap(nil, &dispatch.PanicError{Value: v, Stack: debug.Stack()})
-					cancel()
-				}
-			}()
-			slots <- struct{}{}
-			defer func() { <-slots }()
-			p, err := client.GetPipeline(ctx, id)
-			if err != nil {
-				outcomes[i].Err = fmt.Errorf("pipeline %s: %w", id, c.explain(err))
-				return
-			}
-			project, err := slug.Parse(p.ProjectSlug)
-			if err != nil {
-				outcomes[i].Err = fmt.Errorf("pipeline %s: the API named its project %q: %w", id, p.ProjectSlug, err)
-				return
-			}
-			outcomes[i].Followed, outcomes[i].Err = f.follow(ctx, id, label(p.ProjectSlug, p.Number), report.AppURL(host, project.AppPath(), p.Number))
-		}()
-	}
-	wg.Wait()
+	in := make(chan pipelineRef)
+	go readPipelines(ctx, client, host, ids, c.MaxParallel, in, func(i int, err error) {
+		var p *dispatch.PanicError
+		if errors.As(err, &p) {
+			panicked.CompareAndSwap(nil, p)
+			cancel()
+		}
+		err = c.explain(err)
+		mu.Lock()
+		defer mu.Unlock()
+		rows[i] = row{project: "-", label: ids[i], outcome: "unknown", reason: err.Error(), code: exitcode.Of(err), err: err}
+	})
+	f.run(ctx, in, func(key int, r *followResult, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		rows[key] = waitRow(ids[key], r, err)
+	})
+	view.close()
 	if p := panicked.Load(); p != nil {
-		panic(p)
+		panic(p) // re-raised here, where Run's recover redacts it
 	}
-
-	if err := c.WaitFlags.writeReports(d, true, followResults(outcomes)); err != nil {
+	if c.SoftFail {
+		applySoftFail(rows)
+	}
+	if err := c.OutputFlags.emitResult(d, result(rows)); err != nil {
 		return err
 	}
-	var failures []error
-	for _, o := range outcomes {
-		if o.Err != nil {
-			failures = append(failures, o.Err)
+	if err := c.WaitFlags.writeReports(d, c.Output == "text", rows); err != nil {
+		return err
+	}
+	return conclude(d, rows, true)
+}
+
+// waitRow is the row of a pipeline baton wait followed.
+func waitRow(id string, r *followResult, err error) row {
+	if r == nil {
+		return row{project: "-", label: id, outcome: "unknown", reason: err.Error(), code: exitcode.Of(err), err: err}
+	}
+	res := r.result
+	rw := row{label: r.label, url: r.url, result: res, outcome: string(res.Outcome), reason: res.Reason, code: r.ExitCode()}
+	if p := res.Pipeline; p != nil {
+		rw.project = p.ProjectSlug
+		if p.VCS != nil {
+			rw.ref = request.Ref{Branch: p.VCS.Branch, Tag: p.VCS.Tag}
 		}
 	}
-	return worst(d, failures, outcomes)
+	return rw
 }

@@ -56,7 +56,7 @@ func TestWaitSucceedsWithTheDownstreamPipeline(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
 	assert.Regexp(t, `(?m)^gh/acme/ok #1: triggered http://127\.0\.0\.1:\d+/pipelines/github/acme/ok/1$`, r.stdout)
 	assert.Regexp(t, `(?m)^gh/acme/ok #1: workflow build succeeded \(\d+s\) http://127\.0\.0\.1:\d+/pipelines/github/acme/ok/1/workflows/[0-9a-f-]{36}$`, r.stdout)
-	assert.Regexp(t, `(?m)^gh/acme/ok #1: success after \d+s: `, r.stdout)
+	assert.Regexp(t, `(?m)^gh/acme/ok #1: succeeded after \d+s$`, r.stdout)
 	assertJUnit(t, junit, 0)
 	md, err := os.ReadFile(summary)
 	require.NoError(t, err)
@@ -69,7 +69,10 @@ func TestWaitFailsWithTheDownstreamPipelineAndNamesTheJob(t *testing.T) {
 	r := w.baton(nil, append([]string{"trigger", "--project", "gh/acme/broken", "--wait", "--junit", junit}, fast...)...)
 	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
 	assert.Regexp(t, `(?m)^    job browser-tests failed http://127\.0\.0\.1:\d+/pipelines/github/acme/broken/1/workflows/[0-9a-f-]{36}/jobs/\d+$`, r.stdout)
-	assert.Regexp(t, `(?m)^baton: 1 of 1 downstream pipelines did not succeed: gh/acme/broken #1 failed$`, r.stderr)
+	assert.Regexp(t, `(?m)^gh/acme/broken #1: workflow e2e failed \(\d+s\) http://\S+$`, r.stdout, "the workflow's line does not repeat the jobs named below it")
+	assert.Regexp(t, `(?m)^gh/acme/broken #1: failed after \d+s$`, r.stdout, "the reason is not repeated")
+	assert.Regexp(t, `^baton: gh/acme/broken #1: failed after \d+s: workflow e2e failed \(job browser-tests failed\)\n$`, r.stderr, "the summary gives it once")
+	assert.NotContains(t, r.stdout, "PROJECT", "no end table for a single project")
 	assertJUnit(t, junit, 1)
 }
 
@@ -108,7 +111,7 @@ func TestATimeoutExitsFourAndCancelsWhenAsked(t *testing.T) {
 	w := newWorldWith(t, waitConfig)
 	r := w.baton(nil, append([]string{"trigger", "--project", "gh/acme/slow", "--wait", "--timeout", "500ms", "--cancel-on-timeout"}, fast...)...)
 	assert.Equal(t, 4, r.code, r.stdout+r.stderr)
-	assert.Contains(t, r.stdout, "timed_out")
+	assert.Regexp(t, `(?m)^gh/acme/slow #1: timed out after \d+s waiting for soak \(running\); canceled soak$`, r.stdout)
 	assert.NotEmpty(t, w.requests("cancelWorkflow"), "the running workflow was canceled")
 }
 
@@ -184,7 +187,7 @@ func TestWaitFollowsPipelinesFromAnEarlierStep(t *testing.T) {
 
 	r = w.baton([]string{"BATON_PIPELINE_IDS=" + strings.TrimSpace(string(ids))}, append([]string{"wait"}, fast...)...)
 	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
-	assert.Regexp(t, `(?m)^gh/acme/ok #1: success after `, r.stdout)
+	assert.Regexp(t, `(?m)^gh/acme/ok #1: succeeded after `, r.stdout)
 }
 
 func TestWaitRefusesWhatItCannotFollow(t *testing.T) {
@@ -197,7 +200,9 @@ func TestWaitRefusesWhatItCannotFollow(t *testing.T) {
 	}{
 		{"no pipeline at all", []string{"wait"}, "no pipeline to wait for"},
 		{"an id that is no UUID", []string{"wait", "42"}, `pipeline id "42"`},
-		{"JUnit without waiting", []string{"trigger", "--project", "gh/acme/ok", "--junit", junit}, "need --wait"},
+		{"JUnit without waiting", []string{"trigger", "--project", "gh/acme/ok", "--junit", junit}, "--junit is about waiting for the pipelines: it needs --wait or --wait-start"},
+		{"a wait-only flag without waiting", []string{"trigger", "--project", "gh/acme/ok", "--timeout", "5m"}, "--timeout is about waiting"},
+		{"a max interval shorter than the first", []string{"trigger", "--project", "gh/acme/ok", "--wait", "--max-interval", "1s"}, "--max-interval 1s: shorter than --poll-interval 5s"},
 		{"a zero timeout", []string{"trigger", "--project", "gh/acme/ok", "--wait", "--timeout", "0s"}, "--timeout"},
 		{"an unknown on-hold mode", []string{"trigger", "--project", "gh/acme/ok", "--wait", "--on-hold", "maybe"}, "--on-hold"},
 	} {

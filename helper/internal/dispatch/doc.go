@@ -1,5 +1,6 @@
 // Package dispatch sends triggers: one at a time without ever creating two pipelines for one
-// intent (Trigger), to many projects at once with bounded concurrency (Run), and reads the list
+// intent (Trigger), to many projects at once with bounded concurrency, handing each pipeline to
+// a follower as it is created (Run), and reads the list
 // of projects a fan-out goes to (ParseProjects).
 //
 // Files, by responsibility:
@@ -8,7 +9,7 @@
 //     GiveUpError).
 //   - lookup.go: judging the pipelines listed after an unknown outcome; ClockSlack; what is
 //     remembered per API value.
-//   - run.go: Run, Target, Options, Outcome, CanceledError.
+//   - run.go: Run, Target, Options, Follower, Outcome, CanceledError.
 //   - exit.go: WorstExitCode and the ranking of exit codes.
 //   - projects.go: ParseProjects, the --projects-file and BATON_PROJECTS format.
 //
@@ -51,10 +52,13 @@
 //
 // # Fan-out
 //
-// Run triggers every Target, and follows each pipeline through Options.Follow when it is set,
-// with at most Options.MaxParallel targets in flight. It returns one Outcome per target, in
-// target order. With Options.FailFast the first failure cancels what has not started and the
-// follows in flight; a trigger already being sent is left to land, so that its pipeline is known
-// and can be canceled rather than left in an unknown state. WorstExitCode sums the outcomes up
-// in one exit code.
+// Run triggers every Target with at most Options.MaxParallel trigger requests in flight, and
+// hands each created pipeline at once to Options.Follower, which follows them all together
+// (package follow's scheduler, through the CLI): following holds no slot, so the last of a
+// hundred projects is triggered as soon as the triggers before it are sent, not when the first
+// pipelines finish. It returns one Outcome per target, in target order. With Options.FailFast
+// the first failure cancels what has not started and stops what is followed (a cause with a
+// StopReason: the pipelines end as canceled, their workflows canceled); a trigger already being
+// sent is left to land, so that its pipeline is known and can be canceled rather than left in
+// an unknown state. WorstExitCode sums the outcomes up in one exit code.
 package dispatch

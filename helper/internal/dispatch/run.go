@@ -28,30 +28,44 @@ type Followed interface {
 
 // Options tune Run. The zero value triggers with at most DefaultMaxParallel in flight.
 type Options struct {
-	// MaxParallel bounds the targets in flight (triggering or being followed); ≤ 0 →
-	// DefaultMaxParallel.
+	// MaxParallel bounds the trigger requests in flight; ≤ 0 → DefaultMaxParallel. Following
+	// takes no slot: a pipeline is handed to the Follower as soon as it is created.
 	MaxParallel int
 	// FailFast stops the fan-out at the first failure: a trigger error, a pipeline/run that
-	// created no pipeline, or a Follow that returns an error or a non-zero exit code. Targets
-	// not yet started are not triggered, and the ctx of every Follow in flight is canceled. A
-	// trigger already being sent is left to land (canceling it could leave a pipeline nobody
-	// knows about); its pipeline is then handed to Follow with a ctx already canceled. A follow
-	// that fails after FailFast fired is reported as a *CanceledError that keeps its own error.
+	// created no pipeline, or a followed pipeline that ends with an error or a non-zero exit
+	// code. Targets not yet started are not triggered, and the Follower's ctx is canceled with a
+	// cause that names the failure and has a StopReason method (so watch ends each pipeline as
+	// canceled, cancelling its workflows). A trigger already being sent is left to land
+	// (canceling it could leave a pipeline nobody knows about); its pipeline is then handed to
+	// the Follower, whose ctx has already ended. A pipeline that fails after FailFast fired is
+	// reported as a *CanceledError that keeps its own error.
 	FailFast bool
 	// Trigger tunes each target's Trigger; its Now also stamps Outcome.Started and Finished.
 	Trigger TriggerOptions
-	// Follow, when set, follows each created pipeline until it settles, and its result becomes
-	// Outcome.Followed and Outcome.Err. nil: trigger only. It is called for every pipeline
-	// created, even one that lands after FailFast has fired, with a ctx that is then already
-	// canceled: when its ctx is canceled, Follow should cancel the pipeline's workflows (under a
-	// context of its own, e.g. context.WithoutCancel with a timeout) and return. It runs
-	// concurrently for different targets.
-	Follow func(ctx context.Context, t Target, tr *Triggered) (Followed, error)
+	// Follower, when set, follows every created pipeline (package follow's scheduler does it,
+	// through the CLI); its results become Outcome.Followed and Outcome.Err. nil: trigger only.
+	Follower Follower
 	// OnTriggered, when set, is told of each trigger as it lands, before it is followed,
 	// created or not (Triggered.NotCreated). Run makes the calls one at a time, in landing order,
 	// so it need not be safe for concurrent use; it should return quickly, since a target
 	// landing meanwhile waits for it. It is never called after Run returns.
 	OnTriggered func(t Target, tr *Triggered)
+}
+
+// Follower follows the pipelines of a Run, all at once. Run calls Follow once, in a goroutine
+// of its own, and sends it each created pipeline as it lands, even one that lands after FailFast
+// fired (ctx has then ended: the pipeline should be stopped and its workflows canceled); the
+// channel is closed once every target is triggered or skipped. Follow calls done once for each
+// pipeline it received, as it ends (one call at a time), and returns once it has for all.
+type Follower interface {
+	Follow(ctx context.Context, created <-chan Created, done func(c Created, f Followed, err error))
+}
+
+// Created is a pipeline a Run created, handed to its Follower.
+type Created struct {
+	Index     int // the target's index
+	Target    Target
+	Triggered *Triggered // Creation is never nil
 }
 
 // Outcome is what became of one target.
@@ -63,8 +77,8 @@ type Outcome struct {
 	// pipeline/run that created no pipeline is one of them (exit code 3); Follow's errors are
 	// kept as Follow returned them; a target stopped by FailFast has a *CanceledError.
 	Err error
-	// Started is when the target got its slot (zero when it never did); Finished is when it
-	// was settled.
+	// Started is when the target got its trigger slot (zero when it never did); Finished is
+	// when it was settled: triggered (without a Follower), failed, or followed to its end.
 	Started, Finished time.Time
 }
 
@@ -122,13 +136,15 @@ type failFast struct {
 	by    string
 }
 
-func (f failFast) Error() string { return "canceled by --fail-fast after " + f.by + " failed" }
-func (f failFast) Unwrap() error { return context.Canceled }
+func (f failFast) Error() string      { return "canceled by --fail-fast after " + f.by + " failed" }
+func (f failFast) Unwrap() error      { return context.Canceled }
+func (f failFast) StopReason() string { return f.Error() } // watch.StopReason: canceled, not interrupted
 
-// Run triggers every target, and follows each through opts.Follow when it is set, with at most
-// opts.MaxParallel targets in flight; targets start in order. It returns when every target is
-// settled, one Outcome per target, in target order. When ctx ends, the targets not yet started
-// get an error saying so; those in flight end as their Trigger and Follow do under ctx.
+// Run triggers every target, with at most opts.MaxParallel trigger requests in flight, targets
+// starting in order, and hands each created pipeline to opts.Follower at once. It returns when
+// every target is settled, one Outcome per target, in target order. When ctx ends, the targets
+// not yet started get an error saying so; those being triggered end as their Trigger does under
+// ctx, and the Follower stops what it follows.
 func Run(ctx context.Context, api API, targets []Target, opts Options) []Outcome {
 	if opts.MaxParallel <= 0 {
 		opts.MaxParallel = DefaultMaxParallel
@@ -144,6 +160,16 @@ func Run(ctx context.Context, api API, targets []Target, opts Options) []Outcome
 	r := &runner{ctx: ctx, runCtx: runCtx, cancel: cancel, api: api, targets: targets, opts: opts,
 		now: now, out: make([]Outcome, len(targets))}
 
+	var following sync.WaitGroup
+	if opts.Follower != nil {
+		r.created = make(chan Created, len(targets)) // never blocks a trigger
+		following.Add(1)
+		go func() {
+			defer following.Done()
+			defer r.catch()
+			opts.Follower.Follow(runCtx, r.created, r.followed)
+		}()
+	}
 	sem := make(chan struct{}, opts.MaxParallel)
 	var wg sync.WaitGroup
 	i := 0
@@ -151,15 +177,18 @@ func Run(ctx context.Context, api API, targets []Target, opts Options) []Outcome
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			defer func() { <-sem }()
 			defer r.catch()
-			r.run(i)
+			r.run(i, func() { <-sem })
 		}(i)
 	}
 	for ; i < len(targets); i++ {
 		r.skip(i)
 	}
 	wg.Wait()
+	if r.created != nil {
+		close(r.created)
+		following.Wait()
+	}
 	if r.panicked != nil {
 		panic(r.panicked) // re-raised in the caller's goroutine, where it can be recovered
 	}
@@ -214,14 +243,19 @@ type runner struct {
 	opts    Options
 	now     func() time.Time
 	out     []Outcome
-	hookMu  sync.Mutex // serializes OnTriggered
+	hookMu  sync.Mutex   // serializes OnTriggered
+	created chan Created // to the Follower; nil without one
 
 	panicMu  sync.Mutex
 	panicked *PanicError
 }
 
-// run settles target i, which holds a slot.
-func (r *runner) run(i int) {
+// run triggers target i, which holds a slot until release, and hands its pipeline on. The
+// slot is released only once a failure is recorded, so that FailFast starts no other target
+// after it; following takes no slot. The goroutine touches out[i] no more once the pipeline is
+// handed to the Follower.
+func (r *runner) run(i int, release func()) {
+	defer release()
 	if r.runCtx.Err() != nil { // FailFast fired while the slot was being taken
 		r.skip(i)
 		return
@@ -229,12 +263,12 @@ func (r *runner) run(i int) {
 	t, o := r.targets[i], &r.out[i]
 	o.Target = t
 	o.Started = r.now()
-	defer func() { o.Finished = r.now() }()
 	slug := t.Trigger.Project.String()
 
 	tr, err := Trigger(r.ctx, r.api, t.Trigger, t.Body, r.opts.Trigger)
 	if err != nil {
 		o.Err = fmt.Errorf("trigger %s: %w", slug, err)
+		o.Finished = r.now()
 		r.failed(i)
 		return
 	}
@@ -242,25 +276,41 @@ func (r *runner) run(i int) {
 	r.notify(t, tr)
 	if tr.Creation == nil {
 		o.Err = exitcode.Wrap(exitcode.Refused, fmt.Errorf("trigger %s: no pipeline was created: %s", slug, tr.NotCreated))
+		o.Finished = r.now()
 		r.failed(i)
 		return
 	}
-	if r.opts.Follow == nil {
-		return
+	o.Finished = r.now()
+	if r.created != nil {
+		r.created <- Created{Index: i, Target: t, Triggered: tr}
 	}
-	o.Followed, o.Err = r.opts.Follow(r.runCtx, t, tr)
+}
+
+// followed records how the Follower's pipeline c ended; the Follower makes these calls one at
+// a time.
+func (r *runner) followed(c Created, f Followed, err error) {
+	i := c.Index
+	o := &r.out[i]
+	o.Followed, o.Err = f, err
+	o.Finished = r.now()
 	if o.ExitCode() == exitcode.OK {
 		return
 	}
 	if by, ok := r.stoppedBy(); ok && by != i {
-		err := o.Err
 		if err == nil {
-			err = fmt.Errorf("follow ended with exit code %d", o.Followed.ExitCode())
+			err = fmt.Errorf("follow ended with exit code %d", exitCodeOf(f))
 		}
-		o.Err = &CanceledError{Project: slug, By: r.slug(by), Err: err}
+		o.Err = &CanceledError{Project: r.slug(i), By: r.slug(by), Err: err}
 		return
 	}
 	r.failed(i)
+}
+
+func exitCodeOf(f Followed) int {
+	if f == nil {
+		return exitcode.Failed
+	}
+	return f.ExitCode()
 }
 
 // skip settles target i without starting it.

@@ -42,8 +42,8 @@ func fanOutSlugs(n int) []string {
 	return out
 }
 
-// counting is an API that counts targets in flight: from the trigger request until Follow
-// calls leave. full closes once peak reaches want.
+// counting is an API that counts trigger requests in flight; each waits (within guard) until
+// want are in flight at once, so the peak shows the bound. full closes once peak reaches want.
 type counting struct {
 	dispatch.API
 	want int
@@ -64,38 +64,66 @@ func (c *counting) TriggerPipeline(ctx context.Context, slug string, body []byte
 		}
 	}
 	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.inFlight--
+	}()
+	select {
+	case <-c.full:
+	case <-time.After(guard):
+	}
 	return c.API.TriggerPipeline(ctx, slug, body)
 }
 
-func (c *counting) leave() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.inFlight--
+// each is a Follower that follows every pipeline with f in a goroutine of its own, as these
+// tests need; package follow's scheduler is the real one (through the CLI).
+type each func(ctx context.Context, t dispatch.Target, tr *dispatch.Triggered) (dispatch.Followed, error)
+
+func (f each) Follow(ctx context.Context, created <-chan dispatch.Created, done func(dispatch.Created, dispatch.Followed, error)) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for c := range created {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := f(ctx, c.Target, c.Triggered)
+			mu.Lock()
+			defer mu.Unlock()
+			done(c, res, err)
+		}()
+	}
+	wg.Wait()
 }
 
 func TestRunFanOut(t *testing.T) {
-	t.Run("20 projects with MaxParallel 4 never have more than 4 in flight and each gets exactly one pipeline", func(t *testing.T) {
+	t.Run("MaxParallel bounds the triggers in flight, not the pipelines followed: all 20 are followed at once", func(t *testing.T) {
 		e := newEnv(t)
 		api := &counting{API: e.me, want: 4, full: make(chan struct{})}
 		targets := projectTargets(t, fanOutSlugs(fanOutProjects)...)
+		var following sync.WaitGroup
+		following.Add(fanOutProjects)
+		allFollowed := make(chan struct{})
+		go func() { following.Wait(); close(allFollowed) }()
 		var landed []string // OnTriggered is serialized by Run: no lock here, -race checks that
 		outcomes := dispatch.Run(context.Background(), api, targets, dispatch.Options{
 			MaxParallel: 4,
 			Trigger:     e.options(),
-			Follow: func(ctx context.Context, tg dispatch.Target, tr *dispatch.Triggered) (dispatch.Followed, error) {
-				defer api.leave()
-				select { // hold the slot until four targets were in flight at once
-				case <-api.full:
+			Follower: each(func(ctx context.Context, tg dispatch.Target, tr *dispatch.Triggered) (dispatch.Followed, error) {
+				following.Done()
+				select { // hold every follow until all of them are in flight at once
+				case <-allFollowed:
 				case <-time.After(guard):
+					t.Error("the pipelines were not all followed at once")
 				}
 				return followed(0), nil
-			},
+			}),
 			OnTriggered: func(tg dispatch.Target, tr *dispatch.Triggered) {
 				landed = append(landed, tg.Trigger.Project.String())
 			},
 		})
 
-		assert.Equal(t, 4, api.peak, "targets in flight at once")
+		assert.Equal(t, 4, api.peak, "trigger requests in flight at once")
 		require.Len(t, outcomes, len(targets))
 		for i, o := range outcomes {
 			assert.Same(t, targets[i].Trigger, o.Target.Trigger, "outcome %d is out of order", i)
@@ -176,10 +204,10 @@ func TestRunFanOut(t *testing.T) {
 		outcomes := dispatch.Run(context.Background(), e.me, targets, dispatch.Options{
 			Trigger:     e.options(),
 			OnTriggered: func(_ dispatch.Target, tr *dispatch.Triggered) { seen = tr },
-			Follow: func(context.Context, dispatch.Target, *dispatch.Triggered) (dispatch.Followed, error) {
+			Follower: each(func(context.Context, dispatch.Target, *dispatch.Triggered) (dispatch.Followed, error) {
 				t.Error("Follow called without a pipeline")
 				return nil, nil
-			},
+			}),
 		})
 		require.NotNil(t, seen)
 		assert.Equal(t, "Ignoring pipeline due to CI skip in the commit", seen.NotCreated)
@@ -232,12 +260,12 @@ func TestRunFailFast(t *testing.T) {
 		e := newEnv(t)
 		targets := projectTargets(t, "gh/acme/p01", "gh/acme/missing", "gh/acme/p02", "gh/acme/p03")
 		outcomes := dispatch.Run(context.Background(), e.me, targets, dispatch.Options{
-			MaxParallel: 2,
+			MaxParallel: 1, // p01 lands before gh/acme/missing is sent
 			FailFast:    true,
 			Trigger:     e.options(),
-			Follow: func(ctx context.Context, _ dispatch.Target, _ *dispatch.Triggered) (dispatch.Followed, error) {
+			Follower: each(func(ctx context.Context, _ dispatch.Target, _ *dispatch.Triggered) (dispatch.Followed, error) {
 				return waitForCancel(ctx)
-			},
+			}),
 		})
 
 		assert.Contains(t, outcomes[1].Err.Error(), "trigger gh/acme/missing: POST /api/v2/project/gh%2Facme%2Fmissing/pipeline: 404 Project not found")
@@ -268,19 +296,24 @@ func TestRunFailFast(t *testing.T) {
 			MaxParallel: 2,
 			FailFast:    true,
 			Trigger:     e.options(),
-			Follow: func(ctx context.Context, tg dispatch.Target, _ *dispatch.Triggered) (dispatch.Followed, error) {
+			Follower: each(func(ctx context.Context, tg dispatch.Target, _ *dispatch.Triggered) (dispatch.Followed, error) {
 				if tg.Trigger.Project.Project == "p02" {
 					return followed(exitcode.Failed), errors.New("gh/acme/p02 pipeline 1: workflow build failed")
 				}
 				return waitForCancel(ctx)
-			},
+			}),
 		})
 		assert.Equal(t, "gh/acme/p02 pipeline 1: workflow build failed", outcomes[1].Err.Error())
 		assert.Equal(t, "gh/acme/p01: canceled by --fail-fast after gh/acme/p02 failed: follow ended with exit code 1", outcomes[0].Err.Error())
+		// Triggers do not wait for follows, so some of the rest may have been sent before p02
+		// failed: those were canceled, the others never sent.
 		for _, o := range outcomes[2:] {
-			assert.Contains(t, o.Err.Error(), "not sent: canceled by --fail-fast after gh/acme/p02 failed")
+			if o.Triggered != nil {
+				assert.Contains(t, o.Err.Error(), "canceled by --fail-fast after gh/acme/p02 failed: follow ended with exit code 1")
+			} else {
+				assert.Contains(t, o.Err.Error(), "not sent: canceled by --fail-fast after gh/acme/p02 failed")
+			}
 		}
-		assert.Len(t, e.sim.Pipelines(), 2)
 		assert.Equal(t, exitcode.Failed, dispatch.WorstExitCode(outcomes))
 	})
 
@@ -294,14 +327,14 @@ func TestRunFailFast(t *testing.T) {
 			MaxParallel: 2,
 			FailFast:    true,
 			Trigger:     e.options(),
-			Follow: func(ctx context.Context, tg dispatch.Target, _ *dispatch.Triggered) (dispatch.Followed, error) {
+			Follower: each(func(ctx context.Context, tg dispatch.Target, _ *dispatch.Triggered) (dispatch.Followed, error) {
 				if tg.Trigger.Project.Project == "p02" {
 					runCtx <- ctx // p01's trigger goes on once this is canceled
 					return followed(exitcode.Failed), nil
 				}
 				followCanceled = ctx.Err() != nil
 				return followed(exitcode.Failed), context.Cause(ctx)
-			},
+			}),
 		})
 		assert.True(t, followCanceled, "p01's Follow ran with its ctx already canceled")
 		require.NotNil(t, outcomes[0].Triggered, outcomes[0].Err)

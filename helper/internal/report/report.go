@@ -12,18 +12,57 @@ import (
 	"time"
 )
 
-// Pipeline is one triggered pipeline as the report shows it.
+// Pipeline is one project of a run as the result shows it, whatever became of it: triggered,
+// followed to its end, never sent, or refused. Lists are [] rather than null, and times are
+// null when unknown.
 type Pipeline struct {
-	Project   string    `json:"project"`
-	ID        string    `json:"id"`
-	Number    int64     `json:"number"`
-	State     string    `json:"state"`
-	CreatedAt time.Time `json:"created_at"`
-	URL       string    `json:"url"`
+	Project string `json:"project"`
+	Ref     string `json:"ref"`      // the branch or tag asked for; "" for the project's default branch
+	RefType string `json:"ref_type"` // "branch", "tag" or "" (the default branch)
+	ID      string `json:"id"`       // "" when no pipeline was created
+	Number  int64  `json:"number"`   // 0 when no pipeline was created
+	URL     string `json:"url"`
+	State   string `json:"state"` // CircleCI's pipeline state as last read ("created", "errored", …)
+	// Outcome is how it ended: success, failed, errored, canceled, timed_out, interrupted,
+	// not_sent, trigger_failed, unknown, no_workflows, started (--wait-start) or triggered (not
+	// waited for).
+	Outcome  string `json:"outcome"`
+	Reason   string `json:"reason"` // one line; "" for a plain success
+	ExitCode int    `json:"exit_code"`
+	// Attempts is how many times the trigger was sent (more than 1 only after an answer was
+	// lost and no pipeline was found); Recovered: the pipeline was found by looking it up.
+	Attempts  int  `json:"attempts"`
+	Recovered bool `json:"recovered"`
+	// CreatedAt is the pipeline's created_at; FinishedAt is when its last workflow stopped (or
+	// when baton stopped waiting); Duration is the seconds between them.
+	CreatedAt  *time.Time       `json:"created_at"`
+	FinishedAt *time.Time       `json:"finished_at"`
+	Duration   float64          `json:"duration_seconds"`
+	Workflows  []WorkflowResult `json:"workflows"`
 }
 
-// Result is everything one baton invocation triggered.
+// WorkflowResult is one workflow (its latest attempt) in the result.
+type WorkflowResult struct {
+	Name       string      `json:"name"`
+	ID         string      `json:"id"`
+	Status     string      `json:"status"` // CircleCI's workflow status
+	URL        string      `json:"url"`
+	FailedJobs []FailedJob `json:"failed_jobs"`
+}
+
+// FailedJob is a job whose status means failure (or an approval left waiting).
+type FailedJob struct {
+	Name   string `json:"name"`
+	Number int64  `json:"number"` // 0 for jobs that never ran (approvals)
+	Status string `json:"status"`
+	URL    string `json:"url"`
+}
+
+// Result is everything one baton invocation did: the overall outcome (that of the project
+// whose exit code is the run's), the exit code, and every project.
 type Result struct {
+	Outcome   string     `json:"outcome"`
+	ExitCode  int        `json:"exit_code"`
 	Pipelines []Pipeline `json:"pipelines"`
 }
 
@@ -38,9 +77,12 @@ func AppURL(host *url.URL, appPath string, number int64) string {
 	return fmt.Sprintf("%s/pipelines/%s/%d", base, appPath, number)
 }
 
-// Text writes one line per pipeline: what was triggered and where to look.
+// Text writes one line per pipeline created: what was triggered and where to look.
 func Text(w io.Writer, r Result) error {
 	for _, p := range r.Pipelines {
+		if p.ID == "" {
+			continue
+		}
 		if _, err := fmt.Fprintf(w, "triggered %s pipeline #%d (id %s, %s): %s\n", p.Project, p.Number, p.ID, p.State, p.URL); err != nil {
 			return err
 		}
@@ -48,11 +90,26 @@ func Text(w io.Writer, r Result) error {
 	return nil
 }
 
-// JSON writes r as one indented JSON document.
+// JSON writes r as one indented JSON document; lists are [] even when empty.
 func JSON(w io.Writer, r Result) error {
+	r.Pipelines = nonNil(r.Pipelines)
+	for i := range r.Pipelines {
+		p := &r.Pipelines[i]
+		p.Workflows = nonNil(p.Workflows)
+		for j := range p.Workflows {
+			p.Workflows[j].FailedJobs = nonNil(p.Workflows[j].FailedJobs)
+		}
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // WriteJSONFile writes r as JSON to path, replacing what was there.
@@ -64,29 +121,43 @@ func WriteJSONFile(path string, r Result) error {
 	return os.WriteFile(path, []byte(sb.String()), 0o644)
 }
 
-// EnvLines are `export NAME='value'` lines for a shell to source. The first pipeline is also
-// exported without an index, which is what a job triggering one project wants.
+// EnvLines are `export NAME='value'` lines for a shell to source, for the pipelines created.
+// The first is also exported without an index, which is what a job triggering one project
+// wants. BATON_OUTCOME is the run's outcome (and BATON_OUTCOME_i each pipeline's, in a
+// fan-out), when there is one.
 func EnvLines(r Result) string {
+	var created []Pipeline
+	for _, p := range r.Pipelines {
+		if p.ID != "" {
+			created = append(created, p)
+		}
+	}
 	var sb strings.Builder
 	export := func(name, value string) { fmt.Fprintf(&sb, "export %s=%s\n", name, shellQuote(value)) }
-	for i, p := range r.Pipelines {
+	for i, p := range created {
 		if i == 0 {
 			export("BATON_PIPELINE_ID", p.ID)
 			export("BATON_PIPELINE_NUMBER", fmt.Sprint(p.Number))
 			export("BATON_PIPELINE_URL", p.URL)
 		}
-		if len(r.Pipelines) > 1 {
+		if len(created) > 1 {
 			export(fmt.Sprintf("BATON_PIPELINE_ID_%d", i), p.ID)
 			export(fmt.Sprintf("BATON_PIPELINE_NUMBER_%d", i), fmt.Sprint(p.Number))
 			export(fmt.Sprintf("BATON_PIPELINE_URL_%d", i), p.URL)
+			if p.Outcome != "" {
+				export(fmt.Sprintf("BATON_OUTCOME_%d", i), p.Outcome)
+			}
 		}
 	}
-	if len(r.Pipelines) > 0 {
-		ids := make([]string, len(r.Pipelines))
-		for i, p := range r.Pipelines {
+	if len(created) > 0 {
+		ids := make([]string, len(created))
+		for i, p := range created {
 			ids[i] = p.ID
 		}
 		export("BATON_PIPELINE_IDS", strings.Join(ids, " "))
+	}
+	if r.Outcome != "" {
+		export("BATON_OUTCOME", r.Outcome)
 	}
 	return sb.String()
 }

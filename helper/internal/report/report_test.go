@@ -5,8 +5,8 @@ import (
 	"net/url"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,7 +44,32 @@ func TestEnvLinesSurviveASourcingShell(t *testing.T) {
 func TestTextIsOneLinePerPipeline(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, report.Text(&buf, report.Result{Pipelines: []report.Pipeline{{
-		Project: "gh/acme/api", ID: "5034460f", Number: 42, State: "created", CreatedAt: time.Now(), URL: "https://app.circleci.com/pipelines/github/acme/api/42",
-	}}}))
+		Project: "gh/acme/api", ID: "5034460f", Number: 42, State: "created", URL: "https://app.circleci.com/pipelines/github/acme/api/42",
+	}, {Project: "gh/acme/web", Outcome: "not_sent"}}}))
 	assert.Equal(t, "triggered gh/acme/api pipeline #42 (id 5034460f, created): https://app.circleci.com/pipelines/github/acme/api/42\n", buf.String())
+}
+
+func TestJSONListsAreNeverNull(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, report.JSON(&buf, report.Result{}))
+	assert.JSONEq(t, `{"outcome": "", "exit_code": 0, "pipelines": []}`, buf.String())
+
+	buf.Reset()
+	require.NoError(t, report.JSON(&buf, report.Result{Pipelines: []report.Pipeline{{Project: "gh/acme/web", Outcome: "not_sent",
+		Workflows: []report.WorkflowResult{{Name: "build"}}}}}))
+	assert.Contains(t, buf.String(), `"workflows": [`)
+	assert.Contains(t, buf.String(), `"failed_jobs": []`)
+	assert.Contains(t, buf.String(), `"created_at": null`)
+}
+
+func TestEnvLinesAddTheOutcome(t *testing.T) {
+	lines := report.EnvLines(report.Result{Outcome: "failed", Pipelines: []report.Pipeline{
+		{ID: "a", Number: 1, URL: "u1", Outcome: "success"},
+		{Project: "gh/acme/never", Outcome: "not_sent"},
+		{ID: "b", Number: 2, URL: "u2", Outcome: "failed"},
+	}})
+	assert.Contains(t, lines, "export BATON_OUTCOME_0='success'\n")
+	assert.Contains(t, lines, "export BATON_OUTCOME_1='failed'\n", "indexed like the pipeline ids: among pipelines created")
+	assert.Contains(t, lines, "export BATON_PIPELINE_IDS='a b'\n")
+	assert.True(t, strings.HasSuffix(lines, "export BATON_OUTCOME='failed'\n"), lines)
 }

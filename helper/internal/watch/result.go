@@ -105,7 +105,7 @@ const (
 	EventPipeline = "pipeline" // the pipeline is pending, or was created after it had been pending
 	EventWorkflow = "workflow" // a workflow appeared or changed status
 	EventApproval = "approval" // a workflow went on hold for an approval job (once per workflow; no workflow event for it)
-	EventCanceled = "canceled" // baton canceled a workflow (or failed to)
+	EventCanceled = "canceled" // baton could not cancel a workflow (those it canceled, the reason names)
 	EventError    = "error"    // a poll failed; the watch goes on until the error budget is spent
 )
 

@@ -92,16 +92,17 @@ func (w *Tracker) cancelAll(parent context.Context) string {
 		}
 		w.res.Canceled = append(w.res.Canceled, wf.ID)
 		done = append(done, wf.Name)
-		w.emit(Event{Kind: EventCanceled, Workflow: wf, Message: "canceled workflow " + wf.Name})
 	}
 	if len(w.res.Canceled) > 0 {
 		if after, err := w.listWorkflows(ctx); err == nil {
 			ws = after
 		}
 	}
-	if len(ws) > 0 {
+	if len(ws) > 0 { // the reason says what was canceled: no event per workflow
 		w.all = ws
-		w.observeWorkflows(ws)
+		for _, wf := range ws {
+			w.statuses[wf.ID] = wf.Status
+		}
 		w.res.Workflows = w.withJobs(latestAttempts(ws))
 	}
 	var s string
