@@ -160,6 +160,7 @@ func (f *follower) run(ctx context.Context, in <-chan pipelineRef, done func(key
 		Heartbeat: f.flags.Heartbeat,
 		Total:     f.total,
 		Sleep:     f.deps.Sleep,
+		Now:       f.deps.Now,
 		OnEvent: func(ev follow.Event) {
 			mu.Lock()
 			ref := refs[ev.Key]

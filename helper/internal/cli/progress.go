@@ -7,10 +7,10 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 
 	"github.com/baton-ci/baton/helper/internal/follow"
 	"github.com/baton-ci/baton/helper/internal/report"
+	"github.com/baton-ci/baton/helper/internal/safetext"
 	"github.com/baton-ci/baton/helper/internal/watch"
 )
 
@@ -42,16 +42,9 @@ func inCI(d *Deps) bool {
 	return ci != "" && ci != "false" || term == "dumb"
 }
 
-// terminalText makes a server-supplied string safe to print on a terminal: control characters
-// (escape sequences included) become spaces.
-func terminalText(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r >= 0x80 && r < 0xa0 || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
-			return ' '
-		}
-		return r
-	}, s)
-}
+// terminalText makes text that carries server-supplied strings safe to print on a terminal
+// (see safetext.Terminal). Every line of progress goes through it.
+func terminalText(s string) string { return safetext.Terminal(s) }
 
 // lines writes one line per change, one at a time.
 type lines struct {

@@ -209,12 +209,15 @@ func (s *Scheduler) Run(ctx context.Context) {
 			continue
 		}
 		// Nothing is due: sleep until the next poll or heartbeat, whichever comes first, or
-		// until a pipeline is added.
-		until := time.Time{}
-		if s.queue.Len() > 0 {
-			until = s.queue.peek().due
+		// until a pipeline is added. With nothing followed yet there is nothing to beat for:
+		// sleep until something is added, and beat a period after that.
+		if s.queue.Len() == 0 {
+			s.sleep(ctx, now, time.Time{})
+			nextBeat = s.now().Add(s.o.Heartbeat)
+			continue
 		}
-		if s.o.Heartbeat > 0 && (until.IsZero() || nextBeat.Before(until)) {
+		until := s.queue.peek().due
+		if s.o.Heartbeat > 0 && nextBeat.Before(until) {
 			until = nextBeat
 		}
 		s.sleep(ctx, now, until)

@@ -42,7 +42,7 @@ func newEnv(t *testing.T, projects string) *env {
 	sim := simulator.New(cfg, simulator.WithClock(clock.Now))
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	client, err := circleci.New(circleci.Config{Host: srv.URL, Token: "tok", HTTPClient: srv.Client(), Sleep: clock.Sleep})
+	client, err := circleci.New(circleci.Config{Host: srv.URL, Token: "tok", HTTPClient: srv.Client(), Sleep: clock.Sleep, Now: clock.Now})
 	require.NoError(t, err)
 	return &env{t: t, sim: sim, client: client, clock: clock, done: map[int]*watch.Result{}}
 }

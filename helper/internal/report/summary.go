@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/baton-ci/baton/helper/internal/safetext"
 )
 
 // This file holds the downstream report types that the CLI fills from watch results (this
@@ -82,7 +84,7 @@ func Summary(w io.Writer, ds []Downstream) error {
 			mdCell(d.Project), mdCell(pipelineLabel(d)), mdCell(outcomeText(d.Outcome)), duration(d.Duration), link)
 	}
 	for _, d := range ds {
-		if d.Outcome == "success" {
+		if succeeded(d.Outcome) {
 			continue
 		}
 		fmt.Fprintf(&b, "\n### %s: %s\n", mdText(displayName(d)), mdText(outcomeText(d.Outcome)))
@@ -151,11 +153,18 @@ func pipelineLabel(d Downstream) string {
 
 // outcomeText is an outcome for people: no_workflows → "no workflows".
 func outcomeText(o string) string {
-	if o == "" {
+	switch o {
+	case "":
 		return "unknown"
+	case "success":
+		return "succeeded"
 	}
 	return strings.ReplaceAll(o, "_", " ")
 }
+
+// succeeded reports whether an outcome needs no reason shown: success, started (with
+// --wait-start), triggered (not waited for).
+func succeeded(o string) bool { return o == "success" || o == "started" || o == "triggered" }
 
 // statusText is a workflow or job status for people.
 func statusText(s string) string {
@@ -166,6 +175,8 @@ func statusText(s string) string {
 		return "infrastructure failure"
 	case "terminated-unknown":
 		return "terminated"
+	case "on_hold":
+		return "waiting for approval"
 	case "":
 		return "unknown"
 	}
@@ -190,14 +201,9 @@ func duration(d time.Duration) string {
 	return s
 }
 
-// mdEscaper escapes what Markdown would read as markup in names and reasons.
-var mdEscaper = strings.NewReplacer(
-	`\`, `\\`, "`", "\\`", `*`, `\*`, `_`, `\_`, `[`, `\[`, `]`, `\]`, `<`, `\<`, `>`, `\>`,
-	`|`, `\|`, "\r\n", " ", "\n", " ", "\r", " ",
-)
-
-// mdText is s as literal Markdown text on one line.
-func mdText(s string) string { return mdEscaper.Replace(s) }
+// mdText is s (server text included) as literal Markdown text on one line (see
+// safetext.Markdown).
+func mdText(s string) string { return safetext.Markdown(s) }
 
 // mdCell is s as a table cell.
 func mdCell(s string) string {

@@ -116,7 +116,7 @@ func TestSummaryOfSuccessesHasNoDetails(t *testing.T) {
 
 | Project | Pipeline | Status | Duration | Link |
 | --- | --- | --- | --- | --- |
-| gh/acme/api | #42 | success | 2m30s | [open](https://app.circleci.com/pipelines/github/acme/api/42) |
+| gh/acme/api | \#42 | succeeded | 2m30s | [open](https://app.circleci.com/pipelines/github/acme/api/42) |
 `, buf.String())
 }
 

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
-	"unicode"
+
+	"github.com/baton-ci/baton/helper/internal/safetext"
 )
 
 // Table writes the end-of-run summary for a terminal: one aligned row per pipeline (project,
@@ -35,7 +35,7 @@ func Table(w io.Writer, ds []Downstream) error {
 	}
 	first := true
 	for _, d := range ds {
-		if d.Outcome == "success" || d.Reason == "" {
+		if succeeded(d.Outcome) || d.Reason == "" {
 			continue
 		}
 		if first {
@@ -48,16 +48,12 @@ func Table(w io.Writer, ds []Downstream) error {
 	return err
 }
 
-// plain keeps a cell on one line and free of tabs and terminal control characters, which would
-// break the alignment or the terminal; "-" when empty.
+// plain keeps a cell (server text included) on one line and free of tabs and terminal control
+// characters, which would break the alignment or the terminal (see safetext.Terminal); "-" when
+// empty.
 func plain(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
+	return safetext.Terminal(s)
 }
