@@ -41,12 +41,6 @@ func JUnit(w io.Writer, ds []Downstream) error {
 	return err
 }
 
-// WriteJUnitFile writes JUnit to path (e.g. test-results/baton/results.xml, under the directory
-// given to store_test_results), replacing what was there and creating its directory.
-func WriteJUnitFile(path string, ds []Downstream) error {
-	return writeFile(path, func(w io.Writer) error { return JUnit(w, ds) })
-}
-
 type xmlSuites struct {
 	Name                             string
 	Tests, Failures, Errors, Skipped int

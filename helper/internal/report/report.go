@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 )
@@ -112,15 +111,6 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// WriteJSONFile writes r as JSON to path, replacing what was there.
-func WriteJSONFile(path string, r Result) error {
-	var sb strings.Builder
-	if err := JSON(&sb, r); err != nil {
-		return err
-	}
-	return os.WriteFile(path, []byte(sb.String()), 0o644)
-}
-
 // EnvLines are `export NAME='value'` lines for a shell to source, for the pipelines created.
 // The first is also exported without an index, which is what a job triggering one project
 // wants. BATON_OUTCOME is the run's outcome (and BATON_OUTCOME_i each pipeline's, in a
@@ -160,19 +150,6 @@ func EnvLines(r Result) string {
 		export("BATON_OUTCOME", r.Outcome)
 	}
 	return sb.String()
-}
-
-// AppendEnvFile appends EnvLines to path (CircleCI's $BASH_ENV is sourced before every step).
-func AppendEnvFile(path string, r Result) error {
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.WriteString(EnvLines(r)); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // shellQuote single-quotes s for POSIX shells: the only byte needing care inside is the quote.

@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -35,7 +36,7 @@ func TestEnvLinesSurviveASourcingShell(t *testing.T) {
 		{ID: "id-two", Number: 2, URL: "https://x/2"},
 	}}
 	file := filepath.Join(t.TempDir(), "env")
-	require.NoError(t, report.AppendEnvFile(file, r))
+	require.NoError(t, os.WriteFile(file, []byte(report.EnvLines(r)), 0o600))
 	out, err := exec.Command("bash", "-c", `source "$1" && printf '%s|' "$BATON_PIPELINE_URL" "$BATON_PIPELINE_ID_1" "$BATON_PIPELINE_IDS"`, "_", file).Output()
 	require.NoError(t, err)
 	assert.Equal(t, "https://x/it's$(id)`id`|id-two|id-one id-two|", string(out))

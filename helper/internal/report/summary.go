@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -110,26 +108,6 @@ func Summary(w io.Writer, ds []Downstream) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
-}
-
-// WriteSummaryFile writes Summary to path, replacing what was there and creating its directory.
-func WriteSummaryFile(path string, ds []Downstream) error {
-	return writeFile(path, func(w io.Writer) error { return Summary(w, ds) })
-}
-
-// writeFile renders in full, then writes path (creating its directory), so a rendering error
-// leaves no half-written file.
-func writeFile(path string, render func(io.Writer) error) error {
-	var b bytes.Buffer
-	if err := render(&b); err != nil {
-		return err
-	}
-	if dir := filepath.Dir(path); dir != "." {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-	}
-	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 // displayName is how a pipeline is named in text: its Label, else "gh/acme/api #42".

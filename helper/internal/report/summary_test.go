@@ -120,16 +120,6 @@ func TestSummaryOfSuccessesHasNoDetails(t *testing.T) {
 `, buf.String())
 }
 
-func TestWriteSummaryFileCreatesItsDirectory(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "reports", "summary.md")
-	require.NoError(t, report.WriteSummaryFile(path, downstreams(t)))
-	got, err := os.ReadFile(path)
-	require.NoError(t, err)
-	var buf bytes.Buffer
-	require.NoError(t, report.Summary(&buf, downstreams(t)))
-	assert.Equal(t, buf.String(), string(got))
-}
-
 func TestLinksExtendThePipelineLink(t *testing.T) {
 	p := "https://app.circleci.com/pipelines/github/acme/api/42"
 	assert.Equal(t, p+"/workflows/8a6c6f4c", report.WorkflowURL(p, "8a6c6f4c"))
