@@ -42,7 +42,7 @@ type Deps struct {
 	Version  string
 
 	redactor *redact.Redactor // every form of every secret, scrubbed from all baton writes
-	given    map[string]bool // the flags given on the command line (not through the environment)
+	given    map[string]bool  // the flags given on the command line (not through the environment)
 }
 
 // OSDeps is Deps for the real process.
