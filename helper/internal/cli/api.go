@@ -123,7 +123,6 @@ func (a *APIFlags) client(d *Deps, host *url.URL, token string) (*circleci.Clien
 		Now:               d.Now,
 		RequestTimeout:    a.RequestTimeout,
 		RequestsPerMinute: a.MaxRequestsPerMinute,
-		Now:               d.Now,
 	}
 	if a.Debug {
 		cfg.Debug = d.Stderr
