@@ -110,6 +110,10 @@ type Workflow struct {
 	// Duration is how long the workflow runs (status running or failing) before it reaches
 	// its final status.
 	Duration Duration `yaml:"duration,omitempty"`
+	// Durations, when set, is the duration in each pipeline in turn (the project's first
+	// pipeline takes the first), repeating: runs that vary, for a history worth the name. It
+	// overrides Duration.
+	Durations []Duration `yaml:"durations,omitempty"`
 	// MaxAutoReruns: a failed attempt whose auto_rerun_number is below this is followed by a
 	// new workflow of the same name with auto_rerun_number+1.
 	MaxAutoReruns int `yaml:"max_auto_reruns,omitempty"`
@@ -525,6 +529,16 @@ func normalizeWorkflow(w Workflow, f string) (Workflow, error) {
 	if w.Duration < 0 {
 		return Workflow{}, fmt.Errorf("%s.duration: %s is negative", f, w.Duration)
 	}
+	shortest := w.Duration
+	for k, d := range w.Durations {
+		if d < 0 {
+			return Workflow{}, fmt.Errorf("%s.durations[%d]: %s is negative", f, k, d)
+		}
+		if k == 0 || d < shortest {
+			shortest = d
+		}
+	}
+	w.Durations = slices.Clone(w.Durations)
 	if w.MaxAutoReruns < 0 {
 		return Workflow{}, fmt.Errorf("%s.max_auto_reruns: %d is negative", f, w.MaxAutoReruns)
 	}
@@ -560,8 +574,8 @@ func normalizeWorkflow(w Workflow, f string) (Workflow, error) {
 		if j.Duration < 0 {
 			return Workflow{}, fmt.Errorf("%s.duration: %s is negative", jf, j.Duration)
 		}
-		if j.Duration > w.Duration {
-			return Workflow{}, fmt.Errorf("%s.duration: %s is longer than the workflow's %s", jf, j.Duration, w.Duration)
+		if j.Duration > shortest {
+			return Workflow{}, fmt.Errorf("%s.duration: %s is longer than the workflow's %s", jf, j.Duration, shortest)
 		}
 		for m, r := range j.Requires {
 			if !names[r] {

@@ -26,6 +26,7 @@ func TestParseConfig(t *testing.T) {
 		assert.Equal(t, "build", api.Workflows[0].Jobs[0].Type)
 		assert.Equal(t, "approval", api.Workflows[2].Jobs[1].Type)
 		assert.Equal(t, []string{"failed", "failed", "success"}, api.Workflows[1].Outcomes)
+		assert.Equal(t, []simulator.Duration{simulator.Duration(50 * time.Second), simulator.Duration(time.Minute), simulator.Duration(70 * time.Second)}, api.Workflows[3].Durations)
 		assert.Equal(t, "main", cfg.Projects[1].DefaultBranch)
 		assert.Equal(t, int64(1), cfg.Projects[1].FirstNumber)
 		assert.Equal(t, "intern", cfg.Tokens[1].Name)
@@ -89,6 +90,8 @@ func TestParseConfig(t *testing.T) {
 		{"an unknown workflow tag", base + "projects: [{slug: gh/a/b, workflows: [{name: w, tag: approval}]}]\n", `projects[0].workflows[0].tag: "approval"; the only workflow tag is setup`},
 		{"two setup workflows", base + "projects: [{slug: gh/a/b, workflows: [{name: s, tag: setup}, {name: t, tag: setup}]}]\n", "projects[0].workflows[1].tag: only one setup workflow per project"},
 		{"a job longer than its workflow", base + "projects: [{slug: gh/a/b, workflows: [{name: w, duration: 10s, jobs: [{name: j, duration: 11s}]}]}]\n", "projects[0].workflows[0].jobs[0].duration: 11s is longer than the workflow's 10s"},
+		{"a job longer than the workflow's shortest turn", base + "projects: [{slug: gh/a/b, workflows: [{name: w, durations: [20s, 8s], jobs: [{name: j, duration: 9s}]}]}]\n", "projects[0].workflows[0].jobs[0].duration: 9s is longer than the workflow's 8s"},
+		{"a negative turn", base + "projects: [{slug: gh/a/b, workflows: [{name: w, durations: [1s, -1s]}]}]\n", "projects[0].workflows[0].durations[1]: -1s is negative"},
 		{"a job of an unknown type", base + "projects: [{slug: gh/a/b, workflows: [{name: w, jobs: [{name: j, type: manual}]}]}]\n", `projects[0].workflows[0].jobs[0].type: "manual"; use build or approval`},
 		{"a misspelt job status", base + "projects: [{slug: gh/a/b, workflows: [{name: w, jobs: [{name: j, status: fail}]}]}]\n", `projects[0].workflows[0].jobs[0].status: "fail" is not a job status`},
 		{"a job requiring a later job", base + "projects: [{slug: gh/a/b, workflows: [{name: w, jobs: [{name: a, requires: [b]}, {name: b}]}]}]\n", `projects[0].workflows[0].jobs[0].requires[0]: "b" is not an earlier job of this workflow`},

@@ -16,6 +16,7 @@ type workflow struct {
 	cfg        *Workflow
 	attempt    int // 0 for the original run, n for the nth automatic rerun
 	createdAt  time.Time
+	dur        time.Duration // how long this run takes (Workflow.Duration or Durations)
 	canceledAt *time.Time
 	canceledBy string
 	followed   bool // its rerun or continuation has been materialised
@@ -37,7 +38,7 @@ var jobStopped = []string{"success", "failed", "canceled", "unauthorized", "not_
 // Job statuses that make a still-running workflow "failing".
 var jobFailed = []string{"failed", "infrastructure_fail", "timedout", "terminated-unknown"}
 
-func (w *workflow) end() time.Time { return w.createdAt.Add(w.cfg.Duration.D()) }
+func (w *workflow) end() time.Time { return w.createdAt.Add(w.dur) }
 
 // outcome is the scripted final status of this attempt.
 func (w *workflow) outcome() string {
@@ -131,7 +132,10 @@ func (s *Simulator) advance(p *pipeline, now time.Time) {
 
 // materialise creates attempt of the scripted workflow cfg, started at at. Caller holds s.mu.
 func (s *Simulator) materialize(p *pipeline, cfg *Workflow, attempt int, at time.Time) {
-	w := &workflow{id: s.newID(), p: p, cfg: cfg, attempt: attempt, createdAt: at}
+	w := &workflow{id: s.newID(), p: p, cfg: cfg, attempt: attempt, createdAt: at, dur: cfg.Duration.D()}
+	if n := int64(len(cfg.Durations)); n > 0 {
+		w.dur = cfg.Durations[(p.number-p.proj.cfg.FirstNumber)%n].D()
+	}
 	final := w.outcome()
 	lastDefault := -1
 	for i, jc := range cfg.Jobs {
@@ -144,7 +148,7 @@ func (s *Simulator) materialize(p *pipeline, cfg *Workflow, attempt int, at time
 		jc := &cfg.Jobs[i]
 		j := &job{id: s.newID(), cfg: jc, dur: jc.Duration.D(), deps: []string{}}
 		if j.dur == 0 {
-			j.dur = cfg.Duration.D()
+			j.dur = w.dur
 		}
 		switch {
 		case len(jc.Outcomes) > 0:

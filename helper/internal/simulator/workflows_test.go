@@ -346,3 +346,18 @@ projects:
 		assert.JSONEq(t, `{"message":"Invalid page-token."}`, r.body)
 	})
 }
+
+func TestDurationsTakeTurnsOnePerPipeline(t *testing.T) {
+	e := start(t, "tokens: [{token: tok}]\nprojects:\n  - slug: gh/acme/api\n    first_number: 7\n    workflows: [{name: build, durations: [10s, 20s], jobs: [{name: a}]}]\n")
+	ids := []string{e.trigger("gh/acme/api", ""), e.trigger("gh/acme/api", ""), e.trigger("gh/acme/api", "")}
+	e.clock.Advance(10 * time.Second)
+	var got []string
+	for _, id := range ids {
+		got = append(got, e.workflowStatuses(id)...)
+	}
+	assert.Equal(t, []string{"build=success", "build=running", "build=success"}, got)
+	e.clock.Advance(10 * time.Second)
+	assert.Equal(t, []string{"build=success"}, e.workflowStatuses(ids[1]))
+	jobs := e.api("GET", "/api/v2/workflow/"+gjsonGet(e.api("GET", "/api/v2/pipeline/"+ids[1]+"/workflow", "").body, "items.0.id")+"/job", "")
+	assert.Equal(t, "2025-03-04T05:06:27.000Z", gjsonGet(jobs.body, "items.0.stopped_at"), "a job runs as long as its workflow's turn")
+}
