@@ -1,0 +1,152 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/baton-ci/baton/helper/internal/simulator"
+)
+
+// defaultFanOutWorkflow is how long the fan-out's workflows run. With the default request budget
+// (a burst of 100, then 300 a minute) a hundred pipelines can each be looked at about every 20s
+// once the burst is spent, so their ends are seen up to that much later than one pipeline's; 2
+// minutes is a short deploy, and long enough that the goal (1.2×) measures the follower, not the
+// arithmetic of the budget.
+const defaultFanOutWorkflow = 2 * time.Minute
+
+// earlyGrace: a request that reaches the simulator this soon after a 429 was already on its way
+// when the 429 was sent, so it cannot have ignored it.
+const earlyGrace = 50 * time.Millisecond
+
+// fanRun is one `baton trigger --projects … --wait` against a simulator of its own.
+type fanRun struct {
+	name    string
+	n       int  // projects
+	limited bool // the simulator allows 300 requests a minute
+	srv     *served
+	s       sample
+	err     error
+}
+
+func fanOutConfig(n int, workflow time.Duration, limited bool) string {
+	var sb strings.Builder
+	sb.WriteString("tokens: [{token: " + token + "}]\n")
+	if limited {
+		sb.WriteString("rate_limit: {requests: 300, window: 1m}\n")
+	}
+	sb.WriteString("projects:\n")
+	for i := range n {
+		fmt.Fprintf(&sb, "  - {slug: %s, workflows: [{name: deploy, duration: %s}]}\n", fanSlug(i), workflow)
+	}
+	return sb.String()
+}
+
+func fanSlug(i int) string { return fmt.Sprintf("gh/acme/svc-%03d", i) }
+
+// fanOut runs, at once and each against its own simulator, one project, 20 and 100 with --wait,
+// and 100 under a rate limit; the one project is the baseline of the others.
+func (b *bench) fanOut(workflow time.Duration) error {
+	runs := []*fanRun{
+		{name: "one project", n: 1},
+		{name: "20 projects", n: 20},
+		{name: "100 projects", n: 100},
+		{name: "100 projects, 300/min limit", n: 100, limited: true},
+	}
+	var wg sync.WaitGroup
+	for _, r := range runs {
+		srv, err := serve(fanOutConfig(r.n, workflow, r.limited))
+		if err != nil {
+			return err
+		}
+		defer srv.close()
+		r.srv = srv
+		var slugs []string
+		for i := range r.n {
+			slugs = append(slugs, fanSlug(i))
+		}
+		args := []string{"trigger", "--wait"}
+		if r.n == 1 {
+			args = append(args, "--project", slugs[0])
+		} else {
+			args = append(args, "--projects", strings.Join(slugs, "\n"))
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.s, r.err = measure(b.batonCmd(srv.base, args...))
+		}()
+	}
+	wg.Wait()
+	for _, r := range runs {
+		if r.err != nil {
+			return fmt.Errorf("%s with --wait: %w", r.name, r.err)
+		}
+		if got := len(r.srv.sim.Pipelines()); got != r.n {
+			return fmt.Errorf("%s: %d pipelines were created, want %d", r.name, got, r.n)
+		}
+	}
+	one := runs[0]
+	perOne := float64(len(one.srv.sim.Requests()))
+	b.row("one project --wait (baseline)", fmt.Sprintf("%s, %.0f requests, %s workflow", secs(one.s.wall), perOne, workflow), "", true)
+	for _, r := range runs[1:3] {
+		ratio := float64(r.s.wall) / float64(one.s.wall)
+		b.row(r.name+" --wait vs one", fmt.Sprintf("%s vs %s: ratio %.2f", secs(r.s.wall), secs(one.s.wall), ratio), "≤ 1.2", ratio <= 1.2)
+		spread := triggerSpread(r.srv.sim.Requests())
+		b.row(r.name+": triggers spread", fmt.Sprintf("last trigger %s after the first", secs(spread)), "≤ 2s", spread <= 2*time.Second)
+		per := float64(len(r.srv.sim.Requests())) / float64(r.n)
+		b.row(r.name+": requests/pipeline", fmt.Sprintf("%.1f vs %.0f for one: ratio %.2f", per, perOne, per/perOne), "≤ 1.10", per/perOne <= 1.1)
+	}
+	hundred, limited := runs[2], runs[3]
+	b.row("100 projects: peak RSS", fmt.Sprintf("%s (one project: %s)", mib(hundred.s.maxRSS), mib(one.s.maxRSS)), "≤ 30 MiB", hundred.s.maxRSS <= 30<<20)
+
+	reqs := limited.srv.sim.Requests()
+	throttled, early := honoured(reqs)
+	b.row("100 projects under 300/min", fmt.Sprintf("finished in %s, ratio %.2f to no limit; %d requests", secs(limited.s.wall), float64(limited.s.wall)/float64(hundred.s.wall), len(reqs)), "finishes", true)
+	b.row("100 under 300/min: 429s honoured", fmt.Sprintf("%d answered 429; %d sent before their Retry-After", throttled, early), "0 early", early == 0)
+	return nil
+}
+
+// triggerSpread is how long after the first trigger the last one reached the simulator.
+func triggerSpread(reqs []simulator.Request) time.Duration {
+	var times []time.Time
+	for _, r := range reqs {
+		if r.Operation == "triggerPipeline" || r.Operation == "triggerPipelineRun" {
+			times = append(times, r.Time)
+		}
+	}
+	if len(times) == 0 {
+		return 0
+	}
+	first := slices.MinFunc(times, time.Time.Compare)
+	last := slices.MaxFunc(times, time.Time.Compare)
+	return last.Sub(first)
+}
+
+// honoured counts the 429 answers and the requests that reached the simulator after one of them
+// (beyond earlyGrace) but before its Retry-After had passed.
+func honoured(reqs []simulator.Request) (throttled, early int) {
+	seen := map[int]bool{}
+	for _, r := range reqs {
+		if r.Status != http.StatusTooManyRequests {
+			continue
+		}
+		throttled++
+		wait, err := strconv.Atoi(r.ResponseHeader.Get("Retry-After"))
+		if err != nil {
+			continue
+		}
+		from, until := r.Time.Add(earlyGrace), r.Time.Add(time.Duration(wait)*time.Second)
+		for i, q := range reqs {
+			if q.Time.After(from) && q.Time.Before(until) && !seen[i] {
+				seen[i] = true
+				early++
+			}
+		}
+	}
+	return throttled, early
+}
