@@ -185,3 +185,26 @@ func TestExitCodesAfterSomethingWasSent(t *testing.T) {
 		assert.Empty(t, w.sim.Pipelines())
 	})
 }
+
+// The shipped binary, on the real clock: a POST processed and then answered 503 is found by the
+// first lookup (2 s later) and never sent again; one that cannot be proven exits 5 with its link.
+func TestTheBinaryLooksUpBeforeItSendsAgain(t *testing.T) {
+	t.Run("processed, then 503", func(t *testing.T) {
+		w := newWorld(t)
+		require.NoError(t, w.sim.AddFault(simulator.Fault{Operation: "triggerPipeline", Kind: simulator.FaultProcessed, Status: 503}))
+		r := w.baton(nil, "trigger", "--project", "gh/acme/deploy", "--branch", "main")
+		assert.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stdout, "triggered gh/acme/deploy pipeline #1")
+		assert.Contains(t, r.stderr, "proven to be this trigger's, so it was not sent again")
+		assert.Len(t, w.requests("triggerPipeline"), 1)
+		assert.Len(t, w.sim.Pipelines(), 1)
+	})
+	t.Run("a candidate that cannot be proven", func(t *testing.T) {
+		w := newWorldWith(t, strings.Replace(simConfig, "  - slug: gh/acme/deploy\n", "  - slug: gh/acme/deploy\n    trigger_type: explicit\n", 1))
+		require.NoError(t, w.sim.AddFault(simulator.Fault{Operation: "triggerPipeline", Kind: simulator.FaultLost}))
+		r := w.baton(nil, "trigger", "--project", "gh/acme/deploy", "--branch", "main")
+		assert.Equal(t, 5, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "#1 "+w.url+`/pipelines/github/acme/deploy/1 (its trigger type is "explicit", not "api") could be the one it created but is not proven to be; check it`)
+		assert.Len(t, w.requests("triggerPipeline"), 1)
+	})
+}
