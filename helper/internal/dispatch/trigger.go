@@ -147,39 +147,36 @@ func Trigger(ctx context.Context, api API, t *request.Trigger, body []byte, opts
 	m := memoFor(api)
 	var firstSend time.Time
 	for attempt := 1; ; attempt++ {
-		sentAt := opts.Now()
 		if attempt == 1 {
-			firstSend = sentAt
+			firstSend = opts.Now()
 		}
-		created, message, err := send(ctx, api, t, body)
-		if err == nil {
+		created, message, sendErr := send(ctx, api, t, body)
+		if sendErr == nil {
 			if created == nil {
 				return &Triggered{Attempts: attempt, NotCreated: message}, nil
 			}
 			m.claim(created.ID)
 			return &Triggered{Creation: created, Attempts: attempt}, nil
 		}
-		if !errors.Is(err, circleci.ErrOutcomeUnknown) || ctx.Err() != nil {
-			return nil, err
+		if !errors.Is(sendErr, circleci.ErrOutcomeUnknown) || ctx.Err() != nil {
+			return nil, sendErr
 		}
-		found, err := look(ctx, api, m, t, body, firstSend, opts, err)
-		if err != nil || found.pipeline != nil {
-			if err != nil {
-				var unknown *UnknownOutcomeError
-				if errors.As(err, &unknown) {
-					unknown.Attempts = attempt
-				}
-				return nil, err
+		p, err := look(ctx, api, m, t, body, firstSend, opts, sendErr)
+		switch {
+		case err != nil:
+			var unknown *UnknownOutcomeError
+			if errors.As(err, &unknown) {
+				unknown.Attempts = attempt
 			}
-			p := found.pipeline
+			return nil, err
+		case p != nil:
 			return &Triggered{
 				Creation:  &circleci.PipelineCreation{ID: p.ID, State: p.State, Number: p.Number, CreatedAt: p.CreatedAt},
 				Recovered: true,
 				Attempts:  attempt,
 			}, nil
-		}
-		if attempt > opts.Resends {
-			return nil, &GiveUpError{Attempts: attempt, Looked: opts.looked(), Last: found.last}
+		case attempt > opts.Resends:
+			return nil, &GiveUpError{Attempts: attempt, Looked: opts.looked(), Last: sendErr}
 		}
 		if opts.OnResend != nil {
 			opts.OnResend(t, attempt+1, opts.looked())
@@ -187,35 +184,32 @@ func Trigger(ctx context.Context, api API, t *request.Trigger, body []byte, opts
 	}
 }
 
-// found is what the lookups after one unknown outcome came to when they settled nothing by
-// error: the pipeline proven to be the trigger's, or none (nothing was created).
-type found struct {
-	pipeline *circleci.Pipeline
-	last     error // the send's error, for a GiveUpError
-}
-
 // look settles an unknown outcome (last) by reading the project's pipelines after each of
-// opts.Lookups: the pipeline when exactly one is proven and nothing else could be it; an
-// *UnknownOutcomeError when something could be it but is not proven; nothing when no listing
-// shows anything that could be it. The time a pipeline must have been created after is the
-// first send of this trigger, so that a resend's lookup also finds the first send's pipeline if
-// it shows late, and then reports both.
-func look(ctx context.Context, api API, m *memo, t *request.Trigger, body []byte, firstSend time.Time, opts TriggerOptions, last error) (found, error) {
+// opts.Lookups. It returns the pipeline when exactly one is proven and nothing else could be it;
+// an *UnknownOutcomeError when something could be it but is not proven; last itself when ctx ends
+// meanwhile (a pipeline may exist); and nil, nil when no listing shows anything that could be it:
+// nothing was created. A pipeline must have been created after the first send of this trigger,
+// so that a resend's lookup also finds the first send's pipeline if it shows late, and then
+// reports both.
+func look(ctx context.Context, api API, m *memo, t *request.Trigger, body []byte, firstSend time.Time, opts TriggerOptions, last error) (*circleci.Pipeline, error) {
 	lookupFailed := func(err error) error {
+		if ctx.Err() != nil {
+			return last // ended, not failed: the unknown outcome says what matters
+		}
 		return fmt.Errorf("%w; looking for the pipeline it may have created failed, so it was not sent again: %w", last, err)
 	}
 	login, err := m.me(ctx, api)
 	if err != nil {
-		return found{}, lookupFailed(err)
+		return nil, lookupFailed(err)
 	}
 	ref, err := m.ref(ctx, api, t)
 	if err != nil {
-		return found{}, lookupFailed(err)
+		return nil, lookupFailed(err)
 	}
 	w := want{login: login, ref: ref, params: sentParams(body), claimed: m.claimed}
 	for _, wait := range opts.Lookups {
 		if opts.Sleep(ctx, wait) != nil || ctx.Err() != nil {
-			return found{}, last // the unknown outcome says what matters: a pipeline may exist
+			return nil, last // the unknown outcome says what matters: a pipeline may exist
 		}
 		if lo, _, ok := api.ServerClockOffset(); ok {
 			w.since, w.clockKnown = firstSend.Add(lo-ClockSlack), true
@@ -224,22 +218,19 @@ func look(ctx context.Context, api API, m *memo, t *request.Trigger, body []byte
 		}
 		l, err := list(ctx, api, t.Project.String(), w)
 		if err != nil {
-			if ctx.Err() != nil {
-				return found{}, last
-			}
-			return found{}, lookupFailed(err)
+			return nil, lookupFailed(err)
 		}
 		if len(l.proven) == 1 && len(l.possible) == 0 {
 			if m.claim(l.proven[0].ID) {
-				return found{pipeline: &l.proven[0]}, nil
+				return &l.proven[0], nil
 			}
 			continue // another trigger of this run took it meanwhile: it was that one's
 		}
 		if len(l.proven)+len(l.possible) > 0 || !l.complete {
-			return found{}, unknownOutcome(t, l, opts, last)
+			return nil, unknownOutcome(t, l, opts, last)
 		}
 	}
-	return found{last: last}, nil
+	return nil, nil
 }
 
 // unknownOutcome is the error for a listing that could not settle the outcome.
