@@ -107,6 +107,8 @@ func testTypedParameters(t *testing.T) {
 		"rollout-minutes": int64(20),
 	}, p[0].Parameters)
 	assert.Equal(t, "main", p[0].Branch)
+	env := envExports(t, res["baton/trigger-pipeline"].BashEnv, "BATON_OUTCOME")
+	assert.Equal(t, "started", env["BATON_OUTCOME"], "wait: started waited only until the workflows started")
 }
 
 func testWaitForIntegrationTests(t *testing.T) {
@@ -234,7 +236,9 @@ func testResultForALaterJob(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	res := w.run(w.example("result-for-a-later-job"))
 	trigger := res["baton/trigger-pipeline"]
-	requireSuccess(t, trigger)
+	requireSuccess(t, trigger) // the suite failed, but soft_fail lets the step pass
+	env := envExports(t, trigger.BashEnv, "BATON_OUTCOME")
+	assert.Equal(t, "failed", env["BATON_OUTCOME"])
 	persist, ok := trigger.Step("Persist the result to the workspace")
 	require.True(t, ok)
 	assert.Equal(t, []any{"baton/e2e.json"}, persist.Step.Args["paths"])
@@ -247,7 +251,7 @@ func testResultForALaterJob(t *testing.T) {
 	report := res["report"]
 	requireSuccess(t, report)
 	s, _ := report.Step("Report how the end-to-end suite ended")
-	assert.Regexp(t, `^gh/acme/e2e #1: \w+\n$`, s.Output, "the later job read the result from the attached workspace")
+	assert.Equal(t, "gh/acme/e2e #1: failed\n", s.Output, "the later job read the result from the attached workspace")
 }
 
 // TestTamperedArchiveIsRefused serves a different archive than the one released: the install

@@ -91,21 +91,10 @@ func TestStepsSetOnlyTheCLIsOwnVariables(t *testing.T) {
 	o, err := orbrun.LoadSource(srcDir())
 	require.NoError(t, err)
 	notFromOrb := map[string][]string{
-		// BATON_ENV_FILE is $BASH_ENV, set by the script; BATON_WAIT_PIPELINE_IDS becomes
-		// BATON_PIPELINE_IDS in the script, since $BASH_ENV would override it.
-		"trigger": {"BATON_ENV_FILE"},
-		"wait":    {},
-	}
-	// Issue 9's new flags, until the orb maps them (the orb's part of issue 9).
-	for sub, names := range map[string][]string{
-		"trigger": {"BATON_WAIT_START", "BATON_MAX_INTERVAL", "BATON_HEARTBEAT", "BATON_NO_WORKFLOWS_GRACE", "BATON_SOFT_FAIL"},
-		"wait":    {"BATON_WAIT_START", "BATON_MAX_INTERVAL", "BATON_HEARTBEAT", "BATON_NO_WORKFLOWS_GRACE", "BATON_SOFT_FAIL", "BATON_RESULT_FILE", "BATON_ENV_FILE"},
-	} {
-		for _, name := range names {
-			if !slices.Contains(notFromOrb[sub], name) {
-				notFromOrb[sub] = append(notFromOrb[sub], name)
-			}
-		}
+		// The scripts set these: BATON_ENV_FILE is $BASH_ENV; BATON_WAIT and BATON_WAIT_START
+		// come from the wait (or until) parameter, which is one enum for the two flags.
+		"trigger": {"BATON_ENV_FILE", "BATON_WAIT", "BATON_WAIT_START"},
+		"wait":    {"BATON_ENV_FILE", "BATON_WAIT_START"},
 	}
 	for command, sub := range map[string]string{"trigger-pipeline": "trigger", "wait-for-pipeline": "wait"} {
 		env := runStepEnv(t, o, command)
@@ -124,8 +113,9 @@ func TestStepsSetOnlyTheCLIsOwnVariables(t *testing.T) {
 
 // orbOnly are the variables the orb's scripts read themselves: BATON_WAIT_PIPELINE_IDS becomes
 // BATON_PIPELINE_IDS (which $BASH_ENV would override); BATON_PERSIST_RESULT, a workspace path,
-// becomes BATON_RESULT_FILE.
-var orbOnly = []string{"BATON_WAIT_PIPELINE_IDS", "BATON_PERSIST_RESULT"}
+// becomes BATON_RESULT_FILE; BATON_WAIT_FOR (none, started, finished) and BATON_WAIT_UNTIL
+// (started, finished) become BATON_WAIT and BATON_WAIT_START.
+var orbOnly = []string{"BATON_WAIT_PIPELINE_IDS", "BATON_PERSIST_RESULT", "BATON_WAIT_FOR", "BATON_WAIT_UNTIL"}
 
 // TestWaitingStepsOutlastTheirTimeout: CircleCI stops a step that prints nothing for
 // no_output_timeout, so every component with a timeout defaults no_output_timeout above it.

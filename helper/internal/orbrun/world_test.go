@@ -62,7 +62,8 @@ projects:
       - {name: regions, type: string, default: ""}
       - {name: rollout-minutes, type: integer, default: 10}
     workflows:
-      - {name: release, duration: 1m}
+      # Hours even on the fast clock: the typed-parameters example waits only until it starts.
+      - {name: release, duration: 10h}
   - slug: gh/acme/integration-tests
     parameters:
       - {name: target-url, type: string, default: ""}
@@ -92,7 +93,7 @@ projects:
     parameters: [{name: requested-by, type: string, default: ""}]
     workflows: [{name: provision, duration: 1m}]
   - slug: gh/acme/e2e
-    workflows: [{name: browser, duration: 2m, jobs: [{name: chrome}]}]
+    workflows: [{name: browser, duration: 2m, status: failed, jobs: [{name: chrome}]}]
   - slug: gh/acme/contract-tests
     parameters: [{name: provider-sha, type: string, default: ""}]
     workflows: [{name: contract, duration: 2m, jobs: [{name: pact}]}]

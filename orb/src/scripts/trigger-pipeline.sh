@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The trigger-pipeline command's step. baton reads every option from the step's environment
 # (BATON_*, CIRCLECI_HOST; see commands/trigger-pipeline.yml), so nothing passes through the
-# shell's quoting. Sourcing this file, as the bats tests do, only defines the functions.
+# shell's quoting. The script itself reads BATON_WAIT_FOR (the wait parameter) and
+# BATON_PERSIST_RESULT. Sourcing this file, as the bats tests do, only defines the functions.
 
 error() {
   printf 'baton orb: %s\n' "$*" >&2
@@ -69,9 +70,24 @@ persist_result() {
   cp "$BATON_RESULT_FILE" "$1"
 }
 
+# wait_mode turns the wait parameter (BATON_WAIT_FOR: none, started or finished) into baton's
+# --wait or --wait-start.
+wait_mode() {
+  case "${BATON_WAIT_FOR:-none}" in
+    none) export BATON_WAIT=false BATON_WAIT_START=false ;;
+    started) export BATON_WAIT=false BATON_WAIT_START=true ;;
+    finished) export BATON_WAIT=true BATON_WAIT_START=false ;;
+    *)
+      error "wait: '$BATON_WAIT_FOR' is not none, started or finished"
+      return
+      ;;
+  esac
+}
+
 trigger_pipeline() {
   local baton persist status=0
   baton=$(find_baton) || return
+  wait_mode || return
   persist=$(workspace_result) || return
   if [ -n "$persist" ]; then
     mkdir -p "$(dirname "$persist")" || return

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The wait-for-pipeline command's step. baton reads every option from the step's environment
-# (BATON_*, CIRCLECI_HOST; see commands/wait-for-pipeline.yml). Sourcing this file, as the
+# (BATON_*, CIRCLECI_HOST; see commands/wait-for-pipeline.yml). The script itself reads
+# BATON_WAIT_PIPELINE_IDS, BATON_WAIT_UNTIL (the until parameter) and BATON_PERSIST_RESULT. Sourcing this file, as the
 # bats tests do, only defines the functions.
 
 error() {
@@ -25,7 +26,7 @@ find_baton() {
 # prepare_outputs creates the directories of the files baton is asked to write.
 prepare_outputs() {
   local file
-  for file in "${BATON_JUNIT:-}" "${BATON_SUMMARY:-}"; do
+  for file in "${BATON_JUNIT:-}" "${BATON_SUMMARY:-}" "${BATON_RESULT_FILE:-}"; do
     if [ -n "$file" ]; then
       mkdir -p "$(dirname "$file")" || return
     fi
@@ -40,16 +41,65 @@ pipelines_to_wait_for() {
     awk 'NF && !seen[$0]++ { printf "%s%s", sep, $0; sep = " " } END { print "" }'
 }
 
+# The persist_to_workspace step's root, relative to the working directory, as in
+# commands/wait-for-pipeline.yml.
+workspace_root=.baton-workspace
+
+# workspace_result prints where persist_result goes in the workspace, or nothing without it.
+workspace_result() {
+  local path=${BATON_PERSIST_RESULT:-}
+  [ -n "$path" ] || return 0
+  case "/$path/" in
+    //* | */../*)
+      error "persist_result $path: give a path relative to the workspace, without .., e.g. baton/result.json"
+      return
+      ;;
+  esac
+  printf '%s/%s\n' "$workspace_root" "$path"
+}
+
+# persist_result FILE copies result_file to FILE in the workspace, when they differ.
+persist_result() {
+  if [ -z "$1" ] || [ "$1" = "${BATON_RESULT_FILE:-}" ] || [ ! -f "${BATON_RESULT_FILE:-}" ]; then
+    return 0
+  fi
+  cp "$BATON_RESULT_FILE" "$1"
+}
+
+# wait_until turns the until parameter (BATON_WAIT_UNTIL: started or finished) into baton
+# wait's --wait-start, or not.
+wait_until() {
+  case "${BATON_WAIT_UNTIL:-finished}" in
+    finished) export BATON_WAIT_START=false ;;
+    started) export BATON_WAIT_START=true ;;
+    *)
+      error "until: '$BATON_WAIT_UNTIL' is not started or finished"
+      return
+      ;;
+  esac
+}
+
 wait_for_pipelines() {
-  local ids baton
+  local ids baton persist status=0
   baton=$(find_baton) || return
+  wait_until || return
   ids=$(pipelines_to_wait_for)
   if [ -z "$ids" ]; then
     error "no pipeline to wait for: trigger one earlier in this job with trigger-pipeline, or set pipeline_ids"
     return
   fi
+  persist=$(workspace_result) || return
+  if [ -n "$persist" ]; then
+    mkdir -p "$(dirname "$persist")" || return
+    export BATON_RESULT_FILE="${BATON_RESULT_FILE:-$persist}"
+  fi
   prepare_outputs || return
-  BATON_PIPELINE_IDS=$ids "$baton" wait
+  if [ -n "${BASH_ENV:-}" ]; then
+    export BATON_ENV_FILE="$BASH_ENV" # BATON_OUTCOME for later steps
+  fi
+  BATON_PIPELINE_IDS=$ids "$baton" wait || status=$?
+  persist_result "$persist" || return
+  return "$status"
 }
 
 # Run only when executed, as the orb's run step does; not when sourced by the bats tests.

@@ -76,6 +76,19 @@ aaaaaaaa-0000-4000-8000-000000000001 bbbbbbbb-0000-4000-8000-000000000002"
   assert_output --partial "BATON_BIN=$BATS_TEST_TMPDIR/gone/baton, from baton/install, is not an executable file"
 }
 
+@test "the wait parameter becomes --wait or --wait-start" {
+  stub baton 'echo "wait=$BATON_WAIT start=$BATON_WAIT_START"'
+  for case in "none false false" "started false true" "finished true false"; do
+    read -r mode wait start <<<"$case"
+    BATON_WAIT_FOR=$mode run trigger_pipeline
+    assert_success
+    assert_output "wait=$wait start=$start"
+  done
+  BATON_WAIT_FOR=true run trigger_pipeline
+  assert_failure
+  assert_output --partial "wait: 'true' is not none, started or finished"
+}
+
 @test "sourcing the script runs nothing" {
   run bash -c '. "$1"; echo sourced' _ "$SCRIPTS/trigger-pipeline.sh"
   assert_output sourced

@@ -7,7 +7,7 @@ setup() {
   source "$SCRIPTS/wait-for-pipeline.sh"
   make_stubs
   stub baton 'printf "%s\n" "ids=${BATON_PIPELINE_IDS:-}" >>"$CALLS"; exit "${BATON_EXIT:-0}"'
-  unset BATON_WAIT_PIPELINE_IDS BATON_JOB_PIPELINE_IDS BATON_PIPELINE_IDS BATON_BIN
+  unset BATON_WAIT_PIPELINE_IDS BATON_JOB_PIPELINE_IDS BATON_PIPELINE_IDS BATON_BIN BASH_ENV
 }
 
 @test "pipeline_ids wins, then the job's triggers, then the last trigger" {
@@ -52,6 +52,31 @@ setup() {
   refute_output --partial "the wrong baton"
   run grep -c "^baton wait$" "$CALLS"
   assert_output 1
+}
+
+@test "until becomes --wait-start or not; the outcome goes to BASH_ENV" {
+  stub baton 'echo "start=$BATON_WAIT_START env-file=${BATON_ENV_FILE:-}"'
+  export BASH_ENV="$BATS_TEST_TMPDIR/bash_env"
+  for case in "finished false" "started true"; do
+    read -r until start <<<"$case"
+    BATON_WAIT_UNTIL=$until BATON_PIPELINE_IDS=a run wait_for_pipelines
+    assert_success
+    assert_output "start=$start env-file=$BASH_ENV"
+  done
+  BATON_WAIT_UNTIL=soon BATON_PIPELINE_IDS=a run wait_for_pipelines
+  assert_failure
+  assert_output --partial "until: 'soon' is not started or finished"
+}
+
+@test "persist_result: the result goes into the workspace directory, with baton's exit code" {
+  cd "$BATS_TEST_TMPDIR"
+  stub baton 'echo "{}" >"$BATON_RESULT_FILE"; exit 1'
+  BATON_PERSIST_RESULT=baton/wait.json BATON_PIPELINE_IDS=a run wait_for_pipelines
+  assert_failure 1
+  assert [ -f .baton-workspace/baton/wait.json ]
+  BATON_PERSIST_RESULT=../x.json BATON_PIPELINE_IDS=a run wait_for_pipelines
+  assert_failure
+  assert_output --partial "persist_result ../x.json: give a path relative to the workspace"
 }
 
 @test "sourcing the script runs nothing" {

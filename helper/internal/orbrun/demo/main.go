@@ -108,15 +108,15 @@ func demo(dir, version string, out io.Writer) error {
 		return err
 	}
 
-	// The seed's case, as the orb's example shows it, with wait: true so that the job follows
+	// The seed's case, as the orb's example shows it, with wait: finished so that the job follows
 	// the deploy to its end.
 	usage := example.Usage
 	trigger := findJob(usage, "baton/trigger-pipeline")
 	if trigger == nil {
 		return fmt.Errorf("the example has no baton/trigger-pipeline job")
 	}
-	trigger["wait"] = true
-	say("The config: the orb's deploy-after-image-push example, with wait: true")
+	trigger["wait"] = "finished"
+	say("The config: the orb's deploy-after-image-push example, with wait: finished")
 	if err := printYAML(out, usage); err != nil {
 		return err
 	}
