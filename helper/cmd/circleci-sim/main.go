@@ -43,7 +43,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	urlFile := fs.String("url-file", "", "write the base URL to `FILE` once listening, for scripts")
 	quiet := fs.Bool("quiet", false, "do not log each request to stderr")
 	logBodies := fs.Bool("log-bodies", false, "log each request's body, exactly as received, under its line")
-	rateLimit := fs.String("rate-limit", "", "answer 429 (with Retry-After and RateLimit headers) beyond `N/WINDOW` API calls, e.g. 300/1m; overrides the config's rate_limit")
+	rateLimit := fs.String("rate-limit", "", "answer 429 (with Retry-After and RateLimit headers) beyond `N/WINDOW` API calls, e.g. 300/1m (300/1m,quiet: headers with the 429s only); overrides the config's rate_limit")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: circleci-sim --config FILE [--addr HOST:PORT] [--url-file FILE] [--rate-limit N/WINDOW] [--quiet | --log-bodies]")
 		fmt.Fprintln(stderr, "Serves a simulated CircleCI API v2 under /api/v2 (admin endpoints under /_sim/).")

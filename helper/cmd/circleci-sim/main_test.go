@@ -52,7 +52,7 @@ func TestUsageErrors(t *testing.T) {
 		{"an unknown flag is refused", []string{"--port", "80"}, "flag provided but not defined: -port"},
 		{"a stray argument is refused", []string{"--config", "x.yaml", "extra"}, `circleci-sim: unexpected argument "extra"`},
 		{"an address that cannot be bound is named", []string{"--config", "GOOD", "--addr", "256.0.0.1:0"}, "circleci-sim: --addr 256.0.0.1:0:"},
-		{"a rate limit that is not N/WINDOW is named", []string{"--config", "GOOD", "--rate-limit", "300"}, `circleci-sim: --rate-limit "300": write REQUESTS/WINDOW, e.g. 300/1m`},
+		{"a rate limit that is not N/WINDOW is named", []string{"--config", "GOOD", "--rate-limit", "300"}, `circleci-sim: --rate-limit "300": write REQUESTS/WINDOW, e.g. 300/1m (or 300/1m,quiet)`},
 	}
 	bad := writeConfig(t, "tokens: [{token: t}]\nprojects:\n  - slug: gh/a/b\n    workflows: [{name: w, status: sucess}]\n")
 	good := writeConfig(t, config)

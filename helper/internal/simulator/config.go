@@ -143,6 +143,10 @@ type Job struct {
 type RateLimit struct {
 	Requests int      `yaml:"requests"`
 	Window   Duration `yaml:"window"`
+	// OnlyWhenThrottled sends Retry-After and the RateLimit headers with the 429 answers only,
+	// so a client cannot see the limit coming (CircleCI's headers vary by service). By default
+	// every answer carries them.
+	OnlyWhenThrottled bool `yaml:"only_when_throttled,omitempty"`
 }
 
 // Duration is a time.Duration written as a Go duration string ("1m30s") in YAML and JSON;

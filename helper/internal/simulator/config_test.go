@@ -191,7 +191,8 @@ func TestParseRateLimit(t *testing.T) {
 	}{
 		{"300/1m", &simulator.RateLimit{Requests: 300, Window: simulator.Duration(time.Minute)}, ""},
 		{" 5 / 10s ", &simulator.RateLimit{Requests: 5, Window: simulator.Duration(10 * time.Second)}, ""},
-		{"300", nil, `"300": write REQUESTS/WINDOW, e.g. 300/1m`},
+		{"300", nil, `"300": write REQUESTS/WINDOW, e.g. 300/1m (or 300/1m,quiet)`},
+		{"300/1m,quiet", &simulator.RateLimit{Requests: 300, Window: simulator.Duration(time.Minute), OnlyWhenThrottled: true}, ""},
 		{"0/1m", nil, `"0/1m": "0" is not a number of requests of at least 1`},
 		{"x/1m", nil, `"x/1m": "x" is not a number of requests of at least 1`},
 		{"3/60", nil, `"3/60": "60" is not a positive duration such as 1m`},

@@ -362,3 +362,15 @@ func TestRecording(t *testing.T) {
 		assert.Len(t, numbers, 20, "every pipeline has its own number")
 	})
 }
+
+func TestRateLimitOnlyWhenThrottled(t *testing.T) {
+	e := start(t, faultConfig+"rate_limit: {requests: 1, window: 10s, only_when_throttled: true}\n")
+	r := e.api("GET", "/api/v2/me", "")
+	require.Equal(t, http.StatusOK, r.status)
+	assert.Empty(t, r.header.Get("RateLimit-Remaining"), "the limit is not announced before it is hit")
+	assert.Empty(t, r.header.Get("X-RateLimit-Remaining"))
+	r = e.api("GET", "/api/v2/me", "")
+	assert.Equal(t, http.StatusTooManyRequests, r.status)
+	assert.Equal(t, "10", r.header.Get("Retry-After"))
+	assert.Equal(t, "0", r.header.Get("X-RateLimit-Remaining"))
+}

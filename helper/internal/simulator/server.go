@@ -144,7 +144,9 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	limited := false
 	if s.limiter != nil && strings.HasPrefix(path, apiPrefix) {
 		ok, remaining, reset := s.limiter.allow(rec.Time)
-		setRateHeaders(a.header, s.limiter.limit, remaining, reset)
+		if !ok || !s.cfg.RateLimit.OnlyWhenThrottled {
+			setRateHeaders(a.header, s.limiter.limit, remaining, reset)
+		}
 		limited = !ok
 	}
 	var fault Fault
