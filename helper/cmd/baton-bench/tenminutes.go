@@ -3,15 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/baton-ci/baton/helper/internal/circleci"
+	"github.com/baton-ci/baton/helper/internal/cli"
 	"github.com/baton-ci/baton/helper/internal/simulator"
 	"github.com/baton-ci/baton/helper/internal/testkit"
-	"github.com/baton-ci/baton/helper/internal/watch"
 )
 
 // integrationRuns are the durations of the integration workflow, run after run: about 10
@@ -39,10 +41,10 @@ type waited struct {
 	late     time.Duration
 }
 
-// tenMinutes waits for the 10-minute pipeline in-process, with baton's client and watch and
-// their default options, on a simulated clock: the simulator, the client (request budget,
-// retries) and the watch read one hand-moved clock that every sleep moves, so ten minutes pass
-// in milliseconds and each request is made at the moment baton would make it. Without history
+// tenMinutes runs `baton trigger --wait` for the 10-minute pipeline in-process (cli.Run, default
+// flags) on a simulated clock: the simulator, the client (request budget, retries) and the
+// follower read one hand-moved clock that every sleep moves, so ten minutes pass in
+// milliseconds and each request is made at the moment baton would make it. Without history
 // (the baseline) each run is the project's first; with history, five runs came before.
 func (b *bench) tenMinutes() error {
 	var blind []waited
@@ -76,33 +78,43 @@ func waitTenMinutes(durations []string, warmup, measured int) ([]waited, error) 
 	sim := simulator.New(cfg, simulator.WithClock(clock.Now))
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
-	client, err := circleci.New(circleci.Config{Host: srv.URL, Token: token, Sleep: clock.Sleep, Now: clock.Now})
+	reader, err := circleci.New(circleci.Config{Host: srv.URL, Token: token, Sleep: clock.Sleep, Now: clock.Now})
 	if err != nil {
 		return nil, err
 	}
-	ctx := context.Background()
 	var out []waited
 	for i := range warmup + measured {
-		created, err := client.TriggerPipeline(ctx, "gh/acme/ten-minutes", []byte(`{}`))
-		if err != nil {
-			return nil, err
-		}
 		before := len(sim.Requests())
-		res, err := watch.Watch(ctx, client, created.ID, watch.Options{Now: clock.Now, Sleep: clock.Sleep})
+		var stderr limitedBuffer
+		code := cli.Run([]string{"trigger", "--project", "gh/acme/ten-minutes", "--wait", "--host", srv.URL}, cli.Deps{
+			Context: context.Background(), Stdout: io.Discard, Stderr: &stderr,
+			LookupEnv: func(k string) (string, bool) {
+				if k == "CIRCLE_TOKEN" {
+					return token, true
+				}
+				return "", false
+			},
+			ReadFile: os.ReadFile, Sleep: clock.Sleep, Now: clock.Now, Version: "bench",
+		})
+		seen := clock.Now()
+		reqs := sim.Requests()[before:]
+		if code != 0 {
+			return nil, fmt.Errorf("baton trigger --wait on the 10-minute pipeline: exit %d: %s", code, stderr.String())
+		}
+		// The end as the simulator has it: the last workflow's stopped_at (not counted).
+		ps := sim.Pipelines()
+		ws, err := reader.ListPipelineWorkflows(context.Background(), ps[len(ps)-1].ID)
 		if err != nil {
 			return nil, err
-		}
-		if res.Outcome != watch.Success {
-			return nil, fmt.Errorf("the 10-minute pipeline ended %s: %s", res.Outcome, res.Reason)
 		}
 		var end time.Time
-		for _, w := range res.Workflows {
-			if s := w.Workflow.StoppedAt; s != nil && s.After(end) {
-				end = *s
+		for _, w := range ws {
+			if w.StoppedAt != nil && w.StoppedAt.After(end) {
+				end = *w.StoppedAt
 			}
 		}
 		if i >= warmup {
-			out = append(out, waited{requests: len(sim.Requests()) - before, late: res.Finished.Sub(end)})
+			out = append(out, waited{requests: len(reqs) - 1, late: seen.Sub(end)}) // the trigger is not waiting
 		}
 		clock.Advance(time.Minute) // the next deploy comes a little later
 	}
