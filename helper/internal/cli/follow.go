@@ -155,8 +155,12 @@ func (r *followResult) ExitCode() int { return r.result.Outcome.ExitCode() }
 func (f *follower) run(ctx context.Context, in <-chan pipelineRef, done func(key int, r *followResult, err error)) {
 	var mu sync.Mutex
 	refs := map[int]pipelineRef{}
+	watchOpts := f.flags.watchOptions(f.failFast)
+	if api, ok := f.api.(insights); ok {
+		watchOpts.Expect = (&history{api: api, known: map[[2]string]circleci.WorkflowDurations{}}).expect
+	}
 	opts := follow.Options{
-		Watch:     f.flags.watchOptions(f.failFast),
+		Watch:     watchOpts,
 		Heartbeat: f.flags.Heartbeat,
 		Total:     f.total,
 		Sleep:     f.deps.Sleep,
@@ -200,6 +204,48 @@ func (f *follower) run(ctx context.Context, in <-chan pipelineRef, done func(key
 		s.Close()
 	}()
 	s.Run(ctx)
+}
+
+// history is what CircleCI's insights say about each workflow's usual duration, asked once per
+// project and workflow name for the whole run however many pipelines run it; it paces the polls
+// (watch.Options.Expect). A workflow without history, or an insights request that fails, leaves
+// the polls backing off as they do without it.
+type history struct {
+	api   insights
+	mu    sync.Mutex
+	known map[[2]string]circleci.WorkflowDurations // project, workflow → durations; Median 0: none
+}
+
+func (h *history) expect(ctx context.Context, project, branch, workflow string) (expected, early time.Duration, ok bool) {
+	key := [2]string{project, workflow}
+	h.mu.Lock()
+	d, asked := h.known[key]
+	h.mu.Unlock()
+	if !asked {
+		var found bool
+		var err error
+		d, found, err = h.api.WorkflowDuration(ctx, project, workflow, branch)
+		if err == nil && !found && branch != "" { // a new branch: the project's other branches
+			d, found, err = h.api.WorkflowDuration(ctx, project, workflow, "")
+		}
+		if err != nil || !found {
+			d = circleci.WorkflowDurations{}
+		}
+		h.mu.Lock()
+		h.known[key] = d
+		h.mu.Unlock()
+	}
+	if d.Median <= 0 {
+		return 0, 0, false
+	}
+	// Dense polls start a little before the median: by how much faster the fastest run was, but
+	// by no more than a tenth of the median, so that one freak run does not make them all dense.
+	return d.Median, min(max(d.Median-d.Min, 0), d.Median/10), true
+}
+
+// insights is the client's insights method; *circleci.Client has it.
+type insights interface {
+	WorkflowDuration(ctx context.Context, slug, workflow, branch string) (circleci.WorkflowDurations, bool, error)
 }
 
 // triggerFollower is the follower as dispatch.Run's Follower.

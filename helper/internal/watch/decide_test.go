@@ -196,19 +196,6 @@ func TestLatestAttempts(t *testing.T) {
 	}
 }
 
-func TestNextInterval(t *testing.T) {
-	o, err := Options{}.withDefaults()
-	assert.NoError(t, err)
-	d := time.Duration(0)
-	var got []time.Duration
-	for range 7 {
-		d = nextInterval(d, false, o)
-		got = append(got, d)
-	}
-	assert.Equal(t, []time.Duration{5 * time.Second, 7500 * time.Millisecond, 11250 * time.Millisecond, 16875 * time.Millisecond, 25312500 * time.Microsecond, 30 * time.Second, 30 * time.Second}, got)
-	assert.Equal(t, 5*time.Second, nextInterval(30*time.Second, true, o), "a change resets the interval")
-}
-
 func TestOptionDefaults(t *testing.T) {
 	o, err := Options{}.withDefaults()
 	assert.NoError(t, err)

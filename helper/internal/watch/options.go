@@ -25,8 +25,6 @@ const (
 	// DefaultMaxErrors is how many polls in a row may fail before the watch gives up. The
 	// client has already retried each request; this is about minutes of trouble, not seconds.
 	DefaultMaxErrors = 5
-	// backoffFactor multiplies the wait after each poll that saw no change.
-	backoffFactor = 1.5
 	// cancelTimeout bounds cancelling the workflows after the caller's context ended.
 	cancelTimeout = 30 * time.Second
 )
@@ -44,7 +42,7 @@ const (
 // Options tune Watch. The zero value watches with the defaults above.
 type Options struct {
 	PollInterval     time.Duration // first wait between polls, and the wait after a change; 0 → 5s
-	MaxInterval      time.Duration // cap of the back-off (×1.5 per poll without change); 0 → 30s
+	MaxInterval      time.Duration // cap of every wait, the back-off's (×1.5 per poll without change) too; 0 → 30s
 	OnHold           OnHold        // "" → OnHoldWait
 	AllowNoWorkflows bool          // a pipeline that ran no workflow counts as a success
 	// NoWorkflowsGrace is how long a created pipeline may list no workflow, a succeeded setup
@@ -61,6 +59,12 @@ type Options struct {
 	CancelOnTimeout bool
 	// CancelOnInterrupt: when ctx is canceled (not by its deadline), do the same.
 	CancelOnInterrupt bool
+
+	// Expect, when set, says how long a workflow of the pipeline's project usually runs, and how
+	// much sooner it may well end, from its history (CircleCI's insights); ok false: no history.
+	// Each tracker asks once per workflow name. While every workflow still running has history,
+	// polls follow the expected end (package pace): sparse while it is far, dense around it.
+	Expect func(ctx context.Context, project, branch, workflow string) (expected, early time.Duration, ok bool)
 
 	Now     func() time.Time                                 // nil → time.Now
 	Sleep   func(ctx context.Context, d time.Duration) error // nil → a timer that stops early when ctx is done
@@ -109,13 +113,4 @@ func (o Options) withDefaults() (Options, error) {
 		o.OnEvent = func(Event) {}
 	}
 	return o, nil
-}
-
-// nextInterval is the wait after a poll: back to the first interval after a change, else the
-// last one ×1.5 up to the cap.
-func nextInterval(last time.Duration, changed bool, o Options) time.Duration {
-	if changed || last <= 0 {
-		return o.PollInterval
-	}
-	return min(time.Duration(float64(last)*backoffFactor), o.MaxInterval)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/baton-ci/baton/helper/internal/circleci"
 	"github.com/baton-ci/baton/helper/internal/exitcode"
+	"github.com/baton-ci/baton/helper/internal/pace"
 )
 
 // API is what the watch needs from CircleCI; *circleci.Client satisfies it. The list methods
@@ -66,16 +67,17 @@ type Tracker struct {
 	res *Result
 	err error // why the tracker ended without an outcome
 
-	pipelineState string              // last state read; "" before the first read
-	created       bool                // the pipeline left pending/setup-pending: follow its workflows
-	all           []circleci.Workflow // the last workflow list, every attempt
-	statuses      map[string]string   // workflow ID → status last reported in an event
-	approvals     map[string]bool     // workflow IDs whose approval was announced
-	jobs          map[string]jobList  // workflow ID → its jobs, as listed at a status
-	await         awaiting            // what the last verdict awaited…
-	awaitSince    time.Time           // …since when
-	fails         int                 // polls failed in a row
-	interval      time.Duration       // the last back-off interval; 0 before the first poll
+	pipelineState string                 // last state read; "" before the first read
+	created       bool                   // the pipeline left pending/setup-pending: follow its workflows
+	all           []circleci.Workflow    // the last workflow list, every attempt
+	statuses      map[string]string      // workflow ID → status last reported in an event
+	approvals     map[string]bool        // workflow IDs whose approval was announced
+	jobs          map[string]jobList     // workflow ID → its jobs, as listed at a status
+	await         awaiting               // what the last verdict awaited…
+	awaitSince    time.Time              // …since when
+	fails         int                    // polls failed in a row
+	interval      time.Duration          // the last wait pace chose; 0 before the first poll
+	expected      map[string]expectation // workflow name → its usual duration, asked once
 	done          bool
 }
 
@@ -145,8 +147,60 @@ func (t *Tracker) Step(ctx context.Context) (next time.Duration, done bool) {
 		t.end()
 		return 0, true
 	}
-	t.interval = nextInterval(t.interval, changed, t.o)
+	t.interval = t.pace(ctx, changed)
 	return t.napFor(t.interval, t.res.Requests-before), false
+}
+
+// expectation is a workflow's usual duration, as Options.Expect said.
+type expectation struct {
+	expected, early time.Duration
+	ok              bool
+}
+
+// pace is the wait after a poll (package pace): towards the expected end of the workflow due to
+// end last, when every workflow still running has history; else backing off while nothing
+// changes.
+func (t *Tracker) pace(ctx context.Context, changed bool) time.Duration {
+	st := pace.State{Now: t.o.Now(), Last: t.interval, Changed: changed}
+	limits := pace.Limits{Min: t.o.PollInterval, Max: t.o.MaxInterval}
+	if t.o.Expect == nil || t.res.Pipeline == nil {
+		return pace.Next(st, limits)
+	}
+	var end time.Time
+	for _, l := range t.res.Workflows {
+		wf := l.Workflow
+		if terminal(wf.Status) || wf.Status == circleci.WorkflowOnHold {
+			continue // over, or waiting for a person: no end to expect
+		}
+		e := t.expect(ctx, wf.Name)
+		if !e.ok {
+			return pace.Next(pace.State{Now: st.Now, Last: st.Last, Changed: changed}, limits)
+		}
+		if due := wf.CreatedAt.Add(e.expected); due.After(end) {
+			end = due
+			st.Start, st.Expected, st.Early = wf.CreatedAt, e.expected, e.early
+		}
+	}
+	return pace.Next(st, limits)
+}
+
+// expect asks Options.Expect about a workflow once.
+func (t *Tracker) expect(ctx context.Context, name string) expectation {
+	if e, ok := t.expected[name]; ok {
+		return e
+	}
+	if t.expected == nil {
+		t.expected = map[string]expectation{}
+	}
+	var branch string
+	if vcs := t.res.Pipeline.VCS; vcs != nil {
+		branch = vcs.Branch
+	}
+	var e expectation
+	e.expected, e.early, e.ok = t.o.Expect(ctx, t.res.Pipeline.ProjectSlug, branch, name)
+	e.ok = e.ok && e.expected > 0
+	t.expected[name] = e
+	return e
 }
 
 // end marks the tracker done.

@@ -787,3 +787,47 @@ func TestTheSpanRunsFromCreatedAtToTheLastWorkflowsEnd(t *testing.T) {
 	assert.Equal(t, 5*time.Minute, res.Duration().Round(time.Second))
 	assert.Less(t, res.Finished.Sub(res.Started), time.Second, "the watch itself took one poll")
 }
+
+// With history, polls are sparse while the end is far and dense around it: a 10-minute
+// workflow that ends when it usually does is seen to end within seconds, for few requests.
+func TestHistoryPacesThePollsTowardsTheExpectedEnd(t *testing.T) {
+	run := func(expect bool) (late time.Duration, requests, asked int) {
+		e := newEnv(t, project(`      - {name: soak, duration: 10m}`))
+		id := e.trigger("gh/acme/down", "")
+		opts := e.options()
+		if expect {
+			opts.Expect = func(_ context.Context, project, branch, workflow string) (time.Duration, time.Duration, bool) {
+				asked++
+				assert.Equal(t, "gh/acme/down", project)
+				assert.Equal(t, "soak", workflow)
+				return 10 * time.Minute, 0, true
+			}
+		}
+		res, err := watch.Watch(context.Background(), e.client, id, opts)
+		require.NoError(t, err)
+		require.Equal(t, watch.Success, res.Outcome)
+		return res.Finished.Sub(*res.Workflows[0].Workflow.StoppedAt), res.Requests, asked
+	}
+	late, requests, asked := run(true)
+	assert.LessOrEqual(t, late, 10*time.Second, "the end is seen soon after it happens")
+	assert.LessOrEqual(t, requests, 30)
+	assert.Equal(t, 1, asked, "history is asked for once per workflow name")
+
+	blindLate, blindRequests, _ := run(false)
+	assert.Greater(t, blindLate, late, "without history the end is seen later")
+	t.Logf("with history: seen %s late after %d requests; without: %s late after %d", late, requests, blindLate, blindRequests)
+}
+
+func TestAWorkflowWithoutHistoryIsPolledAsBefore(t *testing.T) {
+	e := newEnv(t, project(`      - {name: soak, duration: 10m}`))
+	id := e.trigger("gh/acme/down", "")
+	opts := e.options()
+	opts.Expect = func(context.Context, string, string, string) (time.Duration, time.Duration, bool) { return 0, 0, false }
+	_, err := watch.Watch(context.Background(), e.client, id, opts)
+	require.NoError(t, err)
+	sleeps := e.recordedSleeps()
+	require.Greater(t, len(sleeps), 6)
+	// The first wait is longer for the two requests of the first poll (napFor), then ×1.5.
+	assert.Equal(t, []time.Duration{10 * time.Second, 7500 * time.Millisecond, 11250 * time.Millisecond, 16875 * time.Millisecond}, sleeps[:4], "the back-off, as without Expect")
+	assert.Equal(t, 30*time.Second, sleeps[len(sleeps)-2], "capped at MaxInterval")
+}
