@@ -124,6 +124,14 @@ func (OutputFlags) flagDocs() map[string]flagDoc {
 	}
 }
 
+// clock is Deps.Now, or time.Now.
+func (d *Deps) clock() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
 // pipelineRef is a pipeline to follow, as the CLI names it.
 type pipelineRef struct {
 	key   int
@@ -139,7 +147,8 @@ type follower struct {
 	api      watch.API
 	deps     *Deps
 	view     renderer
-	total    int // pipelines in all, for the heartbeat
+	total    int       // pipelines in all, for the heartbeat
+	deadline time.Time // when --timeout passes
 }
 
 // followResult is one followed pipeline; it is what dispatch keeps as Outcome.Followed.
@@ -156,8 +165,8 @@ func (f *follower) run(ctx context.Context, in <-chan pipelineRef, done func(key
 	var mu sync.Mutex
 	refs := map[int]pipelineRef{}
 	watchOpts := f.flags.watchOptions(f.failFast)
-	if api, ok := f.api.(insights); ok {
-		watchOpts.Expect = (&history{api: api, known: map[[2]string]circleci.WorkflowDurations{}}).expect
+	if api, ok := f.api.(watch.Insights); ok { // one history for all the pipelines
+		watchOpts.Expect = watch.NewHistory(api).Expect
 	}
 	opts := follow.Options{
 		Watch:     watchOpts,
@@ -165,6 +174,7 @@ func (f *follower) run(ctx context.Context, in <-chan pipelineRef, done func(key
 		Total:     f.total,
 		Sleep:     f.deps.Sleep,
 		Now:       f.deps.Now,
+		Deadline:  f.deadline,
 		OnEvent: func(ev follow.Event) {
 			mu.Lock()
 			ref := refs[ev.Key]
@@ -204,48 +214,6 @@ func (f *follower) run(ctx context.Context, in <-chan pipelineRef, done func(key
 		s.Close()
 	}()
 	s.Run(ctx)
-}
-
-// history is what CircleCI's insights say about each workflow's usual duration, asked once per
-// project and workflow name for the whole run however many pipelines run it; it paces the polls
-// (watch.Options.Expect). A workflow without history, or an insights request that fails, leaves
-// the polls backing off as they do without it.
-type history struct {
-	api   insights
-	mu    sync.Mutex
-	known map[[2]string]circleci.WorkflowDurations // project, workflow → durations; Median 0: none
-}
-
-func (h *history) expect(ctx context.Context, project, branch, workflow string) (expected, early time.Duration, ok bool) {
-	key := [2]string{project, workflow}
-	h.mu.Lock()
-	d, asked := h.known[key]
-	h.mu.Unlock()
-	if !asked {
-		var found bool
-		var err error
-		d, found, err = h.api.WorkflowDuration(ctx, project, workflow, branch)
-		if err == nil && !found && branch != "" { // a new branch: the project's other branches
-			d, found, err = h.api.WorkflowDuration(ctx, project, workflow, "")
-		}
-		if err != nil || !found {
-			d = circleci.WorkflowDurations{}
-		}
-		h.mu.Lock()
-		h.known[key] = d
-		h.mu.Unlock()
-	}
-	if d.Median <= 0 {
-		return 0, 0, false
-	}
-	// Dense polls start a little before the median: by how much faster the fastest run was, but
-	// by no more than a tenth of the median, so that one freak run does not make them all dense.
-	return d.Median, min(max(d.Median-d.Min, 0), d.Median/10), true
-}
-
-// insights is the client's insights method; *circleci.Client has it.
-type insights interface {
-	WorkflowDuration(ctx context.Context, slug, workflow, branch string) (circleci.WorkflowDurations, bool, error)
 }
 
 // triggerFollower is the follower as dispatch.Run's Follower.

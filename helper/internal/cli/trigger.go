@@ -163,7 +163,8 @@ func (c *TriggerCmd) Run(d *Deps) error {
 	case waiting:
 		view = newRenderer(d, d.Stdout)
 	}
-	f := &follower{flags: c.WaitFlags, failFast: c.FailFast, api: client, deps: d, view: view, total: len(targets)}
+	f := &follower{flags: c.WaitFlags, failFast: c.FailFast, api: client, deps: d, view: view, total: len(targets),
+		deadline: d.clock().Add(c.Timeout)}
 	opts := dispatch.Options{
 		MaxParallel: c.MaxParallel,
 		FailFast:    c.FailFast,

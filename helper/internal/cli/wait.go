@@ -91,7 +91,7 @@ func (c *WaitCmd) Run(d *Deps) error {
 	if c.Output == "json" {
 		view = &lines{w: d.Stderr}
 	}
-	f := &follower{flags: c.WaitFlags, api: client, deps: d, view: view, total: len(ids)}
+	f := &follower{flags: c.WaitFlags, api: client, deps: d, view: view, total: len(ids), deadline: d.clock().Add(c.Timeout)}
 
 	rows := make([]row, len(ids))
 	var mu sync.Mutex // readPipelines reports failures from its goroutines

@@ -73,7 +73,12 @@ type Options struct {
 	// Total is how many pipelines the heartbeat says there are in all (a fan-out knows before
 	// they are all added); 0 → how many were added.
 	Total int
-	Now   func() time.Time                                 // nil → time.Now
+	// Deadline, when set, ends the wait at that time on the scheduler's clock: every pipeline
+	// still followed is stopped as timed out (its tracker sees a context canceled with
+	// context.DeadlineExceeded as the cause). On the scheduler's own clock rather than a
+	// context's timer, so that an injected clock times it out as it does the polls.
+	Deadline time.Time
+	Now      func() time.Time                                 // nil → time.Now
 	Sleep func(ctx context.Context, d time.Duration) error // nil → a timer that stops early when ctx ends
 	// Rand returns a number in [0, 1) for the spreading of polls; nil → math/rand/v2.
 	Rand func() float64
@@ -186,6 +191,8 @@ type entry struct {
 // ends, each pipeline is stopped as its tracker's Stop says (timed out, interrupted, canceled
 // for a StopReason), and so is each added afterwards, until Close.
 func (s *Scheduler) Run(ctx context.Context) {
+	ctx, timeout := context.WithCancelCause(ctx)
+	defer timeout(nil)
 	nextBeat := s.now().Add(s.o.Heartbeat)
 	for {
 		if ctx.Err() != nil {
@@ -197,6 +204,10 @@ func (s *Scheduler) Run(ctx context.Context) {
 			return
 		}
 		now := s.now()
+		if !s.o.Deadline.IsZero() && !now.Before(s.o.Deadline) {
+			timeout(context.DeadlineExceeded)
+			continue
+		}
 		if s.o.Heartbeat > 0 && !now.Before(nextBeat) {
 			s.heartbeat(now)
 			for !nextBeat.After(now) {
@@ -219,6 +230,9 @@ func (s *Scheduler) Run(ctx context.Context) {
 		until := s.queue.peek().due
 		if s.o.Heartbeat > 0 && nextBeat.Before(until) {
 			until = nextBeat
+		}
+		if !s.o.Deadline.IsZero() && s.o.Deadline.Before(until) {
+			until = s.o.Deadline
 		}
 		s.sleep(ctx, now, until)
 	}

@@ -283,3 +283,20 @@ func TestAPipelineAddedWhileTheLoopSleepsIsFollowed(t *testing.T) {
 	require.NotNil(t, got)
 	assert.Equal(t, watch.Success, got.Outcome)
 }
+
+// The deadline is on the scheduler's clock, so an injected clock times the wait out as it
+// moves the polls.
+func TestTheDeadlineTimesOutWhatIsStillRunning(t *testing.T) {
+	e := newEnv(t, projects(2, "[{name: build, duration: 10m}]")+"  - slug: gh/acme/quick\n    workflows: [{name: b, duration: 1m}]\n")
+	o := e.options()
+	o.Deadline = epoch.Add(5 * time.Minute)
+	s := follow.New(e.client, o)
+	s.Add(follow.Pipeline{Key: 0, ID: e.trigger("gh/acme/p0")})
+	s.Add(follow.Pipeline{Key: 1, ID: e.trigger("gh/acme/quick")})
+	s.Close()
+	s.Run(context.Background())
+	assert.Equal(t, watch.TimedOut, e.done[0].Outcome)
+	assert.Regexp(t, `^timed out after 5m waiting for build \(running\)$`, e.done[0].Reason)
+	assert.Equal(t, watch.Success, e.done[1].Outcome)
+	assert.Equal(t, epoch.Add(5*time.Minute), e.clock.Now(), "not a moment later")
+}

@@ -64,6 +64,9 @@ type Options struct {
 	// much sooner it may well end, from its history (CircleCI's insights); ok false: no history.
 	// Each tracker asks once per workflow name. While every workflow still running has history,
 	// polls follow the expected end (package pace): sparse while it is far, dense around it.
+	// nil: a History of the tracker's own when the API has insights (*circleci.Client does),
+	// its requests counted in Result.Requests; give one History's Expect to many trackers to ask
+	// once per project and workflow for all of them.
 	Expect func(ctx context.Context, project, branch, workflow string) (expected, early time.Duration, ok bool)
 
 	Now     func() time.Time                                 // nil → time.Now

@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// Stop ends a tracker whose context ended: timed_out when its deadline passed, canceled when it
+// Stop ends a tracker whose context ended: timed_out when its deadline passed (or it was
+// canceled with context.DeadlineExceeded as the cause, as package follow's deadline does), canceled when it
 // was canceled with a cause that says so (see StopReason), interrupted otherwise. With
 // CancelOnTimeout (or CancelOnInterrupt; always for a StopReason) the workflows still running or
 // on hold are canceled first, under a fresh context, so the downstream does not go on alone.
@@ -19,7 +20,7 @@ func (w *Tracker) Stop(ctx context.Context) {
 	outcome, verb, cancel := Interrupted, "interrupted", w.o.CancelOnInterrupt
 	var sr StopReason
 	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(context.Cause(ctx), context.DeadlineExceeded):
 		outcome, verb, cancel = TimedOut, "timed out", w.o.CancelOnTimeout
 	case errors.As(context.Cause(ctx), &sr):
 		outcome, verb, cancel = Canceled, sr.StopReason(), true

@@ -78,6 +78,7 @@ type Tracker struct {
 	fails         int                    // polls failed in a row
 	interval      time.Duration          // the last wait pace chose; 0 before the first poll
 	expected      map[string]expectation // workflow name → its usual duration, asked once
+	history       *History               // the tracker's own, when Options.Expect was not given
 	done          bool
 }
 
@@ -97,10 +98,15 @@ func NewTracker(api API, pipelineID string, opts Options) (*Tracker, error) {
 		now := time.Now()
 		return &Tracker{res: &Result{PipelineID: pipelineID, Started: now, Finished: now}, err: err, done: true, o: o}, err
 	}
-	return &Tracker{
+	t := &Tracker{
 		api: api, o: o, res: &Result{PipelineID: pipelineID, Started: o.Now()},
 		statuses: map[string]string{}, approvals: map[string]bool{}, jobs: map[string]jobList{},
-	}, nil
+	}
+	if ins, ok := api.(Insights); ok && o.Expect == nil { // a history of its own, its requests counted
+		t.history = NewHistory(ins)
+		t.o.Expect = t.history.Expect
+	}
+	return t, nil
 }
 
 // Result is what the tracker has found so far; final once it is done.
@@ -167,12 +173,17 @@ func (t *Tracker) pace(ctx context.Context, changed bool) time.Duration {
 		return pace.Next(st, limits)
 	}
 	var end time.Time
+	asked := false // at most one workflow's history a poll, so that twenty workflows starting
+	// together do not cost twenty requests at once
 	for _, l := range t.res.Workflows {
 		wf := l.Workflow
 		if terminal(wf.Status) || wf.Status == circleci.WorkflowOnHold {
 			continue // over, or waiting for a person: no end to expect
 		}
-		e := t.expect(ctx, wf.Name)
+		e, known := t.expected[wf.Name]
+		if !known && !asked {
+			e, asked = t.expect(ctx, wf.Name), true
+		}
 		if !e.ok {
 			return pace.Next(pace.State{Now: st.Now, Last: st.Last, Changed: changed}, limits)
 		}
@@ -184,11 +195,8 @@ func (t *Tracker) pace(ctx context.Context, changed bool) time.Duration {
 	return pace.Next(st, limits)
 }
 
-// expect asks Options.Expect about a workflow once.
+// expect asks Options.Expect about a workflow, once.
 func (t *Tracker) expect(ctx context.Context, name string) expectation {
-	if e, ok := t.expected[name]; ok {
-		return e
-	}
 	if t.expected == nil {
 		t.expected = map[string]expectation{}
 	}
@@ -197,6 +205,10 @@ func (t *Tracker) expect(ctx context.Context, name string) expectation {
 		branch = vcs.Branch
 	}
 	var e expectation
+	if t.history != nil {
+		before := t.history.Requests()
+		defer func() { t.res.Requests += t.history.Requests() - before }()
+	}
 	e.expected, e.early, e.ok = t.o.Expect(ctx, t.res.Pipeline.ProjectSlug, branch, name)
 	e.ok = e.ok && e.expected > 0
 	t.expected[name] = e
@@ -411,11 +423,15 @@ func (w *Tracker) observeWorkflows(ws []circleci.Workflow) bool {
 	changed := false
 	for i := range ws {
 		wf := &ws[i]
-		if prev, seen := w.statuses[wf.ID]; seen && prev == wf.Status {
+		prev, seen := w.statuses[wf.ID]
+		if seen && prev == wf.Status {
 			continue
 		}
 		changed = true
 		w.statuses[wf.ID] = wf.Status
+		if !seen && (wf.Status == circleci.WorkflowSuccess || wf.Status == circleci.WorkflowNotRun) {
+			continue // ended before it was seen (baton wait, later): the end line says it
+		}
 		var jobs []circleci.Job
 		if have, ok := w.jobs[wf.ID]; ok && have.status == wf.Status {
 			jobs = have.jobs

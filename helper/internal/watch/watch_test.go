@@ -572,7 +572,9 @@ func TestPollingBacksOffWhileNothingChanges(t *testing.T) {
       - {name: build, duration: 2m}
       - {name: deploy, duration: 10m}`))
 	id := e.trigger("gh/acme/down", "")
-	_, err := watch.Watch(context.Background(), e.client, id, e.options())
+	opts := e.options()
+	opts.Expect = noHistory
+	_, err := watch.Watch(context.Background(), e.client, id, opts)
 	require.NoError(t, err)
 	s := e.recordedSleeps()
 	const sec = time.Second
@@ -638,7 +640,7 @@ func TestDefaultIntervalsStayUnderTheRateLimit(t *testing.T) {
 		busiest = max(busiest, n)
 	}
 	t.Logf("1-hour pipeline of 20 workflows: %d requests, at most %d in a minute (limit %d)", len(rs), busiest, limit)
-	assert.LessOrEqual(t, busiest, 13, "12 a minute at most, and the trigger")
+	assert.LessOrEqual(t, busiest, 14, "12 a minute at most on average, the trigger, and an insights request among them")
 }
 
 func TestBadOptionsAreRefused(t *testing.T) {
@@ -822,7 +824,7 @@ func TestAWorkflowWithoutHistoryIsPolledAsBefore(t *testing.T) {
 	e := newEnv(t, project(`      - {name: soak, duration: 10m}`))
 	id := e.trigger("gh/acme/down", "")
 	opts := e.options()
-	opts.Expect = func(context.Context, string, string, string) (time.Duration, time.Duration, bool) { return 0, 0, false }
+	opts.Expect = noHistory
 	_, err := watch.Watch(context.Background(), e.client, id, opts)
 	require.NoError(t, err)
 	sleeps := e.recordedSleeps()
@@ -830,4 +832,26 @@ func TestAWorkflowWithoutHistoryIsPolledAsBefore(t *testing.T) {
 	// The first wait is longer for the two requests of the first poll (napFor), then ×1.5.
 	assert.Equal(t, []time.Duration{10 * time.Second, 7500 * time.Millisecond, 11250 * time.Millisecond, 16875 * time.Millisecond}, sleeps[:4], "the back-off, as without Expect")
 	assert.Equal(t, 30*time.Second, sleeps[len(sleeps)-2], "capped at MaxInterval")
+}
+
+// noHistory is an Options.Expect for a project without history.
+func noHistory(context.Context, string, string, string) (time.Duration, time.Duration, bool) {
+	return 0, 0, false
+}
+
+// Without Options.Expect, a client with insights gives each tracker a history of its own, and
+// its requests count.
+func TestTheDefaultHistoryIsTheClientsInsights(t *testing.T) {
+	e := newEnv(t, project(`      - {name: soak, duration: 10m}`))
+	for range 3 { // history: three runs of soak
+		_, err := watch.Watch(context.Background(), e.client, e.trigger("gh/acme/down", ""), e.options())
+		require.NoError(t, err)
+	}
+	before := len(e.requests(""))
+	res, err := watch.Watch(context.Background(), e.client, e.trigger("gh/acme/down", ""), e.options())
+	require.NoError(t, err)
+	assert.Len(t, e.requests("getWorkflowSummary")[3:], 1, "asked once")
+	assert.Equal(t, len(e.requests(""))-before-1, res.Requests, "every request counted, the insights one too")
+	assert.LessOrEqual(t, res.Finished.Sub(*res.Workflows[0].Workflow.StoppedAt), 10*time.Second)
+	assert.LessOrEqual(t, res.Requests, 30)
 }
