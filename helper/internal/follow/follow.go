@@ -79,7 +79,7 @@ type Options struct {
 	// context's timer, so that an injected clock times it out as it does the polls.
 	Deadline time.Time
 	Now      func() time.Time                                 // nil → time.Now
-	Sleep func(ctx context.Context, d time.Duration) error // nil → a timer that stops early when ctx ends
+	Sleep    func(ctx context.Context, d time.Duration) error // nil → a timer that stops early when ctx ends
 	// Rand returns a number in [0, 1) for the spreading of polls; nil → math/rand/v2.
 	Rand func() float64
 	// OnEvent renders events; called from one goroutine at a time. nil → none.
