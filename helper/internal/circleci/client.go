@@ -18,6 +18,7 @@ import (
 	"unicode"
 
 	"github.com/baton-ci/baton/helper/internal/exitcode"
+	"github.com/baton-ci/baton/helper/internal/redact"
 	"github.com/baton-ci/baton/helper/internal/safetext"
 )
 
@@ -75,7 +76,8 @@ type Client struct {
 	retry   RetryPolicy
 	sleep   func(context.Context, time.Duration) error
 	timeout time.Duration
-	trace   *tracer // nil when Config.Debug is nil
+	trace   *tracer          // nil when Config.Debug is nil
+	red     *redact.Redactor // the token in every form, scrubbed from decoded answers
 	now     func() time.Time
 	budget  *budget
 	clock   serverClock // the server's clock, learnt from Date headers (serverclock.go)
@@ -105,6 +107,7 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		base:    base,
 		token:   token,
+		red:     redact.New(token),
 		hc:      httpClient(cfg.HTTPClient),
 		ua:      cfg.UserAgent,
 		retry:   cfg.Retry.withDefaults(),
@@ -304,9 +307,18 @@ func (c *Client) getRaw(ctx context.Context, u *url.URL) (*http.Request, *respon
 
 // decode reads a 2xx JSON answer into out.
 func (c *Client) decode(req *http.Request, res *response, out any) error {
-	if err := json.Unmarshal(res.body, out); err != nil {
+	if err := c.unmarshal(res.body, out); err != nil {
 		return c.readError(req, res, err)
 	}
+	return nil
+}
+
+// unmarshal decodes a JSON answer into out, with the token scrubbed from its strings.
+func (c *Client) unmarshal(body []byte, out any) error {
+	if err := json.Unmarshal(body, out); err != nil {
+		return err
+	}
+	scrub(c.red, out)
 	return nil
 }
 

@@ -2,7 +2,6 @@ package circleci
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -44,7 +43,7 @@ func (c *Client) TriggerPipeline(ctx context.Context, slug string, body []byte) 
 		return nil, err
 	}
 	var created PipelineCreation
-	if err := json.Unmarshal(res.body, &created); err != nil {
+	if err := c.unmarshal(res.body, &created); err != nil {
 		return nil, c.unreadableCreation(req, res, err)
 	}
 	if !usableID(created.ID) {
@@ -70,7 +69,7 @@ func (c *Client) RunPipeline(ctx context.Context, provider, org, project string,
 		PipelineCreation
 		Message string `json:"message"`
 	}
-	if err := json.Unmarshal(res.body, &answer); err != nil {
+	if err := c.unmarshal(res.body, &answer); err != nil {
 		return nil, c.unreadableCreation(req, res, err)
 	}
 	switch {
@@ -135,6 +134,7 @@ func (c *Client) ListProjectPipelines(ctx context.Context, slug, branch, pageTok
 	if page.Items, page.NextPageToken, err = decodePage(res.body, page.Items, maxListItems); err != nil {
 		return nil, c.readError(req, res, err)
 	}
+	scrub(c.red, &page)
 	return &page, nil
 }
 

@@ -70,10 +70,12 @@ func listAll[T any](ctx context.Context, c *Client, base *url.URL) ([]T, error) 
 		if err != nil {
 			return nil, err
 		}
+		n := len(all)
 		all, token, err = decodePage(res.body, all, maxListItems)
 		if err != nil {
 			return nil, c.readError(req, res, err)
 		}
+		scrub(c.red, all[n:])
 		if token == "" {
 			return all, nil
 		}

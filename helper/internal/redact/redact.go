@@ -81,7 +81,8 @@ func (r *Redactor) Contains(s string) bool {
 
 // Forms lists the spellings of secret that are redacted: itself, and how JSON encoders, URL
 // query and path escaping and HTML escaping write it (the named and the numeric HTML entities,
-// JSON with and without "/", HTML characters and non-ASCII escaped). Duplicates are removed.
+// JSON with and without "/", HTML characters and non-ASCII escaped), and each of those inside a
+// JSON string again (a raw answer echoing an escaped form). Duplicates are removed.
 // They are matched ignoring ASCII letter case, so hex escapes match in either case (\u003C,
 // %2f); text that differs from a secret only in letter case is redacted too, which costs nothing
 // real for a 16-character token.
@@ -94,6 +95,11 @@ func Forms(secret string) []string {
 		forms = append(forms, jsonEscape(secret, opt))
 	}
 	forms = append(forms, url.QueryEscape(secret), url.PathEscape(secret), strings.ReplaceAll(url.QueryEscape(secret), "+", "%20"))
+	// Each of those once more inside a JSON string, as a raw answer (the --debug trace) holds
+	// an escaped echo: "name":"…\\u003c…".
+	for _, f := range slices.Clone(forms) {
+		forms = append(forms, jsonEscape(f, jsonHTML), jsonEscape(f, 0))
+	}
 	slices.Sort(forms)
 	return slices.Compact(forms)
 }

@@ -27,6 +27,7 @@ type Simulator struct {
 	workflows map[string]*workflow
 	nextID    int
 	faults    []Fault
+	hostile   []Hostile // see hostile.go
 	records   []Request
 	limiter   *rateLimiter
 	logBodies bool
@@ -137,6 +138,8 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if found {
 		rec.Operation = rt.op
 	}
+	hostile := s.hostileFor(rec.Operation)
+	r, page := hostileRequest(r, hostile)
 	a := newAnswer()
 	a.header.Set("Date", s.now().UTC().Format(http.TimeFormat)) // the server's clock, as a real server's
 
@@ -191,6 +194,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.handle(a, r, rt, found, body)
 	}
+	rewrite(a, r, hostile, page)
 	rec.Status, rec.ResponseHeader, rec.ResponseBody = a.status, a.header.Clone(), a.body.Bytes()
 	s.store(rec) // before delivering, so a client that has its answer finds it recorded
 	a.deliver(w)

@@ -1,0 +1,62 @@
+package simulator_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
+
+	"github.com/baton-ci/baton/helper/internal/simulator"
+)
+
+const hostileConfig = `
+tokens: [{token: "tok<&>/ x"}]
+projects:
+  - slug: gh/acme/api
+    workflows: [{name: build, jobs: [{name: a}, {name: b}]}]
+`
+
+func TestHostileAnswers(t *testing.T) {
+	e := start(t, hostileConfig)
+	h := map[string][]string{"Circle-Token": {"tok<&>/ x"}}
+	id := gjson.Get(e.do("POST", "/api/v2/project/gh/acme/api/pipeline", "", h).body, "id").String()
+	require.NotEmpty(t, id)
+
+	t.Run("fields get text with the request's token in every form", func(t *testing.T) {
+		require.NoError(t, e.sim.AddHostile(simulator.Hostile{Operation: "listWorkflowsByPipelineId", Fields: []string{"name"},
+			Append: "\x1b]0;pwned\x07|{token}|{token:json}|{token:url}|{token:path}|{token:html}"}))
+		body := e.do("GET", "/api/v2/pipeline/"+id+"/workflow", "", h).body
+		assert.Equal(t, "build\x1b]0;pwned\x07|tok<&>/ x|tok<&>/ x|tok%3C%26%3E%2F+x|tok%3C&%3E%2F%20x|tok&lt;&amp;&gt;/ x",
+			gjson.Get(body, "items.0.name").String())
+	})
+	t.Run("keys become null", func(t *testing.T) {
+		require.NoError(t, e.sim.AddHostile(simulator.Hostile{Operation: "getPipelineById", Null: []string{"state", "id"}}))
+		body := e.do("GET", "/api/v2/pipeline/"+id, "", h).body
+		assert.Equal(t, "Null", gjson.Get(body, "state").Type.String())
+		assert.Equal(t, "Null", gjson.Get(body, "id").Type.String())
+		assert.Equal(t, "gh/acme/api", gjson.Get(body, "project_slug").String(), "the rest is untouched")
+	})
+	t.Run("pages are padded and never end", func(t *testing.T) {
+		wf := gjson.Get(e.do("GET", "/api/v2/pipeline/"+id+"/workflow", "", h).body, "items.0.id").String()
+		require.NoError(t, e.sim.AddHostile(simulator.Hostile{Operation: "listWorkflowJobs", PageItems: 5, Pages: -1}))
+		path := "/api/v2/workflow/" + wf + "/job"
+		for range 3 {
+			body := e.do("GET", path, "", h).body
+			assert.Len(t, gjson.Get(body, "items").Array(), 5)
+			next := gjson.Get(body, "next_page_token").String()
+			require.True(t, strings.HasPrefix(next, "hostile-page-"), body)
+			path = "/api/v2/workflow/" + wf + "/job?page-token=" + next
+		}
+	})
+	t.Run("error messages too", func(t *testing.T) {
+		require.NoError(t, e.sim.AddHostile(simulator.Hostile{Operation: "*", Fields: []string{"message"}, Append: " {token}"}))
+		body := e.do("GET", "/api/v2/pipeline/00000000-0000-0000-0000-000000000000", "", h).body
+		assert.Contains(t, gjson.Get(body, "message").String(), " tok<&>/ x")
+	})
+	t.Run("a bad rewrite is refused naming the field", func(t *testing.T) {
+		assert.ErrorContains(t, e.sim.AddHostile(simulator.Hostile{Operation: "nope", Null: []string{"id"}}), `hostile operation: "nope" is not an operation the simulator serves`)
+		assert.ErrorContains(t, e.sim.AddHostile(simulator.Hostile{Operation: "*"}), "hostile nothing to do")
+	})
+}
