@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -110,4 +113,52 @@ func TestATokenEchoedInAnErrorIsNeverShown(t *testing.T) {
 	assert.Equal(t, 3, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "bad request [redacted]")
 	assertNoToken(t, hostileToken, out)
+}
+
+// maxRSS is the most memory baton may hold against a hostile server (README: "Token, host,
+// output").
+const maxRSS = 64 << 20
+
+// Huge and endless pages end in a clear error, within bounded memory: each answer is capped at
+// 4 MiB, each list at 10,000 items, and a page is decoded holding one page's bytes.
+//
+// The peak RSS is the kernel's count for the baton process, read by GNU time (%M). Not by
+// getrusage of a child of this test: Go starts children with vfork, so the kernel counts this
+// test's own memory (the simulator's recorded answers) as the child's until it execs baton.
+func TestAHostileServerCannotFillMemory(t *testing.T) {
+	const gnuTime = "/usr/bin/time"
+	if _, err := os.Stat(gnuTime); err != nil {
+		t.Skipf("%s (GNU time, Debian package time) is absent: baton's peak memory is not measured", gnuTime)
+	}
+	for _, tc := range []struct {
+		name string
+		h    simulator.Hostile
+		says string
+	}{
+		{"endless pages of workflows just under the byte cap", simulator.Hostile{Operation: "listWorkflowsByPipelineId", PageItems: 9000, Pages: -1}, "more than 10000 items"},
+		{"a page over the byte cap", simulator.Hostile{Operation: "listWorkflowsByPipelineId", PageItems: 25000}, "larger than 4 MiB"},
+		{"endless pages of jobs", simulator.Hostile{Operation: "listWorkflowJobs", PageItems: 6000, Pages: -1}, "more than 10000 items"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newHostileWorld(t, tc.h)
+			rss := filepath.Join(t.TempDir(), "rss")
+			cmd := exec.Command(gnuTime, "-f", "%M", "-o", rss, batonBin, "trigger", "--project", "gh/acme/broken", "--wait", "--poll-interval", "50ms", "--timeout", "20s")
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "CIRCLE_TOKEN=" + hostileToken, "CIRCLECI_HOST=" + w.url}
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			var exitErr *exec.ExitError
+			require.ErrorAs(t, err, &exitErr, "baton must fail")
+			assert.NotEqual(t, 2, exitErr.ExitCode())
+			assert.Contains(t, stderr.String(), tc.says)
+			data, err := os.ReadFile(rss)
+			require.NoError(t, err)
+			lines := strings.Fields(string(data)) // "Command exited with non-zero status 5", then %M
+			require.NotEmpty(t, lines)
+			kib, err := strconv.ParseInt(lines[len(lines)-1], 10, 64)
+			require.NoError(t, err, "GNU time wrote %q", data)
+			t.Logf("peak RSS of baton: %.1f MiB", float64(kib)/1024)
+			assert.LessOrEqual(t, kib*1024, int64(maxRSS))
+		})
+	}
 }
