@@ -28,8 +28,7 @@ const (
 //
 // A caller with many requests to make (a follower of many pipelines) needs nothing more than to
 // make them: each waits its turn, so polls scheduled from when the previous one finished stretch
-// their own intervals when the budget is short. Delay says how long a request would wait now,
-// for a scheduler that would rather spread its polls than queue them.
+// their own intervals when the budget is short.
 type budget struct {
 	lim       *rate.Limiter
 	perMinute int
@@ -144,8 +143,8 @@ func (b *budget) observe(res *response, fallback time.Duration) time.Time {
 	return until
 }
 
-// Delay is how long a request made now would wait for the budget.
-func (b *budget) Delay() time.Duration {
+// delay is how long a request made now would wait for the budget.
+func (b *budget) delay() time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()
@@ -187,13 +186,6 @@ func spent(h http.Header, now time.Time) (time.Duration, string, bool) {
 	}
 	return wait, "remaining 0, " + from, true
 }
-
-// RequestsPerMinute is the client's sustained request budget.
-func (c *Client) RequestsPerMinute() int { return c.budget.perMinute }
-
-// BudgetDelay is how long a request made now would wait for the request budget: a pause after
-// throttling, or the wait for a token once the burst is spent.
-func (c *Client) BudgetDelay() time.Duration { return c.budget.Delay() }
 
 // waitedOut is the error of a request whose context ended while it waited for the budget: a
 // deadline that passed meanwhile is a timeout (exit 4), as canceled makes every one.

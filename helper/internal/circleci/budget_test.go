@@ -123,7 +123,7 @@ func TestAThrottledAnswerPausesEveryRequest(t *testing.T) {
 				reply(w, 200, userJSON)
 			}, func(cfg *Config) { cfg.Retry.MaxAttempts = 1 }) // the first caller gives up; the pause is for the others
 			_, _ = cl.c.Me(context.Background())
-			assert.Equal(t, tt.pause, cl.c.BudgetDelay())
+			assert.Equal(t, tt.pause, cl.c.budget.delay())
 			_, _ = cl.c.GetPipeline(context.Background(), pipelineID)
 			assert.Equal(t, []time.Duration{0, tt.pause}, cl.arrivals(), "the second request went out after the pause")
 		})
@@ -224,9 +224,11 @@ func TestTheTraceSaysWhenTheBudgetHoldsARequest(t *testing.T) {
 func TestRequestsPerMinuteDefaults(t *testing.T) {
 	c, err := New(Config{Token: testToken})
 	require.NoError(t, err)
-	assert.Equal(t, DefaultRequestsPerMinute, c.RequestsPerMinute())
-	assert.Equal(t, time.Duration(0), c.BudgetDelay())
+	assert.Equal(t, DefaultRequestsPerMinute, c.budget.perMinute)
+	assert.Equal(t, DefaultBurst, c.budget.lim.Burst())
+	assert.Equal(t, time.Duration(0), c.budget.delay())
 	c, err = New(Config{Token: testToken, RequestsPerMinute: 42})
 	require.NoError(t, err)
-	assert.Equal(t, 42, c.RequestsPerMinute())
+	assert.Equal(t, 42, c.budget.perMinute)
+	assert.Equal(t, 42, c.budget.lim.Burst(), "below 100 a minute the burst is a minute's worth")
 }
