@@ -232,3 +232,30 @@ func TestRequestsPerMinuteDefaults(t *testing.T) {
 	assert.Equal(t, 42, c.budget.perMinute)
 	assert.Equal(t, 42, c.budget.lim.Burst(), "below 100 a minute the burst is a minute's worth")
 }
+
+// FuzzObserveNeverPausesBeyondTheCap: whatever the throttling headers say, a pause is never
+// negative and never longer than two minutes.
+func FuzzObserveNeverPausesBeyondTheCap(f *testing.F) {
+	f.Add(429, "20", "", "", "")
+	f.Add(200, "", "0", "7", "")
+	f.Add(200, "", "0", "", "1893456000")
+	f.Add(429, "Wed, 21 Oct 2015 07:28:00 GMT", "", "", "")
+	f.Add(200, "", "-0", "1e308", "NaN")
+	f.Fuzz(func(t *testing.T, status int, retryAfter, remaining, reset, xReset string) {
+		h := http.Header{}
+		for k, v := range map[string]string{"Retry-After": retryAfter, "RateLimit-Remaining": remaining, "RateLimit-Reset": reset, "X-RateLimit-Reset": xReset} {
+			if v != "" {
+				h.Set(k, v)
+			}
+		}
+		clock := testkit.NewClock(budgetStart)
+		b := newBudget(0, 0, clock.Now, clock.Sleep, nil)
+		until := b.observe(&response{status: status, header: h}, time.Second)
+		if !until.IsZero() && (!until.After(budgetStart) || until.Sub(budgetStart) > maxServerWait) {
+			t.Fatalf("paused until %s, %s from now", until, until.Sub(budgetStart))
+		}
+		if d := b.delay(); d < 0 || d > maxServerWait {
+			t.Fatalf("delay %s", d)
+		}
+	})
+}

@@ -210,3 +210,20 @@ func TestParseRateLimit(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseRateLimit: any input is refused with one line, or is a limit New accepts.
+func FuzzParseRateLimit(f *testing.F) {
+	for _, s := range []string{"300/1m", "5/10s,quiet", "0/1m", "1/0s", "x", "9999999999999999999/1h"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		rl, err := simulator.ParseRateLimit(s)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error is not one line: %q", err)
+			}
+			return
+		}
+		simulator.New(simulator.Config{Tokens: []simulator.Token{{Token: "t"}}, RateLimit: rl})
+	})
+}
