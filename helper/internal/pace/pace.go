@@ -4,21 +4,17 @@
 //
 // Without history it backs off as baton always did: the poll interval after a change, ×1.5 per
 // look that saw none, up to the cap. With history (CircleCI's insights, see
-// circleci.Client.WorkflowDuration) the wait follows the expected end instead: the cap while the
-// end is far, half the time left as it nears (so the last minute costs a handful of looks), the
-// poll interval around it, and a slow back-off the longer the run overshoots its usual duration.
-// A 10-minute workflow that ends on time then costs 23 looks and its end is seen 2.5s after it
-// happens, where backing off blindly sees it anywhere up to 30s late.
+// circleci.Client.WorkflowDuration) the wait follows the expected end instead, changes or not:
+// the cap while the end is far, half the time left as it nears (so the last minute costs a
+// handful of looks), and once the run is later than usual the same ×1.5 back-off, starting from
+// the poll interval at the expected end. A 10-minute workflow that ends on time then costs 22 looks and its end is
+// seen within a poll interval, where backing off blindly sees it anywhere up to 30s late.
 package pace
 
 import "time"
 
 // Factor multiplies the wait after each look that saw no change, when there is no history.
 const Factor = 1.5
-
-// overrunShare: once a run is later than usual, the wait is a third of how late it is (within
-// the limits). The later an end comes, the less a few seconds of noticing it matter.
-const overrunShare = 3
 
 // Limits bound every wait.
 type Limits struct {
@@ -36,7 +32,8 @@ type State struct {
 	// Expected is how long that workflow usually runs; 0 when there is no history.
 	Expected time.Duration
 	// Early is how much sooner than Expected it may well end (e.g. the median minus the fastest
-	// run); dense looks start that much earlier. 0 is fine.
+	// run): the looks converge on that moment first, then on Expected. Each second of it costs
+	// looks; 0 is fine.
 	Early time.Duration
 }
 
@@ -49,21 +46,22 @@ func Next(s State, l Limits) time.Duration {
 	if s.Expected <= 0 {
 		return Backoff(s.Last, s.Changed, l)
 	}
-	if s.Changed {
-		// Changes come in clusters (a job ends, the next starts): one quick look after each.
-		return lo
-	}
+	// A change does not move the expected end, so it does not bring a quick look: that would
+	// cost a request per change and see the end no sooner.
 	elapsed := max(s.Now.Sub(s.Start), 0)
-	dense := max(s.Expected-max(s.Early, 0), 0)
+	early := max(s.Expected-max(s.Early, 0), 0)
 	switch {
-	case elapsed < dense:
+	case elapsed < early:
 		// Halving the time left makes the looks converge on the expected end: with a 30s cap
 		// and a 5s poll interval the last minute costs four looks, the time before it one per 30s.
-		return clamp((dense-elapsed)/2, lo, hi)
+		return clamp((early-elapsed)/2, lo, hi)
 	case elapsed < s.Expected:
-		return lo
+		return clamp((s.Expected-elapsed)/2, lo, hi)
 	default:
-		return clamp((elapsed-s.Expected)/overrunShare, lo, hi)
+		// Later than usual, by how much nobody knows: back off as without history, from the
+		// poll interval at the expected end (Min·Factor^k once k looks came after it, so the
+		// wait is Min plus half the delay so far, whatever the last wait was).
+		return clamp(lo+(elapsed-s.Expected)/2, lo, hi)
 	}
 }
 
