@@ -276,6 +276,8 @@ func TestOnATerminalTheRowsAreRedrawnInPlace(t *testing.T) {
 	code, stdout, stderr := w.run(nil, terminal, "trigger", "--project", "gh/acme/ok", "--project", "gh/acme/broken", "--wait")
 	assert.Equal(t, 1, code, stderr)
 	assert.Contains(t, stdout, "\x1b[2A", "the cursor moves up over the two rows to redraw them")
+	assert.Regexp(t, `gh/acme/ok #1\s+triggered`, stdout, "a row per pipeline from its trigger on")
+	assert.Regexp(t, `gh/acme/broken #1\s+triggered`, stdout)
 	assert.Contains(t, stdout, "\r\x1b[2K", "each row is erased before it is drawn again")
 	assert.Regexp(t, `gh/acme/ok #1\s+succeeded after 1m`, stdout)
 	assert.Contains(t, stdout, "gh/acme/broken #1: workflow e2e: job browser-tests failed", "the failed job's link is left below the rows")

@@ -105,8 +105,8 @@ func (v *liveView) close() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	var b strings.Builder
-	for _, l := range v.after {
-		b.WriteString(v.cut(terminalText(l)) + "\n")
+	for _, l := range v.after { // below the rows, drawn once: whole, links and all
+		b.WriteString(terminalText(l) + "\n")
 	}
 	io.WriteString(v.w, b.String())
 	v.after = nil

@@ -178,11 +178,11 @@ func (c *TriggerCmd) Run(d *Deps) error {
 				return report.AppURL(host, t.Project.AppPath(), number)
 			},
 		},
-		OnTriggered: func(t dispatch.Target, tr *dispatch.Triggered) {
+		OnTriggered: func(i int, t dispatch.Target, tr *dispatch.Triggered) {
 			switch {
 			case tr.Creation != nil && (waiting || len(targets) > 1):
 				p := t.Trigger.Project
-				view.triggered(pipelineRef{label: label(p.String(), tr.Creation.Number),
+				view.triggered(pipelineRef{key: i, label: label(p.String(), tr.Creation.Number),
 					url: report.AppURL(host, p.AppPath(), tr.Creation.Number)}, tr.Recovered)
 			case tr.Recovered:
 				fmt.Fprintf(d.Stderr, "baton: %s: the answer to the trigger was lost; pipeline #%d was found by looking it up and proven to be this trigger's, so it was not sent again\n", t.Trigger.Project, tr.Creation.Number)

@@ -45,11 +45,11 @@ type Options struct {
 	// Follower, when set, follows every created pipeline (package follow's scheduler does it,
 	// through the CLI); its results become Outcome.Followed and Outcome.Err. nil: trigger only.
 	Follower Follower
-	// OnTriggered, when set, is told of each trigger as it lands, before it is followed,
+	// OnTriggered, when set, is told of each trigger (target i) as it lands, before it is followed,
 	// created or not (Triggered.NotCreated). Run makes the calls one at a time, in landing order,
 	// so it need not be safe for concurrent use; it should return quickly, since a target
 	// landing meanwhile waits for it. It is never called after Run returns.
-	OnTriggered func(t Target, tr *Triggered)
+	OnTriggered func(i int, t Target, tr *Triggered)
 }
 
 // Follower follows the pipelines of a Run, all at once. Run calls Follow once, in a goroutine
@@ -273,7 +273,7 @@ func (r *runner) run(i int, release func()) {
 		return
 	}
 	o.Triggered = tr
-	r.notify(t, tr)
+	r.notify(i, t, tr)
 	if tr.Creation == nil {
 		o.Err = exitcode.Wrap(exitcode.Refused, fmt.Errorf("trigger %s: no pipeline was created: %s", slug, tr.NotCreated))
 		o.Finished = r.now()
@@ -348,11 +348,11 @@ func (r *runner) stoppedBy() (int, bool) {
 
 func (r *runner) slug(i int) string { return r.targets[i].Trigger.Project.String() }
 
-func (r *runner) notify(t Target, tr *Triggered) {
+func (r *runner) notify(i int, t Target, tr *Triggered) {
 	if r.opts.OnTriggered == nil {
 		return
 	}
 	r.hookMu.Lock()
 	defer r.hookMu.Unlock()
-	r.opts.OnTriggered(t, tr)
+	r.opts.OnTriggered(i, t, tr)
 }

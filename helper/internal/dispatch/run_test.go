@@ -118,7 +118,7 @@ func TestRunFanOut(t *testing.T) {
 				}
 				return followed(0), nil
 			}),
-			OnTriggered: func(tg dispatch.Target, tr *dispatch.Triggered) {
+			OnTriggered: func(_ int, tg dispatch.Target, tr *dispatch.Triggered) {
 				landed = append(landed, tg.Trigger.Project.String())
 			},
 		})
@@ -203,7 +203,7 @@ func TestRunFanOut(t *testing.T) {
 		var seen *dispatch.Triggered
 		outcomes := dispatch.Run(context.Background(), e.me, targets, dispatch.Options{
 			Trigger:     e.options(),
-			OnTriggered: func(_ dispatch.Target, tr *dispatch.Triggered) { seen = tr },
+			OnTriggered: func(_ int, _ dispatch.Target, tr *dispatch.Triggered) { seen = tr },
 			Follower: each(func(context.Context, dispatch.Target, *dispatch.Triggered) (dispatch.Followed, error) {
 				t.Error("Follow called without a pipeline")
 				return nil, nil

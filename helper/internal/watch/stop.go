@@ -31,6 +31,16 @@ func (w *Tracker) Stop(ctx context.Context) {
 	}
 	if cancel {
 		reason += w.cancelAll(ctx)
+		// The fresh list may show that the pipeline ended before it could be stopped: then
+		// that is how it ended.
+		if len(w.res.Canceled) == 0 && len(w.res.Workflows) > 0 {
+			v := decide(snapshot{Workflows: w.res.Workflows, OnHold: w.o.OnHold, AllowNoWorkflows: w.o.AllowNoWorkflows, Grace: w.o.NoWorkflowsGrace})
+			if v.Done {
+				w.finish(v.Outcome, v.Reason)
+				w.end()
+				return
+			}
+		}
 	}
 	w.finish(outcome, reason)
 	w.end()

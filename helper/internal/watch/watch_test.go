@@ -855,3 +855,20 @@ func TestTheDefaultHistoryIsTheClientsInsights(t *testing.T) {
 	assert.LessOrEqual(t, res.Finished.Sub(*res.Workflows[0].Workflow.StoppedAt), 10*time.Second)
 	assert.LessOrEqual(t, res.Requests, 30)
 }
+
+// A pipeline stopped (and its workflows to be canceled) after it had ended unseen ends as it
+// did: the fresh list shows it.
+func TestAPipelineThatEndedBeforeItWasStoppedEndsAsItDid(t *testing.T) {
+	e := newEnv(t, project(`      - {name: build, duration: 1m}`))
+	id := e.trigger("gh/acme/down", "")
+	tr, err := watch.NewTracker(e.client, id, func() watch.Options { o := e.options(); o.CancelOnInterrupt = true; return o }())
+	require.NoError(t, err)
+	_, done := tr.Step(context.Background())
+	require.False(t, done)
+	e.clock.Advance(2 * time.Minute)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(stopBy("canceled by --fail-fast after gh/acme/x failed"))
+	tr.Stop(ctx)
+	assert.Equal(t, watch.Success, tr.Result().Outcome, tr.Result().Reason)
+	assert.Empty(t, e.requests("cancelWorkflow"))
+}
