@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -173,7 +174,15 @@ func TestTheResultSaysHowEveryProjectEnded(t *testing.T) {
 func TestFailFastCancelsTheRestAndSaysSo(t *testing.T) {
 	t.Run("a downstream failure cancels the others", func(t *testing.T) {
 		w := newFollowWorld(t)
-		code, stdout, stderr := w.baton("trigger", "--project", "gh/acme/slow", "--project", "gh/acme/broken", "--wait", "--fail-fast")
+		// Time moves only once both are triggered: else the hand-moved clock could run the
+		// first pipeline to its end before the second trigger had landed.
+		bothTriggered := func(d *cli.Deps) {
+			d.Sleep = func(ctx context.Context, dur time.Duration) error {
+				require.Eventually(t, func() bool { return len(w.sim.Pipelines()) == 2 }, 5*time.Second, time.Millisecond)
+				return w.clock.Sleep(ctx, dur)
+			}
+		}
+		code, stdout, stderr := w.run(nil, bothTriggered, "trigger", "--project", "gh/acme/slow", "--project", "gh/acme/broken", "--wait", "--fail-fast")
 		assert.Equal(t, 1, code, stderr)
 		assert.Regexp(t, `(?m)^gh/acme/slow #1: canceled by --fail-fast after gh/acme/broken failed; canceled soak$`, stdout)
 		assert.Regexp(t, `(?m)^gh/acme/slow\s+#1\s+canceled\s`, stdout, "its row in the table")
