@@ -15,17 +15,21 @@ version=1.0.0 # the major version the orb's examples show
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-platform=$("$GO" env GOOS)_$("$GO" env GOARCH)
+# A toolchain download (go.mod's go line) would start here: its chatter goes to the log too.
+if ! platform=$("$GO" env GOOS GOARCH 2>"$work/build.log" | paste -sd_ -); then
+  cat "$work/build.log" >&2
+  exit 1
+fi
 
 printf '\033[1m== Building baton, the simulator and the demo for %s, and releasing baton %s for it: about %s\033[0m\n' \
-  "${platform/_//}" "$version" "30 s on two cores the first time, a few seconds after"
+  "${platform/_//}" "$version" "a minute on two cores the first time, 10 s after"
 if ! {
   "$GO" build -ldflags="${LDFLAGS:-}" -o "$work/bin/" ./helper/cmd/baton ./helper/cmd/circleci-sim \
     ./helper/internal/orbrun/demo &&
     mkdir -p "$BIN" && cp "$work/bin/baton" "$work/bin/circleci-sim" "$BIN/" &&
     PLATFORMS=$platform scripts/build-release.sh "$version" "$work/dist" &&
     PLATFORMS=$platform ORB_PACKER=own scripts/pack-orb.sh "$version" "$work/dist" "$work/orb.yml"
-} >"$work/build.log" 2>&1; then
+} >>"$work/build.log" 2>&1; then
   cat "$work/build.log" >&2
   exit 1
 fi

@@ -140,7 +140,7 @@ download() {
       return
     fi
     if [ $((SECONDS + pause)) -ge "$deadline" ]; then
-      error "could not download $1 within ${download_seconds}s ($attempt attempts): the server is too slow or not answering"
+      error "could not download $1 within ${download_seconds}s ($attempt attempt$([ "$attempt" -eq 1 ] || echo s)): the server is too slow or not answering"
       return
     fi
     say "Download failed (attempt $attempt of $download_attempts); retrying in ${pause}s"
@@ -296,7 +296,7 @@ check_sum() {
 # SHA-256 is EXPECTED. Whatever else is there, even printing the right version, is replaced.
 reuse_installed() {
   local actual
-  [ -e "$1" ] || return 1
+  [ -f "$1" ] || return 1
   if [ -n "$2" ] && actual=$(sha256_of "$1") && [ "$actual" = "$2" ]; then
     return 0
   fi
@@ -358,6 +358,10 @@ install_baton() {
     return
   fi
   prepare_dir "$dir" || return
+  if [ -d "$dir/$bin" ]; then
+    error "$dir/$bin is a directory: remove it, or choose another install_dir"
+    return
+  fi
 
   say "Installing baton $version for ${platform/_//} into $dir"
   install_tmp=$(mktemp -d "${TMPDIR:-/tmp}/baton-install.XXXXXX") || return

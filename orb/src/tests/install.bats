@@ -258,6 +258,13 @@ cp "'"$RELEASE"'/baton_1.2.3_linux_amd64.tar.gz" "$out"'
   assert_output "$BATS_TEST_TMPDIR/tools/bin"
 }
 
+@test "a directory where the binary goes is refused, naming it" {
+  mkdir -p "$HOME/.local/bin/baton"
+  run install_baton
+  assert_failure
+  assert_output "baton install: $HOME/.local/bin/baton is a directory: remove it, or choose another install_dir"
+}
+
 @test "an install_dir that cannot be created is refused, naming it" {
   touch "$BATS_TEST_TMPDIR/a-file"
   BATON_INSTALL_DIR="$BATS_TEST_TMPDIR/a-file/bin" run install_baton
@@ -356,7 +363,7 @@ archive_with() {
   rm "$STUBS/curl"
   run download "$SLOW_URL/v1.2.3/baton_1.2.3_linux_amd64.tar.gz" "$BATS_TEST_TMPDIR/a.tar.gz"
   assert_failure
-  assert_output --partial "within 3s"
+  assert_output --partial "within 3s (1 attempt): the server is too slow or not answering"
   only_tools bash curl rm
   run fetch "$SLOW_URL/x" "$BATS_TEST_TMPDIR/b" 2
   PATH=$ORIGINAL_PATH
