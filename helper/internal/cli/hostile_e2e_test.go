@@ -162,3 +162,32 @@ func TestAHostileServerCannotFillMemory(t *testing.T) {
 		})
 	}
 }
+
+// Real answers carry nulls where strings belong (a workflow "id": null was seen in the wild;
+// status is nullable in CircleCI's own schemas). They are reported in words, never crash a poll
+// and never exit 2 (which promises that nothing was sent).
+func TestNullFieldsAreReportedInWords(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h    simulator.Hostile
+		code int
+		says string
+	}{
+		{"a workflow without an id", simulator.Hostile{Operation: "listWorkflowsByPipelineId", Null: []string{"id"}}, 1, "workflow e2e failed"},
+		{"a workflow without a status", simulator.Hostile{Operation: "listWorkflowsByPipelineId", Null: []string{"status"}}, 4, "workflow e2e is unknown"},
+		{"a pipeline without a state", simulator.Hostile{Operation: "getPipelineById", Null: []string{"state"}}, 1, "workflow e2e failed"},
+		{"jobs without ids, names, numbers or statuses", simulator.Hostile{Operation: "listWorkflowJobs", Null: []string{"id", "name", "job_number", "status"}}, 1, "workflow e2e failed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newHostileWorld(t, tc.h)
+			r, out := w.outputs("trigger", "--project", "gh/acme/broken", "--wait", "--poll-interval", "50ms", "--timeout", "2s")
+			assert.Equal(t, tc.code, r.code, r.stdout+r.stderr)
+			assert.Contains(t, r.stdout+r.stderr, tc.says)
+			assert.NotContains(t, r.stdout+r.stderr, "internal error")
+			assert.NotRegexp(t, `status  |is \(|: \s*$`, r.stdout, "an empty word where a status belongs")
+			for name, text := range out {
+				assert.NotContains(t, text, "<nil>", name)
+			}
+		})
+	}
+}

@@ -369,7 +369,7 @@ func (w *Tracker) needsJobs(status string) bool {
 func (w *Tracker) listJobs(ctx context.Context, latest []WorkflowResult) error {
 	for _, l := range latest {
 		wf := l.Workflow
-		if !w.needsJobs(wf.Status) {
+		if !w.needsJobs(wf.Status) || wf.ID == "" { // a null id (seen in real answers): no jobs to ask for
 			continue
 		}
 		if have, ok := w.jobs[wf.ID]; ok && have.status == wf.Status {
