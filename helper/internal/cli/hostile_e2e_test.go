@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -188,6 +189,60 @@ func TestNullFieldsAreReportedInWords(t *testing.T) {
 			for name, text := range out {
 				assert.NotContains(t, text, "<nil>", name)
 			}
+		})
+	}
+}
+
+// assertSafeText: nothing in texts is what a terminal obeys instead of showing: C0 controls but newline, C1
+// controls, bidi controls, line separators, bytes that are not UTF-8.
+func assertSafeText(t *testing.T, texts map[string]string) {
+	t.Helper()
+	for where, text := range texts {
+		if where == "--junit" {
+			continue // XML: its writer drops what XML forbids; checked by report's tests
+		}
+		assert.True(t, utf8.ValidString(text), "%s is not UTF-8", where)
+		for i, r := range text {
+			bad := r < 0x20 && r != '\n' || r == 0x7f || 0x80 <= r && r <= 0x9f ||
+				r == 0x061c || r == 0x200e || r == 0x200f || 0x202a <= r && r <= 0x202e || 0x2066 <= r && r <= 0x2069 ||
+				r == 0x2028 || r == 0x2029
+			if bad {
+				t.Errorf("%s holds %U at byte %d: %q", where, r, i, text[max(0, i-40):min(len(text), i+40)])
+				break
+			}
+		}
+	}
+}
+
+const escapes = "\x1b]0;pwned\x07\x1b[2J\u009b31m\u202eevil\u2066\r\n\ttab"
+
+func TestServerTextCannotDriveTheTerminal(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		h    simulator.Hostile
+		args []string
+	}{
+		{"names", simulator.Hostile{Operation: "*", Fields: []string{"name", "message", "type"}, Append: escapes},
+			[]string{"trigger", "--project", "gh/acme/broken", "--wait", "--poll-interval", "50ms"}},
+		{"names, fanned out with JSON output", simulator.Hostile{Operation: "*", Fields: []string{"name", "message", "type"}, Append: escapes},
+			[]string{"trigger", "--project", "gh/acme/ok", "--project", "gh/acme/broken", "--wait", "--poll-interval", "50ms", "--output", "json"}},
+		// Statuses and states no one knows never end by themselves: --timeout ends the wait.
+		{"statuses and states", simulator.Hostile{Operation: "*", Fields: []string{"status", "state"}, Append: escapes},
+			[]string{"trigger", "--project", "gh/acme/broken", "--wait", "--poll-interval", "50ms", "--timeout", "2s"}},
+		{"error messages", simulator.Hostile{Operation: "*", Fields: []string{"message"}, Append: escapes},
+			[]string{"trigger", "--project", "gh/nope/nope"}},
+		{"ids", simulator.Hostile{Operation: "*", Fields: []string{"id"}, Append: escapes},
+			[]string{"trigger", "--project", "gh/acme/ok", "--wait", "--poll-interval", "50ms", "--timeout", "2s"}},
+		{"the --debug trace", simulator.Hostile{Operation: "*", Fields: []string{"name", "message"}, Append: escapes},
+			[]string{"trigger", "--project", "gh/acme/ok", "--wait", "--poll-interval", "50ms", "--debug"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newHostileWorld(t, tc.h)
+			r, out := w.outputs(tc.args...)
+			assert.NotEqual(t, 2, r.code, r.stderr)
+			assert.True(t, strings.Contains(r.stdout+r.stderr, `\x1b`) || strings.Contains(r.stdout+r.stderr, `\u202e`) || tc.name == "ids",
+				"the escapes show as text: %s", r.stdout+r.stderr)
+			assertSafeText(t, out)
 		})
 	}
 }

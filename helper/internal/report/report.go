@@ -3,12 +3,15 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/baton-ci/baton/helper/internal/safetext"
 )
 
 // Pipeline is one project of a run as the result shows it, whatever became of it: triggered,
@@ -99,9 +102,14 @@ func JSON(w io.Writer, r Result) error {
 			p.Workflows[j].FailedJobs = nonNil(p.Workflows[j].FailedJobs)
 		}
 	}
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	if err := enc.Encode(r); err != nil {
+		return err
+	}
+	_, err := w.Write(safetext.JSON(b.Bytes())) // server text: no raw C1 or bidi controls
+	return err
 }
 
 func nonNil[T any](s []T) []T {

@@ -85,6 +85,29 @@ func unsafeRune(r rune) bool {
 	return false
 }
 
+// JSON returns the JSON text b with what Terminal escapes, and JSON encoders leave raw (DEL, C1
+// controls, bidi controls, line separators), written as \u escapes instead. Those characters
+// can only stand inside JSON strings, where the escape means the same character: the document
+// decodes to the same values, and printing it cannot drive a terminal. Control characters below
+// U+0020 are already escaped by any JSON encoder; b is expected to be valid UTF-8 (Go's encoder
+// makes it so).
+func JSON(b []byte) []byte {
+	if isClean(string(b)) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+16)
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == 0x7f || unsafeRune(r) {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	return out
+}
+
 // Markdown returns s safe inside a Markdown paragraph or table cell (GitHub-flavoured Markdown,
 // CircleCI's and GitHub's job summaries): Terminal's escapes first, then every character Markdown
 // or HTML gives meaning to is escaped: \ ` * _ { } [ ] ( ) # + ! | ~ with a backslash, < > & as

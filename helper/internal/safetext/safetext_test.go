@@ -1,11 +1,14 @@
 package safetext
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestTerminal(t *testing.T) {
@@ -104,6 +107,43 @@ func FuzzMarkdown(f *testing.F) {
 			if strings.IndexByte("`*_{}[]()#+!|~", out[i]) >= 0 {
 				t.Fatalf("Markdown(%q) = %q leaves %q unescaped", in, out, out[i])
 			}
+		}
+	})
+}
+
+func TestJSON(t *testing.T) {
+	in := map[string]string{"name": "a\u009b31m\u202eb\x7f\u2028", "plain": "ok ✓"}
+	b, err := json.Marshal(in)
+	require.NoError(t, err)
+	out := JSON(b)
+	assert.Equal(t, `{"name":"a\u009b31m\u202eb\u007f\u2028","plain":"ok ✓"}`, string(out))
+	var back map[string]string
+	require.NoError(t, json.Unmarshal(out, &back))
+	assert.Equal(t, in, back, "the same values")
+	clean := []byte(`{"a":"b"}`)
+	assert.Equal(t, clean, JSON(clean))
+}
+
+func FuzzJSON(f *testing.F) {
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		b, err := json.Marshal(map[string]string{in: in})
+		if err != nil {
+			t.Skip()
+		}
+		out := JSON(b)
+		if r, bad := unsafeIn(string(out)); bad && r != '\n' {
+			t.Fatalf("JSON(%q) = %q still holds %U", b, out, r)
+		}
+		var back, want map[string]string
+		if err := json.Unmarshal(out, &back); err != nil {
+			t.Fatalf("JSON(%q) = %q is not JSON: %v", b, out, err)
+		}
+		_ = json.Unmarshal(b, &want)
+		if !reflect.DeepEqual(back, want) {
+			t.Fatalf("JSON(%q) = %q decodes to %q, not %q", b, out, back, want)
 		}
 	})
 }
