@@ -152,6 +152,7 @@ func TestTypesFollowTheOpenAPIDescription(t *testing.T) {
 		{"the job list holds Jobs", "/workflow/{id}/job", "get", "200", jobList{}},
 		{"the cancel answer is a message", "/workflow/{id}/cancel", "post", "202", message{}},
 		{"User is the answer of GET me", "/me", "get", "200", User{}},
+		{"PipelineConfig is the answer of GET pipeline config", "/pipeline/{pipeline-id}/config", "get", "200", PipelineConfig{}},
 		{"an error answer is a message", "/pipeline/{pipeline-id}", "get", "default", message{}},
 	}
 	for _, tt := range tests {

@@ -22,11 +22,11 @@ const (
 // not 007, -0, +4, 1e3) is an int64, and anything else is a string.
 func (s *Set) AddAssignment(arg string) error {
 	origin := SourceParam + " " + display(arg)
-	p, err := s.assignment(arg)
+	p, typing, err := s.assignment(arg)
 	if err != nil {
 		return usage(origin, err)
 	}
-	return s.add(p, SourceParam)
+	return s.add(p, SourceParam, typing)
 }
 
 // AddLines adds the assignments in text, one KEY[:TYPE]=VALUE per line, as the orb passes them
@@ -40,11 +40,11 @@ func (s *Set) AddLines(text string) error {
 				continue
 			}
 			source := fmt.Sprintf("%s line %d", SourceLines, i+1)
-			p, err := s.assignment(line)
+			p, typing, err := s.assignment(line)
 			if err != nil {
 				return usage(source+" ("+display(line)+")", err)
 			}
-			if err := s.add(p, source); err != nil {
+			if err := s.add(p, source, typing); err != nil {
 				return err
 			}
 		}
@@ -52,11 +52,12 @@ func (s *Set) AddLines(text string) error {
 	})
 }
 
-// assignment reads, expands, types and checks one KEY[:TYPE]=VALUE.
-func (s *Set) assignment(arg string) (Param, error) {
+// assignment reads, expands, types and checks one KEY[:TYPE]=VALUE, and says whether its type
+// was forced or inferred.
+func (s *Set) assignment(arg string) (Param, Typing, error) {
 	keyText, raw, ok := strings.Cut(arg, "=")
 	if !ok {
-		return Param{}, errors.New(`it has no "="; want KEY=VALUE or KEY:TYPE=VALUE`)
+		return Param{}, 0, errors.New(`it has no "="; want KEY=VALUE or KEY:TYPE=VALUE`)
 	}
 	key, k := keyText, inferred
 	if i := strings.LastIndexByte(keyText, ':'); i >= 0 {
@@ -70,18 +71,27 @@ func (s *Set) assignment(arg string) (Param, error) {
 		case "bool", "boolean":
 			k = boolKind
 		default:
-			return Param{}, fmt.Errorf("unknown type %s; want KEY:string, KEY:int or KEY:bool (a key that contains ':' needs a type after it, as in %s:string=VALUE, or can be given through --parameters-json)", quoteValue(typ), displayPlain(keyText, "KEY"))
+			return Param{}, 0, fmt.Errorf("unknown type %s; want KEY:string, KEY:int or KEY:bool (a key that contains ':' needs a type after it, as in %s:string=VALUE, or can be given through --parameters-json)", quoteValue(typ), displayPlain(keyText, "KEY"))
 		}
 	}
 	if err := checkKey(key); err != nil {
 		if key == "" {
 			if k == inferred {
-				return Param{}, fmt.Errorf("%w; want KEY=VALUE", err)
+				return Param{}, 0, fmt.Errorf("%w; want KEY=VALUE", err)
 			}
-			return Param{}, fmt.Errorf("%w; want KEY:%s=VALUE", err, keyText[1:])
+			return Param{}, 0, fmt.Errorf("%w; want KEY:%s=VALUE", err, keyText[1:])
 		}
-		return Param{}, err
+		return Param{}, 0, err
 	}
+	p, err := s.typed(key, raw, k)
+	if k == inferred {
+		return p, Inferred, err
+	}
+	return p, Forced, err
+}
+
+// typed expands, types and checks the value raw of key.
+func (s *Set) typed(key, raw string, k kind) (Param, error) {
 	value, err := s.expandValue(key, raw)
 	if err != nil {
 		return Param{}, err

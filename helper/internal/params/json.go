@@ -111,7 +111,7 @@ func (s *Set) addJSON(source string, data []byte) error {
 		if err := checkValue(key, value, expanded); err != nil {
 			return usage(source, err)
 		}
-		if err := s.add(Param{Key: key, Value: value}, source); err != nil {
+		if err := s.add(Param{Key: key, Value: value}, source, AsWritten); err != nil {
 			return err
 		}
 	}

@@ -47,6 +47,31 @@ type Set struct {
 	opts   Options
 	params []Param
 	from   map[string]string // key -> the source that gave it
+	typing map[string]Typing // key -> how its type was decided
+}
+
+// Typing says how a parameter's type was decided.
+type Typing int
+
+const (
+	// Inferred from the text: true/false, a canonical integer, else a string. Pre-flight may
+	// retype such a value from the downstream's declaration.
+	Inferred Typing = iota
+	// Forced by KEY:TYPE=.
+	Forced
+	// AsWritten by a JSON source, or a quoted value.
+	AsWritten
+)
+
+// Origin is where a parameter came from and how its type was decided.
+type Origin struct {
+	Source string // "--param", "BATON_PARAMETERS line 3", "--parameters-file p.json", …
+	Typing Typing
+}
+
+// Origin returns where key came from and how it was typed.
+func (s *Set) Origin(key string) Origin {
+	return Origin{Source: s.from[key], Typing: s.typing[key]}
 }
 
 // NewSet returns an empty Set that reads values as opts says.
@@ -69,8 +94,9 @@ const (
 	boolKind
 )
 
-// add records one parameter from source, refusing a key already given and a 101st parameter.
-func (s *Set) add(p Param, source string) error {
+// add records one parameter from source, typed as typing says, refusing a key already given
+// and a 101st parameter.
+func (s *Set) add(p Param, source string, typing Typing) error {
 	if first, ok := s.from[p.Key]; ok {
 		if first == source {
 			return exitcode.Usagef("parameter %s is given twice by %s; give it once", quoteKey(p.Key), source)
@@ -83,7 +109,11 @@ func (s *Set) add(p Param, source string) error {
 	if s.from == nil { // a zero Set works too
 		s.from = make(map[string]string)
 	}
+	if s.typing == nil {
+		s.typing = make(map[string]Typing)
+	}
 	s.from[p.Key] = source
+	s.typing[p.Key] = typing
 	s.params = append(s.params, p)
 	return nil
 }
@@ -96,6 +126,7 @@ func (s *Set) transaction(fn func() error) error {
 	if err != nil {
 		for _, p := range s.params[n:] {
 			delete(s.from, p.Key)
+			delete(s.typing, p.Key)
 		}
 		s.params = s.params[:n]
 	}

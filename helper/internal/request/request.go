@@ -26,6 +26,24 @@ type Trigger struct {
 	Config       Ref    // pipeline/run: where the config comes from
 	Checkout     Ref    // pipeline/run: what checkout steps fetch
 	Params       []params.Param
+	// Origins says, for each parameter key, where it came from and how its type was decided;
+	// pre-flight retypes only what was inferred.
+	Origins map[string]params.Origin
+}
+
+// ConfigRef is the ref whose config the pipeline will run: Config for pipeline/run, else Ref.
+func (t *Trigger) ConfigRef() Ref {
+	if t.UsesRun() {
+		return t.Config
+	}
+	return t.Ref
+}
+
+// ProjectParam is a parameter that a structured projects list gives one project; it is merged
+// over the shared ones (--param and the rest), replacing one of the same key.
+type ProjectParam struct {
+	Key, Text string
+	Quoted    bool // a quoted scalar: a string as written; plain ones are typed like --param
 }
 
 // UsesRun reports whether the request goes to POST /project/{p}/{o}/{r}/pipeline/run.
@@ -44,7 +62,11 @@ type Input struct {
 	ParamLines     string   // --parameters: assignments one per line (the orb's multi-line parameter)
 	ParamsJSON     string   // --parameters-json
 	ParamsFile     string   // --parameters-file
-	NoExpand       bool
+	// ProjectParams are this project's own parameters from a projects list, named in errors
+	// by ProjectSource.
+	ProjectParams []ProjectParam
+	ProjectSource string
+	NoExpand      bool
 	LookupEnv      func(string) (string, bool)
 	ReadFile       func(string) ([]byte, error)
 	// HoldsSecret reports whether a value holds the API token (in any form); such a value is
@@ -77,11 +99,11 @@ func New(in Input) (*Trigger, error) {
 	if err := t.settleEndpoint(); err != nil {
 		return nil, err
 	}
-	ps, err := collectParams(in)
+	ps, origins, err := collectParams(in)
 	if err != nil {
 		return nil, err
 	}
-	t.Params = ps
+	t.Params, t.Origins = ps, origins
 	if in.HoldsSecret != nil {
 		if err := t.refuseSecrets(in.HoldsSecret); err != nil {
 			return nil, err
@@ -148,8 +170,42 @@ func (t *Trigger) settleEndpoint() error {
 	return nil
 }
 
-func collectParams(in Input) ([]params.Param, error) {
-	set := params.NewSet(params.Options{Expand: !in.NoExpand, Lookup: in.LookupEnv})
+// collectParams reads the shared parameters, then merges the project's own over them.
+func collectParams(in Input) ([]params.Param, map[string]params.Origin, error) {
+	opts := params.Options{Expand: !in.NoExpand, Lookup: in.LookupEnv}
+	set, err := sharedParams(in, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	own := params.NewSet(opts)
+	for _, p := range in.ProjectParams {
+		if err := own.AddScalar(in.ProjectSource, p.Key, p.Text, p.Quoted); err != nil {
+			return nil, nil, err
+		}
+	}
+	origins := map[string]params.Origin{}
+	var out []params.Param
+	replaced := map[string]bool{}
+	for _, p := range own.Params() {
+		replaced[p.Key] = true
+	}
+	for _, from := range []*params.Set{set, own} {
+		for _, p := range from.Params() {
+			if from == set && replaced[p.Key] {
+				continue
+			}
+			out = append(out, p)
+			origins[p.Key] = from.Origin(p.Key)
+		}
+	}
+	if len(out) > params.MaxParams {
+		return nil, nil, exitcode.Usagef("%s: with the shared parameters it gives %d; the API takes at most %d", in.ProjectSource, len(out), params.MaxParams)
+	}
+	return out, origins, nil
+}
+
+func sharedParams(in Input, opts params.Options) (*params.Set, error) {
+	set := params.NewSet(opts)
 	for _, p := range in.Params {
 		if err := set.AddAssignment(p); err != nil {
 			return nil, err
@@ -178,7 +234,7 @@ func collectParams(in Input) ([]params.Param, error) {
 			return nil, err
 		}
 	}
-	return set.Params(), nil
+	return set, nil
 }
 
 // validator keeps the first error so the fields can be read in one straight pass.

@@ -1,0 +1,137 @@
+package preflight
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// The parameter types a pipeline parameter may have. CircleCI's other parameter types (steps,
+// executor) cannot be given to a pipeline.
+const (
+	TypeString     = "string"
+	TypeInteger    = "integer"
+	TypeBoolean    = "boolean"
+	TypeEnum       = "enum"
+	TypeEnvVarName = "env_var_name"
+)
+
+// Param is one declared pipeline parameter.
+type Param struct {
+	Name    string
+	Type    string   // one of the Type constants, or what the config says when it is none of them
+	Default any      // string, int64, bool or nil; only meaningful when HasDefault
+	Enum    []string // the allowed values of an enum, as text
+	// HasDefault: the declaration gives a default.
+	HasDefault bool
+}
+
+// Config is what pre-flight reads from one config file: whether it is a setup config (setup:
+// true, dynamic config) and its top-level pipeline parameters by name.
+type Config struct {
+	Setup  bool
+	Params map[string]Param
+}
+
+// maxConfig bounds the text Parse reads; the API client already caps answers at 4 MiB.
+const maxConfig = 4 << 20
+
+// Parse reads the top-level `parameters:` of a CircleCI config with a YAML 1.2 parser, anchors,
+// aliases and merge keys (<<) included. A config without parameters declares none. Errors are
+// one line: a config that is not YAML, not a mapping, or whose parameters are not declarations.
+func Parse(source string) (*Config, error) {
+	if len(source) > maxConfig {
+		return nil, fmt.Errorf("the config is larger than %d MiB", maxConfig>>20)
+	}
+	if strings.TrimSpace(source) == "" {
+		return nil, errors.New("the config is empty")
+	}
+	var top struct {
+		Setup      any                  `yaml:"setup"`
+		Parameters map[string]yaml.Node `yaml:"parameters"`
+	}
+	// Decoding resolves aliases and merge keys, and refuses duplicate keys and excessive
+	// aliasing (a "billion laughs" document), so a hostile config costs bounded work.
+	if err := yaml.Unmarshal([]byte(source), &top); err != nil {
+		return nil, fmt.Errorf("the config is not readable YAML: %s", oneLine(strings.TrimPrefix(err.Error(), "yaml: ")))
+	}
+	cfg := &Config{Setup: top.Setup == true, Params: map[string]Param{}}
+	for name, node := range top.Parameters {
+		p, err := declaration(name, &node)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Params[name] = p
+	}
+	return cfg, nil
+}
+
+// declaration reads one parameter's declaration: type, default and enum.
+func declaration(name string, node *yaml.Node) (Param, error) {
+	var d struct {
+		Type    string     `yaml:"type"`
+		Default *yaml.Node `yaml:"default"`
+		Enum    []any      `yaml:"enum"`
+	}
+	if err := node.Decode(&d); err != nil {
+		return Param{}, fmt.Errorf("parameter %s: its declaration is not a mapping of type, default and enum: %s", strconv.Quote(name), oneLine(strings.TrimPrefix(err.Error(), "yaml: ")))
+	}
+	if name == "" {
+		return Param{}, errors.New("a parameter has an empty name")
+	}
+	p := Param{Name: name, Type: d.Type}
+	if p.Type == "" {
+		return Param{}, fmt.Errorf("parameter %s declares no type", strconv.Quote(name))
+	}
+	for _, v := range d.Enum {
+		p.Enum = append(p.Enum, scalarText(v))
+	}
+	if d.Default != nil {
+		var v any
+		if err := d.Default.Decode(&v); err == nil {
+			p.Default, p.HasDefault = normalize(v), true
+		}
+	}
+	return p, nil
+}
+
+// normalize gives a default the Go type of a parameter value: int64 for integers.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case int:
+		return int64(x)
+	case uint64:
+		return strconv.FormatUint(x, 10)
+	}
+	return v
+}
+
+// scalarText is an enum value as text: enums list strings, but a YAML list may spell 1 or true.
+func scalarText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+// Names returns the declared names, sorted.
+func (c *Config) Names() []string {
+	names := make([]string, 0, len(c.Params))
+	for n := range c.Params {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// oneLine keeps a parser message on one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
