@@ -72,29 +72,25 @@ func Parse(source string) (*Config, error) {
 
 // declaration reads one parameter's declaration: type, default and enum.
 func declaration(name string, node *yaml.Node) (Param, error) {
-	var d struct {
-		Type    string     `yaml:"type"`
-		Default *yaml.Node `yaml:"default"`
-		Enum    []any      `yaml:"enum"`
-	}
-	if err := node.Decode(&d); err != nil {
-		return Param{}, fmt.Errorf("parameter %s: its declaration is not a mapping of type, default and enum: %s", strconv.Quote(name), oneLine(strings.TrimPrefix(err.Error(), "yaml: ")))
-	}
 	if name == "" {
 		return Param{}, errors.New("a parameter has an empty name")
 	}
-	p := Param{Name: name, Type: d.Type}
-	if p.Type == "" {
+	var d map[string]any
+	if err := node.Decode(&d); err != nil {
+		return Param{}, fmt.Errorf("parameter %s: its declaration is not a mapping of type, default and enum: %s", strconv.Quote(name), oneLine(strings.TrimPrefix(err.Error(), "yaml: ")))
+	}
+	typ, ok := d["type"].(string)
+	if !ok || typ == "" {
 		return Param{}, fmt.Errorf("parameter %s declares no type", strconv.Quote(name))
 	}
-	for _, v := range d.Enum {
-		p.Enum = append(p.Enum, scalarText(v))
-	}
-	if d.Default != nil {
-		var v any
-		if err := d.Default.Decode(&v); err == nil {
-			p.Default, p.HasDefault = normalize(v), true
+	p := Param{Name: name, Type: typ}
+	if enum, ok := d["enum"].([]any); ok {
+		for _, v := range enum {
+			p.Enum = append(p.Enum, scalarText(v))
 		}
+	}
+	if v, ok := d["default"]; ok {
+		p.Default, p.HasDefault = normalize(v), true
 	}
 	return p, nil
 }

@@ -69,8 +69,12 @@ type Project struct {
 	// CISkipBranches: a run trigger whose checkout branch is listed creates no pipeline and is
 	// answered 200 {"message": "Ignoring pipeline due to CI skip in the commit"}.
 	CISkipBranches []string `yaml:"ci_skip_branches,omitempty"`
-	// Parameters are the pipeline parameters the project's config declares.
+	// Parameters are the pipeline parameters the project's config declares (its setup
+	// config's, for a project with a setup workflow), served by GET /pipeline/{id}/config.
 	Parameters []Parameter `yaml:"parameters,omitempty"`
+	// ContinuationParameters, for a project with a setup workflow, are declared only in its
+	// continuation config: a trigger that passes one is refused as undeclared.
+	ContinuationParameters []Parameter `yaml:"continuation_parameters,omitempty"`
 	// Workflows are what every pipeline of the project runs. Empty: the pipeline is created
 	// and runs no workflow at all (as when filters exclude everything).
 	Workflows []Workflow `yaml:"workflows,omitempty"`
@@ -455,6 +459,16 @@ func normalizeProject(p Project, f string) (Project, error) {
 		}
 		params[p.Parameters[j].Name] = true
 	}
+	p.ContinuationParameters = slices.Clone(p.ContinuationParameters)
+	for j, cp := range p.ContinuationParameters {
+		if err := checkParameter(cp, fmt.Sprintf("%s.continuation_parameters[%d]", f, j)); err != nil {
+			return Project{}, err
+		}
+		if params[cp.Name] {
+			return Project{}, fmt.Errorf("%s.continuation_parameters[%d].name: %q is declared twice", f, j, cp.Name)
+		}
+		params[cp.Name] = true
+	}
 	p.Workflows = slices.Clip(slices.Clone(p.Workflows))
 	if len(p.Workflows) == 0 {
 		p.Workflows = nil // workflows: [] and no workflows key both mean none
@@ -473,6 +487,9 @@ func normalizeProject(p Project, f string) (Project, error) {
 			setup = true
 		}
 		p.Workflows[j] = w
+	}
+	if len(p.ContinuationParameters) > 0 && !setup {
+		return Project{}, fmt.Errorf("%s.continuation_parameters: only a project with a setup workflow has a continuation config", f)
 	}
 	return p, nil
 }

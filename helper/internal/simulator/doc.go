@@ -4,6 +4,7 @@
 // It serves, under /api/v2 and named by the OpenAPI operationIds: triggerPipeline (POST
 // /project/{project-slug}/pipeline, slug escaped or not), triggerPipelineRun (POST
 // /project/{provider}/{organization}/{project}/pipeline/run), getPipelineById,
+// getPipelineConfigById (the config written from the project's declared parameters),
 // listWorkflowsByPipelineId, getWorkflowById, listWorkflowJobs, cancelWorkflow, getCurrentUser,
 // listPipelinesForProject and getWorkflowSummary (insights, from the simulator's own history of
 // workflows), plus the app's pipeline links (/pipelines/...) as text pages.

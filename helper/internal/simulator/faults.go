@@ -56,7 +56,7 @@ type Fault struct {
 var operations = []string{
 	"triggerPipeline", "triggerPipelineRun", "getPipelineById", "listWorkflowsByPipelineId",
 	"getWorkflowById", "listWorkflowJobs", "cancelWorkflow", "getCurrentUser",
-	"listPipelinesForProject", "getProjectBySlug", opWorkflowSummary, opAppPage,
+	"listPipelinesForProject", "getProjectBySlug", opWorkflowSummary, opPipelineConfig, opAppPage,
 }
 
 // normalized validates f and fills in its defaults. Errors start with the field name.

@@ -49,6 +49,8 @@ func resolve(method, escaped string) (route, bool) {
 		return route{op: "getCurrentUser", method: "GET"}, true
 	case n == 2 && seg[0] == "pipeline":
 		return route{op: "getPipelineById", method: "GET", id: seg[1]}, true
+	case n == 3 && seg[0] == "pipeline" && seg[2] == "config":
+		return route{op: opPipelineConfig, method: "GET", id: seg[1]}, true
 	case n == 3 && seg[0] == "pipeline" && seg[2] == "workflow":
 		return route{op: "listWorkflowsByPipelineId", method: "GET", id: seg[1]}, true
 	case n == 2 && seg[0] == "workflow":

@@ -282,6 +282,8 @@ func (s *Simulator) handle(w http.ResponseWriter, r *http.Request, rt route, fou
 		s.triggerPipelineRun(w, r, rt, user, body)
 	case "getPipelineById":
 		s.getPipeline(w, rt, user)
+	case opPipelineConfig:
+		s.getPipelineConfig(w, rt, user)
 	case "listPipelinesForProject":
 		s.listPipelines(w, r, rt, user)
 	case "listWorkflowsByPipelineId":

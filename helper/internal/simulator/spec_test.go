@@ -99,6 +99,9 @@ projects:
 		}
 	}
 	e.api("GET", "/api/v2/pipeline/00000000-0000-4000-8000-000000000000", "")
+	e.api("GET", "/api/v2/pipeline/"+id+"/config", "")
+	e.api("GET", "/api/v2/pipeline/"+gjsonGet(run.body, "id")+"/config", "")
+	e.api("GET", "/api/v2/pipeline/00000000-0000-4000-8000-000000000000/config", "")
 	e.api("GET", "/api/v2/workflow/00000000-0000-4000-8000-000000000000", "")
 	e.api("GET", "/api/v2/project/gh/acme/api/pipeline", "")
 	e.api("GET", "/api/v2/project/gh%2Facme%2Fapi", "")
@@ -133,7 +136,7 @@ projects:
 		}
 		assert.NoError(t, err, "exchange %d: %s %s -> %d %s", i, r.Method, r.Path, r.Status, r.ResponseBody)
 	}
-	for _, op := range []string{"triggerPipeline", "triggerPipelineRun", "getPipelineById", "listWorkflowsByPipelineId", "getWorkflowById", "listWorkflowJobs", "cancelWorkflow", "getCurrentUser", "listPipelinesForProject", "getWorkflowSummary", "getProjectBySlug"} {
+	for _, op := range []string{"triggerPipeline", "triggerPipelineRun", "getPipelineById", "listWorkflowsByPipelineId", "getWorkflowById", "listWorkflowJobs", "cancelWorkflow", "getCurrentUser", "listPipelinesForProject", "getWorkflowSummary", "getProjectBySlug", "getPipelineConfigById"} {
 		assert.True(t, ops[op], "the scenario exercises %s", op)
 	}
 }
