@@ -67,8 +67,8 @@ type Input struct {
 	ProjectParams []ProjectParam
 	ProjectSource string
 	NoExpand      bool
-	LookupEnv      func(string) (string, bool)
-	ReadFile       func(string) ([]byte, error)
+	LookupEnv     func(string) (string, bool)
+	ReadFile      func(string) ([]byte, error)
 	// HoldsSecret reports whether a value holds the API token (in any form); such a value is
 	// refused. nil: nothing is.
 	HoldsSecret func(string) bool
