@@ -73,6 +73,9 @@ type world struct {
 	t   *testing.T
 	sim *simulator.Simulator
 	url string
+	// preflight leaves pre-flight at its default (on). Tests of everything else turn it off:
+	// against a simulator with no earlier pipeline it would only add its reads and a line.
+	preflight bool
 }
 
 func newWorld(t *testing.T) *world { t.Helper(); return newWorldWith(t, simConfig) }
@@ -98,7 +101,11 @@ type result struct {
 func (w *world) baton(env []string, args ...string) result {
 	w.t.Helper()
 	cmd := exec.Command(batonBin, args...)
-	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "CIRCLE_TOKEN=" + token, "CIRCLECI_HOST=" + w.url}, env...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "CIRCLE_TOKEN=" + token, "CIRCLECI_HOST=" + w.url}
+	if !w.preflight {
+		cmd.Env = append(cmd.Env, "BATON_PREFLIGHT=off")
+	}
+	cmd.Env = append(cmd.Env, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

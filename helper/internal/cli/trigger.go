@@ -7,12 +7,13 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/baton-ci/baton/helper/internal/circleci"
 	"github.com/baton-ci/baton/helper/internal/dispatch"
 	"github.com/baton-ci/baton/helper/internal/exitcode"
-	"github.com/baton-ci/baton/helper/internal/payload"
+	"github.com/baton-ci/baton/helper/internal/preflight"
 	"github.com/baton-ci/baton/helper/internal/report"
 	"github.com/baton-ci/baton/helper/internal/request"
 )
@@ -30,6 +31,7 @@ type TriggerCmd struct {
 	ParametersJSON string   `env:"BATON_PARAMETERS_JSON"`
 	ParametersFile string   `env:"BATON_PARAMETERS_FILE"`
 	NoExpand       bool     `env:"BATON_NO_EXPAND"`
+	Preflight      string   `env:"BATON_PREFLIGHT" enum:"on,strict,off" default:"on"`
 
 	DefinitionID   string `env:"BATON_DEFINITION_ID"`
 	ConfigBranch   string `env:"BATON_CONFIG_BRANCH"`
@@ -60,6 +62,7 @@ func (TriggerCmd) flagDocs() map[string]flagDoc {
 		"parameters-json": {"JSON", "Pipeline parameters as a JSON object of strings, integers and booleans, typed as written."},
 		"parameters-file": {"FILE", "Pipeline parameters from a file holding a JSON object, typed as written."},
 		"no-expand":       {"", "Send $VAR and ${VAR} as written instead of expanding them from the environment."},
+		"preflight":       {"", "Check parameters against what each project's latest pipeline config declares, and type them by it: on (say what cannot be checked and send it as given), strict (refuse it), off (default: ${default}). Its reads (GETs) happen in a dry run too."},
 		"definition-id":   {"UUID", "Pipeline definition ID (Project Settings > Pipelines): use the pipeline/run endpoint, required for GitHub App and GitLab projects."},
 		"config-branch":   {"NAME", "With --definition-id: branch to read the config from (default: --branch)."},
 		"config-tag":      {"NAME", "With --definition-id: tag to read the config from (default: --tag)."},
@@ -141,8 +144,12 @@ func (c *TriggerCmd) Run(d *Deps) error {
 	if err != nil {
 		return err
 	}
+	checked, err := c.preflight(d, client, targets, token)
+	if err != nil {
+		return err
+	}
 	if c.DryRun {
-		return c.dryRun(d, client, targets, token)
+		return c.dryRun(d, client, targets, checked, token)
 	}
 
 	ctx := d.Context
@@ -236,9 +243,10 @@ func (c *TriggerCmd) targets(d *Deps) ([]dispatch.Target, error) {
 		if line.Branch != "" || line.Tag != "" { // the line's own ref wins over --branch/--tag
 			in.Branch, in.Tag = line.Branch, line.Tag
 		}
+		in.ProjectParams, in.ProjectSource = line.Params, line.Source
 		t, err := request.New(in)
 		if err != nil {
-			if line.Source != "" {
+			if line.Source != "" && !strings.HasPrefix(err.Error(), line.Source+":") {
 				return nil, exitcode.Wrap(exitcode.Usage, fmt.Errorf("%s: %w", line.Source, err))
 			}
 			return nil, err
@@ -253,11 +261,8 @@ func (c *TriggerCmd) targets(d *Deps) ([]dispatch.Target, error) {
 			return nil, exitcode.Usagef("%s: %s is already named by %s; trigger each project and ref once", where, t.Project, first)
 		}
 		seen[key] = where
-		body, err := payload.Body(t)
-		if err != nil {
-			return nil, err
-		}
-		targets = append(targets, dispatch.Target{Trigger: t, Body: body})
+		targets = append(targets, dispatch.Target{Trigger: t}) // bodies come after pre-flight
+
 	}
 	return targets, nil
 }
@@ -302,7 +307,7 @@ func (c *TriggerCmd) projectLines(d *Deps) ([]projectLine, error) {
 }
 
 // dryRun prints exactly the requests that would be sent, built by the same code that sends them.
-func (c *TriggerCmd) dryRun(d *Deps, client *circleci.Client, targets []dispatch.Target, token string) error {
+func (c *TriggerCmd) dryRun(d *Deps, client *circleci.Client, targets []dispatch.Target, checked []preflight.Result, token string) error {
 	for i, target := range targets {
 		t := target.Trigger
 		var req *http.Request
@@ -321,6 +326,9 @@ func (c *TriggerCmd) dryRun(d *Deps, client *circleci.Client, targets []dispatch
 		}
 		if i > 0 {
 			fmt.Fprintln(d.Stdout)
+		}
+		if i < len(checked) {
+			dryRunPreflight(d.Stdout, t, checked[i])
 		}
 		fmt.Fprintf(d.Stdout, "%s %s\n", req.Method, req.URL.String())
 		circleci.WriteHeader(d.Stdout, "", header)

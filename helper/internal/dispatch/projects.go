@@ -6,14 +6,22 @@ import (
 	"unicode"
 
 	"github.com/baton-ci/baton/helper/internal/exitcode"
+	"github.com/baton-ci/baton/helper/internal/request"
 )
 
 // ProjectLine is one project of a projects list: a slug and at most one of Branch and Tag
-// (neither: the project's default branch). Line is its 1-based line number.
+// (neither: the project's default branch). Line is its 1-based line number. Params are its own
+// pipeline parameters (a structured list only), merged over the shared ones.
 type ProjectLine struct {
 	Slug, Branch, Tag string
 	Line              int
+	Params            []request.ProjectParam
 }
+
+// ref is what makes two lines the same trigger.
+type lineRef struct{ slug, branch, tag string }
+
+func (p ProjectLine) ref() lineRef { return lineRef{p.Slug, p.Branch, p.Tag} }
 
 // ParseProjects reads a projects list (--projects-file, BATON_PROJECTS): one project per line,
 //
@@ -29,13 +37,20 @@ type ProjectLine struct {
 // source names the list in errors, which read like "--projects-file line 3: 3 fields; write
 // SLUG, SLUG BRANCH or SLUG tag=TAG" and carry exit code 2. Slugs and refs are only split here;
 // request.New checks them.
+//
+// A list whose first entry starts with '-', '[' or '{', or with "projects:", is structured
+// instead (see parseStructured): YAML or JSON entries that may give each project its own
+// parameters.
 func ParseProjects(source, text string) ([]ProjectLine, error) {
+	text = strings.TrimPrefix(text, "\uFEFF")
+	if Structured(text) {
+		return parseStructured(source, text)
+	}
 	bad := func(line int, format string, args ...any) error {
 		return exitcode.Usagef("%s line %d: %s", source, line, fmt.Sprintf(format, args...))
 	}
-	text = strings.TrimPrefix(text, "\uFEFF")
 	var out []ProjectLine
-	seen := map[ProjectLine]int{} // Line zero: the project, by where it was first listed
+	seen := map[lineRef]int{} // the project, by where it was first listed
 	for n, line := range strings.Split(text, "\n") {
 		n++
 		fields := strings.FieldsFunc(line, isSpace)
@@ -74,10 +89,10 @@ func ParseProjects(source, text string) ([]ProjectLine, error) {
 				p.Branch = ref
 			}
 		}
-		if first, dup := seen[p]; dup {
+		if first, dup := seen[p.ref()]; dup {
 			return nil, bad(n, "repeats line %d (%q); each project and ref may be listed once", first, strings.Join(fields, " "))
 		}
-		seen[p] = n
+		seen[p.ref()] = n
 		p.Line = n
 		out = append(out, p)
 	}

@@ -110,7 +110,7 @@ func FuzzParseProjects(f *testing.F) {
 		"", "gh/acme/api", "gh/acme/api main\ngh/acme/web tag=v1\n", "# c\n\n gh/a/b  dev # x",
 		"a b c", "tag=v1", "gh/a/b tag=", "gh/a/b branch=", "gh/a/b branch=tag=x", "gh/a/b\r\ngh/a/c\r\n",
 		"\uFEFFgh/a/b", "gh/a/b main\ngh/a/b main", "gh/a/b\u00a0main", "gh/a/b \x00", "\xff\xfe",
-		"gh/a/b #", "#", "gh/a/b main#x",
+		"gh/a/b #", "#", "gh/a/b main#x", "- gh/a/b", "[{slug: gh/a/b}]",
 	} {
 		f.Add(s)
 	}
@@ -130,6 +130,9 @@ func FuzzParseProjects(f *testing.F) {
 		}
 		if len(lines) == 0 {
 			t.Fatalf("ParseProjects(%q): no lines and no error", text)
+		}
+		if dispatch.Structured(text) {
+			return // FuzzParseStructuredProjects holds those
 		}
 		var again strings.Builder
 		prev := 0

@@ -217,14 +217,14 @@ func article(dp Param) string {
 	case TypeEnvVarName:
 		return "an environment variable name (a string)"
 	}
-	return "a " + dp.Type
+	return "a " + show(dp.Type)
 }
 
 func declaredType(dp Param) string {
 	if dp.Type == TypeEnum {
 		return "enum of " + enumList(dp.Enum)
 	}
-	return dp.Type
+	return show(dp.Type)
 }
 
 func enumList(values []string) string {
@@ -261,4 +261,32 @@ func quote(s string) string {
 		return strconv.Quote(string(r[:60])) + "..."
 	}
 	return strconv.Quote(s)
+}
+
+// Summary lists the declarations for --dry-run: "env (enum of dev, prod; default "dev"),
+// replicas (integer; default 1)", sorted by name.
+func (d *Declarations) Summary() string {
+	if len(d.Params) == 0 {
+		return "no parameters"
+	}
+	var parts []string
+	for _, name := range (&Config{Params: d.Params}).Names() {
+		p := d.Params[name]
+		s := show(name) + " (" + declaredType(p)
+		if p.HasDefault {
+			s += "; default " + defaultText(p.Default)
+		}
+		parts = append(parts, s+")")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func defaultText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return quote(x)
+	case int64, bool, float64:
+		return fmt.Sprint(x)
+	}
+	return "(not a scalar)"
 }

@@ -56,7 +56,7 @@ func latest(ctx context.Context, api API, slug string, ref request.Ref) (*circle
 			return nil, "", err.Error()
 		}
 		if p != nil {
-			return p, "branch " + ref.Branch, ""
+			return p, "branch " + show(ref.Branch), ""
 		}
 	case ref.Tag != "":
 		p, err := newest(ctx, api, slug, "", ref.Tag)
@@ -64,7 +64,7 @@ func latest(ctx context.Context, api API, slug string, ref request.Ref) (*circle
 			return nil, "", err.Error()
 		}
 		if p != nil {
-			return p, "tag " + ref.Tag, ""
+			return p, "tag " + show(ref.Tag), ""
 		}
 	}
 	proj, err := api.GetProject(ctx, slug)
@@ -73,6 +73,7 @@ func latest(ctx context.Context, api API, slug string, ref request.Ref) (*circle
 	}
 	def := proj.VCSInfo.DefaultBranch
 	none := "no earlier pipeline on " + named(ref)
+	shown := show(def) // the server's text
 	switch {
 	case def == "":
 		return nil, "", none + ", and the project names no default branch"
@@ -80,9 +81,9 @@ func latest(ctx context.Context, api API, slug string, ref request.Ref) (*circle
 		return nil, "", none
 	}
 	if ref != (request.Ref{}) {
-		none += " or on the default branch " + def
+		none += " or on the default branch " + shown
 	} else {
-		none = "no earlier pipeline on the default branch " + def
+		none = "no earlier pipeline on the default branch " + shown
 	}
 	p, err := newest(ctx, api, slug, def, "")
 	switch {
@@ -91,7 +92,7 @@ func latest(ctx context.Context, api API, slug string, ref request.Ref) (*circle
 	case p == nil:
 		return nil, "", none
 	}
-	return p, "branch " + def + " (the default branch)", ""
+	return p, "branch " + shown + " (the default branch)", ""
 }
 
 // newest is the first pipeline of the project's list on branch (or with tag, from the list of
@@ -118,9 +119,9 @@ func newest(ctx context.Context, api API, slug, branch, tag string) (*circleci.P
 func named(ref request.Ref) string {
 	switch {
 	case ref.Branch != "":
-		return "branch " + ref.Branch
+		return "branch " + show(ref.Branch)
 	case ref.Tag != "":
-		return "tag " + ref.Tag
+		return "tag " + show(ref.Tag)
 	}
 	return "the default branch"
 }
