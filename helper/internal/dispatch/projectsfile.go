@@ -26,12 +26,12 @@ func Structured(text string) bool {
 
 // parseStructured reads a structured projects list (YAML, of which JSON is a part):
 //
-//	- slug: gh/acme/api          # required
-//	  branch: main               # or tag: v1.2.3; neither: the default branch
-//	  parameters:                # this project's own, merged over the shared ones
-//	    replicas: 3              # plain values are typed like --param (and by pre-flight)
-//	    version: "3"             # quoted values are strings as written
-//	- gh/acme/web main           # an entry may also be a line of the plain format
+//   - slug: gh/acme/api          # required
+//     branch: main               # or tag: v1.2.3; neither: the default branch
+//     parameters:                # this project's own, merged over the shared ones
+//     replicas: 3              # plain values are typed like --param (and by pre-flight)
+//     version: "3"             # quoted values are strings as written
+//   - gh/acme/web main           # an entry may also be a line of the plain format
 //
 // optionally under a top-level "projects:" key. Anchors and aliases work; errors name the line.
 func parseStructured(source, text string) ([]ProjectLine, error) {
