@@ -28,6 +28,7 @@ var exampleTests = map[string]func(t *testing.T){
 	"circleci-server":            testCircleCIServer,
 	"command-in-existing-job":    testCommandInExistingJob,
 	"result-for-a-later-job":     testResultForALaterJob,
+	"per-project-parameters":     testPerProjectParameters,
 }
 
 func TestEveryExampleRuns(t *testing.T) {

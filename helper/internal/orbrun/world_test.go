@@ -94,6 +94,17 @@ projects:
     workflows: [{name: provision, duration: 1m}]
   - slug: gh/acme/e2e
     workflows: [{name: browser, duration: 2m, status: failed, jobs: [{name: chrome}]}]
+  - slug: gh/acme/orders
+    parameters:
+      - {name: build-number, type: string, default: ""}
+      - {name: replicas, type: integer, default: 1}
+      - {name: region, type: enum, enum: [us, eu], default: us}
+    workflows: [{name: deploy, duration: 1m}]
+  - slug: gh/acme/worker
+    parameters:
+      - {name: build-number, type: string, default: ""}
+      - {name: queue, type: string, default: normal}
+    workflows: [{name: deploy, duration: 1m}]
   - slug: gh/acme/contract-tests
     parameters: [{name: provider-sha, type: string, default: ""}]
     workflows: [{name: contract, duration: 2m, jobs: [{name: pact}]}]
