@@ -53,11 +53,11 @@ type TriggerCmd struct {
 func (TriggerCmd) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
 		"project":         {"SLUG", "Project to trigger: gh/ORG/REPO, bb/ORG/REPO (or github/…, bitbucket/…) or circleci/ORG_ID/PROJECT_ID; repeat it to fan out."},
-		"projects":        {"LINES", "Projects to fan out to, one per line: SLUG, SLUG BRANCH or SLUG tag=TAG; # comments."},
-		"projects-file":   {"FILE", "Read the projects to fan out to from FILE, in the --projects format."},
+		"projects":        {"LINES", "Projects to fan out to, one per line: SLUG, SLUG BRANCH or SLUG tag=TAG; # comments. Or YAML/JSON entries (- slug: …, branch: or tag:, parameters: {…}) giving each project its own parameters over the shared ones."},
+		"projects-file":   {"FILE", "Read the projects to fan out to from FILE, in a --projects format."},
 		"branch":          {"NAME", "Branch to run; pull/N/head and pull/N/merge work on GitHub. Neither --branch nor --tag: the project's default branch."},
 		"tag":             {"NAME", "Tag to run (instead of --branch)."},
-		"param":           {"KEY=VALUE", "Pipeline parameter KEY=VALUE (repeatable). true/false become booleans, canonical integers integers, the rest strings; KEY:string=, KEY:int=, KEY:bool= force a type."},
+		"param":           {"KEY=VALUE", "Pipeline parameter KEY=VALUE (repeatable), typed as the project declares it (see --preflight); else true/false become booleans, canonical integers integers, the rest strings. KEY:string=, KEY:int=, KEY:bool= force a type."},
 		"parameters":      {"LINES", "Pipeline parameters as KEY=VALUE lines, one per line, typed like --param; blank lines and # comments are skipped."},
 		"parameters-json": {"JSON", "Pipeline parameters as a JSON object of strings, integers and booleans, typed as written."},
 		"parameters-file": {"FILE", "Pipeline parameters from a file holding a JSON object, typed as written."},
@@ -81,6 +81,11 @@ func (c *TriggerCmd) Help() string {
 built from typed values, never by pasting text, so quotes, spaces, newlines and $(…) in values
 arrive exactly as given. $VAR and ${VAR} in values, branch, tag and project are expanded from the
 environment (no shell involved; $$ is a literal $); an unset variable is an error.
+
+Before sending, pre-flight reads what each project declares (the config of its latest pipeline
+on the ref, else on its default branch), refuses an undeclared, mistyped or out-of-enum parameter
+(exit 2, nothing sent), and types values as declared: version=3 reaches a string parameter as
+"3". When it cannot know, it says why and sends as typed; --preflight=strict refuses instead.
 
 With --wait, baton follows each pipeline until every workflow has finished, printing a line when
 something changes, and exits 1 when one failed. Several --project (or --projects) fan out:
