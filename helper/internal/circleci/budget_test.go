@@ -59,6 +59,18 @@ func (cl *clocked) arrivals() []time.Duration {
 
 func ok200(w http.ResponseWriter, _ *http.Request, _ int) { reply(w, 200, userJSON) }
 
+// throttleNth answers request number nth 429 with the given Retry-After, every other one 200.
+func throttleNth(nth int, retryAfter string) func(http.ResponseWriter, *http.Request, int) {
+	return func(w http.ResponseWriter, r *http.Request, n int) {
+		if n == nth {
+			w.Header().Set("Retry-After", retryAfter)
+			reply(w, 429, `{}`)
+			return
+		}
+		reply(w, 200, userJSON)
+	}
+}
+
 func TestTheBurstGoesAtOnceThenTheSustainedPace(t *testing.T) {
 	tests := []struct {
 		name      string
@@ -131,14 +143,7 @@ func TestAThrottledAnswerPausesEveryRequest(t *testing.T) {
 }
 
 func TestTheThrottledRequestWaitsItsRetryOnly(t *testing.T) {
-	cl := newClocked(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		if n == 1 {
-			w.Header().Set("Retry-After", "20")
-			reply(w, 429, `{}`)
-			return
-		}
-		reply(w, 200, userJSON)
-	})
+	cl := newClocked(t, throttleNth(1, "20"))
 	_, err := cl.c.Me(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, []time.Duration{20 * time.Second}, cl.sleeps.got(), "the retry's wait covers the pause; it is not waited twice")
@@ -146,14 +151,7 @@ func TestTheThrottledRequestWaitsItsRetryOnly(t *testing.T) {
 }
 
 func TestAfterAPauseRequestsResumeAtTheSustainedPace(t *testing.T) {
-	cl := newClocked(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		if n == 3 {
-			w.Header().Set("Retry-After", "10")
-			reply(w, 429, `{}`)
-			return
-		}
-		reply(w, 200, userJSON)
-	}, func(cfg *Config) { cfg.Retry.MaxAttempts = 1 })
+	cl := newClocked(t, throttleNth(3, "10"), func(cfg *Config) { cfg.Retry.MaxAttempts = 1 })
 	for range 6 {
 		_, _ = cl.c.Me(context.Background())
 	}
@@ -205,14 +203,7 @@ func TestAWaitForTheBudgetEndsWithTheContext(t *testing.T) {
 
 func TestTheTraceSaysWhenTheBudgetHoldsARequest(t *testing.T) {
 	var trace strings.Builder
-	cl := newClocked(t, func(w http.ResponseWriter, r *http.Request, n int) {
-		if n == 2 {
-			w.Header().Set("Retry-After", "5")
-			reply(w, 429, `{}`)
-			return
-		}
-		reply(w, 200, userJSON)
-	}, func(cfg *Config) { cfg.RequestsPerMinute, cfg.Burst, cfg.Debug = 30, 1, &trace })
+	cl := newClocked(t, throttleNth(2, "5"), func(cfg *Config) { cfg.RequestsPerMinute, cfg.Burst, cfg.Debug = 30, 1, &trace })
 	_, err := cl.c.Me(context.Background())
 	require.NoError(t, err)
 	_, err = cl.c.Me(context.Background())
