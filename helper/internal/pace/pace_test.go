@@ -32,7 +32,7 @@ func TestNext(t *testing.T) {
 		{"without history the back-off stops at the cap", pace.State{Now: t0, Last: 25 * s}, defaults, 30 * s},
 		{"a huge last wait is the cap, not an overflow", pace.State{Now: t0, Last: time.Duration(1 << 62)}, defaults, 30 * s},
 		{"far from the expected end the wait is the cap", tenMinutes(time.Minute), defaults, 30 * s},
-		{"a minute before the end the wait is half of it", tenMinutes(9*time.Minute + 20*s), defaults, 20 * s},
+		{"30s before the end the wait is two thirds of that", tenMinutes(9*time.Minute + 30*s), defaults, 20 * s},
 		{"close to the end the wait is the poll interval", tenMinutes(9*time.Minute + 55*s), defaults, 5 * s},
 		{"at the expected end the wait is the poll interval", tenMinutes(10 * time.Minute), defaults, 5 * s},
 		{"5s late it backs off as from the poll interval", tenMinutes(10*time.Minute + 5*s), defaults, 7500 * time.Millisecond},
@@ -40,9 +40,9 @@ func TestNext(t *testing.T) {
 		{"long overdue it is the cap", tenMinutes(time.Hour), defaults, 30 * s},
 		{"the back-off after the end does not depend on the last wait", pace.State{Now: t0.Add(10 * time.Minute), Start: t0, Expected: 10 * time.Minute, Last: 30 * s}, defaults, 5 * s},
 		{"with history a change brings no quick look", pace.State{Now: t0.Add(3 * time.Minute), Start: t0, Expected: 10 * time.Minute, Last: 30 * s, Changed: true}, defaults, 30 * s},
-		{"with history a change near the end keeps the approach", pace.State{Now: t0.Add(9*time.Minute + 40*s), Start: t0, Expected: 10 * time.Minute, Last: 10 * s, Changed: true}, defaults, 10 * s},
-		{"Early makes the looks converge sooner", pace.State{Now: t0.Add(8*time.Minute + 30*s), Start: t0, Expected: 10 * time.Minute, Early: time.Minute, Last: 30 * s}, defaults, 15 * s},
-		{"within Early they converge on the expected end", pace.State{Now: t0.Add(9*time.Minute + 30*s), Start: t0, Expected: 10 * time.Minute, Early: time.Minute, Last: 5 * s}, defaults, 15 * s},
+		{"with history a change near the end keeps the approach", pace.State{Now: t0.Add(9*time.Minute + 45*s), Start: t0, Expected: 10 * time.Minute, Last: 10 * s, Changed: true}, defaults, 10 * s},
+		{"Early makes the looks converge sooner", pace.State{Now: t0.Add(8*time.Minute + 30*s), Start: t0, Expected: 10 * time.Minute, Early: time.Minute, Last: 30 * s}, defaults, 20 * s},
+		{"within Early they converge on the expected end", pace.State{Now: t0.Add(9*time.Minute + 30*s), Start: t0, Expected: 10 * time.Minute, Early: time.Minute, Last: 5 * s}, defaults, 20 * s},
 		{"Early longer than the run converges on the expected end from the start", pace.State{Now: t0, Start: t0, Expected: time.Minute, Early: time.Hour}, defaults, 30 * s},
 		{"a start in the future (clock skew) counts as now", pace.State{Now: t0, Start: t0.Add(time.Hour), Expected: 2 * time.Minute}, defaults, 30 * s},
 		{"a cap below the poll interval is the poll interval", pace.State{Now: t0, Last: 5 * s}, pace.Limits{Min: 5 * s, Max: 2 * s}, 5 * s},
@@ -78,11 +78,11 @@ func TestHistoryMakesTheEndSeenSoonerForFewerLooks(t *testing.T) {
 		maxLooks         int
 		maxLate          time.Duration
 	}{
-		{"a 10-minute run ending on time", 10 * time.Minute, 10 * time.Minute, 0, 23, 5 * s},
-		{"a 10-minute run ending 20s early", 10 * time.Minute, 9*time.Minute + 40*s, 0, 23, 10 * s},
-		{"the same run with a minute of Early", 10 * time.Minute, 9*time.Minute + 40*s, time.Minute, 23, 10 * s},
-		{"a 10-minute run ending 2 minutes late is seen within the cap", 10 * time.Minute, 12 * time.Minute, 0, 30, 30 * s},
-		{"a 40-second run ending on time", 40 * s, 40 * s, 0, 5, 5 * s},
+		{"a 10-minute run ending on time", 10 * time.Minute, 10 * time.Minute, 0, 22, 5 * s},
+		{"a 10-minute run ending 20s early", 10 * time.Minute, 9*time.Minute + 40*s, 0, 20, 10 * s},
+		{"the same run with a minute of Early", 10 * time.Minute, 9*time.Minute + 40*s, time.Minute, 22, 11 * s},
+		{"a 10-minute run ending 2 minutes late is seen within the cap", 10 * time.Minute, 12 * time.Minute, 0, 29, 30 * s},
+		{"a 40-second run ending on time", 40 * s, 40 * s, 0, 3, 5 * s},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
