@@ -497,7 +497,7 @@ func conclude(d *Deps, rows []row, waited bool) error {
 	var soft []string
 	for _, r := range rows {
 		if r.soft {
-			soft = append(soft, r.label+" "+outcomeWords(r.outcome))
+			soft = append(soft, r.label+" "+report.OutcomeText(r.outcome))
 		}
 	}
 	if len(soft) > 0 {
@@ -518,7 +518,7 @@ func conclude(d *Deps, rows []row, waited bool) error {
 	var bad []string
 	for _, r := range rows {
 		if r.code != exitcode.OK && !r.soft {
-			bad = append(bad, r.label+" "+outcomeWords(r.outcome))
+			bad = append(bad, r.label+" "+report.OutcomeText(r.outcome))
 		}
 	}
 	return exitcode.Wrap(code, fmt.Errorf("%d of %d downstream pipelines did not succeed: %s", len(bad), len(rows), strings.Join(bad, ", ")))
@@ -532,18 +532,7 @@ func rowError(r row) error {
 	if r.err != nil {
 		return r.err
 	}
-	return errors.New(r.label + ": " + outcomeWords(r.outcome))
-}
-
-// outcomeWords is an outcome in the words people use: timed_out → "timed out".
-func outcomeWords(o string) string {
-	switch o {
-	case "success":
-		return "succeeded"
-	case "":
-		return "unknown"
-	}
-	return strings.ReplaceAll(o, "_", " ")
+	return errors.New(r.label + ": " + report.OutcomeText(r.outcome))
 }
 
 // readPipelines reads the pipelines baton wait was given, at most parallel at a time, and sends

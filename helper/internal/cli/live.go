@@ -119,7 +119,7 @@ func (v *liveView) draw() {
 	for _, r := range v.rows {
 		clock := ""
 		if !r.done && !r.since.IsZero() && !v.now.IsZero() {
-			clock = short(v.now.Sub(r.since).Truncate(time.Second))
+			clock = watch.Human(v.now.Sub(r.since).Truncate(time.Second))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", terminalText(r.label), clock, terminalText(r.status))
 	}

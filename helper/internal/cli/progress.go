@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/baton-ci/baton/helper/internal/follow"
 	"github.com/baton-ci/baton/helper/internal/report"
@@ -82,7 +81,7 @@ func (l *lines) event(ref pipelineRef, ev follow.Event) {
 		return
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "%s: %s (%s)", terminalText(ref.label), terminalText(ev.Message), short(ev.Elapsed))
+	fmt.Fprintf(&sb, "%s: %s (%s)", terminalText(ref.label), terminalText(ev.Message), watch.Human(ev.Elapsed))
 	if ev.Workflow != nil {
 		if u := report.WorkflowURL(ref.url, ev.Workflow.ID); u != "" {
 			sb.WriteString(" " + terminalText(u))
@@ -107,7 +106,7 @@ func (l *lines) ended(ref pipelineRef, res *watch.Result, err error) {
 // endLine is how one followed pipeline ended, e.g. "gh/acme/e2e #41: failed after 6m14s".
 // withReason: also a failure's reason, which the lines before it already told.
 func endLine(label string, res *watch.Result, withReason bool) string {
-	d := short(res.Duration())
+	d := watch.Human(res.Duration())
 	switch res.Outcome {
 	case watch.Success:
 		if strings.HasSuffix(res.Reason, "succeeded") { // "all 3 workflows succeeded": nothing to add
@@ -123,16 +122,4 @@ func endLine(label string, res *watch.Result, withReason bool) string {
 		return fmt.Sprintf("%s: %s after %s", label, res.Reason, d)
 	}
 	return label + ": " + res.Reason
-}
-
-// short is a duration for a line: 6m14s, 2m, 1h5m.
-func short(d time.Duration) string {
-	s := d.Round(time.Second).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }

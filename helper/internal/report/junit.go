@@ -93,7 +93,7 @@ func suiteOf(d Downstream) xmlSuite {
 	if (d.Outcome != "success" && !failed) || len(s.Cases) == 0 {
 		c := xmlCase{ClassName: "pipeline", Name: title, Time: seconds(d.Duration)}
 		if d.Outcome != "success" {
-			msg := "pipeline " + outcomeText(d.Outcome)
+			msg := "pipeline " + OutcomeText(d.Outcome)
 			if d.Reason != "" {
 				msg = d.Reason
 			}

@@ -79,13 +79,13 @@ func Summary(w io.Writer, ds []Downstream) error {
 			link = mdLink("open", d.URL)
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n",
-			mdCell(d.Project), mdCell(pipelineLabel(d)), mdCell(outcomeText(d.Outcome)), duration(d.Duration), link)
+			mdCell(d.Project), mdCell(pipelineLabel(d)), mdCell(OutcomeText(d.Outcome)), duration(d.Duration), link)
 	}
 	for _, d := range ds {
 		if succeeded(d.Outcome) {
 			continue
 		}
-		fmt.Fprintf(&b, "\n### %s: %s\n", mdText(displayName(d)), mdText(outcomeText(d.Outcome)))
+		fmt.Fprintf(&b, "\n### %s: %s\n", mdText(displayName(d)), mdText(OutcomeText(d.Outcome)))
 		if d.Reason != "" {
 			fmt.Fprintf(&b, "\n%s\n", mdText(d.Reason))
 		}
@@ -129,8 +129,8 @@ func pipelineLabel(d Downstream) string {
 	return "-"
 }
 
-// outcomeText is an outcome for people: no_workflows → "no workflows".
-func outcomeText(o string) string {
+// OutcomeText is an outcome for people: no_workflows → "no workflows".
+func OutcomeText(o string) string {
 	switch o {
 	case "":
 		return "unknown"

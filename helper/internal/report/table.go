@@ -28,7 +28,7 @@ func Table(w io.Writer, ds []Downstream) error {
 			link = "-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n",
-			plain(d.Project), plain(pipelineLabel(d)), plain(outcomeText(d.Outcome)), duration(d.Duration), plain(link))
+			plain(d.Project), plain(pipelineLabel(d)), plain(OutcomeText(d.Outcome)), duration(d.Duration), plain(link))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

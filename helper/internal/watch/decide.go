@@ -167,7 +167,7 @@ func decide(s snapshot) verdict {
 		if !s.GraceOver {
 			return verdict{Await: awaitWorkflows}
 		}
-		return s.ranNothing("no workflow appeared within " + human(s.Grace))
+		return s.ranNothing("no workflow appeared within " + Human(s.Grace))
 	}
 	by := map[state][]WorkflowResult{}
 	setupOnly := true
@@ -192,7 +192,7 @@ func decide(s snapshot) verdict {
 		case stateFailed:
 			failures = append(failures, failureClause(w, s.OnHold))
 		case stateRerunDue:
-			failures = append(failures, failureClause(w, s.OnHold)+"; its automatic rerun did not appear within "+human(s.Grace))
+			failures = append(failures, failureClause(w, s.OnHold)+"; its automatic rerun did not appear within "+Human(s.Grace))
 		}
 	}
 	held := by[stateHeld]
@@ -211,7 +211,7 @@ func decide(s snapshot) verdict {
 				return verdict{Await: awaitContinuation}
 			}
 			return s.ranNothing(fmt.Sprintf("setup workflow %s succeeded but no workflow followed within %s",
-				names(s.Workflows), human(s.Grace)))
+				names(s.Workflows), Human(s.Grace)))
 		}
 		return s.ranNothing(fmt.Sprintf("no workflow ran (%s: not run)", names(by[stateNotRun])))
 	}
@@ -384,8 +384,8 @@ func names(ws []WorkflowResult) string {
 	return strings.Join(ns, ", ")
 }
 
-// human is a duration for people: 2m rather than 2m0s.
-func human(d time.Duration) string {
+// Human is a duration for people: 2m rather than 2m0s, 1h5m rather than 1h5m0s.
+func Human(d time.Duration) string {
 	s := d.Round(time.Second).String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")

@@ -218,6 +218,6 @@ func TestHuman(t *testing.T) {
 		time.Hour + 5*time.Second:             "1h0m5s",
 		45*time.Second + 400*time.Millisecond: "45s",
 	} {
-		assert.Equal(t, want, human(d))
+		assert.Equal(t, want, Human(d))
 	}
 }

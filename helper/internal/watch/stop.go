@@ -25,7 +25,7 @@ func (w *Tracker) Stop(ctx context.Context) {
 	case errors.As(context.Cause(ctx), &sr):
 		outcome, verb, cancel = Canceled, sr.StopReason(), true
 	}
-	reason := verb + " after " + human(w.o.Now().Sub(w.res.Started)) + " " + w.waitingFor()
+	reason := verb + " after " + Human(w.o.Now().Sub(w.res.Started)) + " " + w.waitingFor()
 	if outcome == Canceled {
 		reason = verb // "canceled by --fail-fast after gh/acme/api failed"
 	}
