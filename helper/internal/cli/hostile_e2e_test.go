@@ -178,6 +178,7 @@ func TestNullFieldsAreReportedInWords(t *testing.T) {
 		{"a workflow without a status", simulator.Hostile{Operation: "listWorkflowsByPipelineId", Null: []string{"status"}}, 4, "workflow e2e is unknown"},
 		{"a pipeline without a state", simulator.Hostile{Operation: "getPipelineById", Null: []string{"state"}}, 1, "workflow e2e failed"},
 		{"jobs without ids, names, numbers or statuses", simulator.Hostile{Operation: "listWorkflowJobs", Null: []string{"id", "name", "job_number", "status"}}, 1, "workflow e2e failed"},
+		{"workflows and jobs without names", simulator.Hostile{Operation: "*", Null: []string{"name"}}, 1, "workflow (unnamed) failed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newHostileWorld(t, tc.h)
@@ -185,7 +186,8 @@ func TestNullFieldsAreReportedInWords(t *testing.T) {
 			assert.Equal(t, tc.code, r.code, r.stdout+r.stderr)
 			assert.Contains(t, r.stdout+r.stderr, tc.says)
 			assert.NotContains(t, r.stdout+r.stderr, "internal error")
-			assert.NotRegexp(t, `status  |is \(|: \s*$`, r.stdout, "an empty word where a status belongs")
+			assert.NotRegexp(t, `status  |is\s+\(|: \s*$|workflow  |job  `, r.stdout, "an empty word where a name or status belongs")
+			assert.NotContains(t, out["--summary"], "[](", "a link without text")
 			for name, text := range out {
 				assert.NotContains(t, text, "<nil>", name)
 			}

@@ -349,7 +349,8 @@ func (w *Tracker) getPipeline(ctx context.Context) (*circleci.Pipeline, error) {
 // listWorkflows lists every workflow of the pipeline, counting the request.
 func (w *Tracker) listWorkflows(ctx context.Context) ([]circleci.Workflow, error) {
 	w.res.Requests++
-	return w.api.ListPipelineWorkflows(ctx, w.res.PipelineID)
+	ws, err := w.api.ListPipelineWorkflows(ctx, w.res.PipelineID)
+	return named(ws), err
 }
 
 // needsJobs reports whether a workflow with this status gets its jobs listed.
@@ -380,7 +381,7 @@ func (w *Tracker) listJobs(ctx context.Context, latest []WorkflowResult) error {
 		if err != nil {
 			return err
 		}
-		w.jobs[wf.ID] = jobList{status: wf.Status, jobs: jobs}
+		w.jobs[wf.ID] = jobList{status: wf.Status, jobs: namedJobs(jobs)}
 	}
 	return nil
 }
