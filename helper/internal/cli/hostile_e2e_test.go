@@ -2,7 +2,6 @@ package cli_test
 
 import (
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,42 +17,17 @@ import (
 	"github.com/baton-ci/baton/helper/internal/simulator"
 )
 
-// hostileServerConfig has a project whose workflow fails (so jobs are listed and named) and one
-// that succeeds.
-func hostileServerConfig(t *testing.T) string {
-	quoted, err := json.Marshal(hostileToken)
-	require.NoError(t, err)
-	return `
-tokens:
-  - token: ` + string(quoted) + `
-projects:
-  - slug: gh/acme/broken
-    workflows:
-      - name: e2e
-        duration: 100ms
-        status: failed
-        jobs: [{name: setup, status: success}, {name: browser-tests, status: failed}]
-  - slug: gh/acme/ok
-    workflows:
-      - name: build
-        duration: 100ms
-        jobs: [{name: compile}]
-`
-}
-
-// newHostileWorld is a world whose answers break the API's contract on purpose, so they are not
-// held to the OpenAPI description.
+// newHostileWorld is waitConfig's world with hostileToken, whose answers break the API's
+// contract as hs say: they are not held to the OpenAPI description.
 func newHostileWorld(t *testing.T, hs ...simulator.Hostile) *world {
 	t.Helper()
-	cfg, err := simulator.ParseConfig([]byte(hostileServerConfig(t)))
+	quoted, err := json.Marshal(hostileToken) // a YAML double-quoted scalar
 	require.NoError(t, err)
-	sim := simulator.New(cfg)
+	w := newUncheckedWorld(t, strings.Replace(waitConfig, "token: "+token, "token: "+string(quoted), 1))
 	for _, h := range hs {
-		require.NoError(t, sim.AddHostile(h))
+		require.NoError(t, w.sim.AddHostile(h))
 	}
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	return &world{t: t, sim: sim, url: srv.URL}
+	return w
 }
 
 // outputs runs baton with every output it can write and returns them all by name.
