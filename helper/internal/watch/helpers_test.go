@@ -108,6 +108,7 @@ func newEnv(t *testing.T, config string) *env {
 		Host: srv.URL, Token: token, HTTPClient: srv.Client(),
 		Retry: circleci.RetryPolicy{Jitter: func(d time.Duration) time.Duration { return d }},
 		Sleep: clock.sleep,
+		Now:   clock.Now, // the request budget's clock too
 	})
 	require.NoError(t, err)
 	return &env{t: t, sim: sim, client: client, clock: clock}
