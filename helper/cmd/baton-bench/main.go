@@ -61,6 +61,8 @@ var (
 	batonArgs = []string{"trigger", "--project", project, "--branch", "main",
 		"--param", "image-name=acme/api:0.1.123", "--param", "replicas=3", "--param", "deploy=true"}
 	curlBody = `{"branch":"main","parameters":{"image-name":"acme/api:0.1.123","replicas":3,"deploy":true}}`
+	// unchecked is the same trigger without pre-flight's two reads, to show what they cost.
+	unchecked = append(slices.Clip(batonArgs), "--preflight=off")
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -207,8 +209,11 @@ func (b *bench) triggerVsCurl(runs int) error {
 		if _, err := measure(b.curlCmd(project, curlBody)); err != nil {
 			return fmt.Errorf("curl: %w", err)
 		}
+		if _, err := measure(b.batonCmd(b.main.base, unchecked...)); err != nil {
+			return fmt.Errorf("baton --preflight=off: %w", err)
+		}
 	}
-	var batonRuns, curlRuns []sample
+	var batonRuns, curlRuns, uncheckedRuns []sample
 	for range runs {
 		s, err := measure(b.batonCmd(b.main.base, batonArgs...))
 		if err != nil {
@@ -218,9 +223,13 @@ func (b *bench) triggerVsCurl(runs int) error {
 		if err != nil {
 			return fmt.Errorf("curl: %w", err)
 		}
-		batonRuns, curlRuns = append(batonRuns, s), append(curlRuns, c)
+		u, err := measure(b.batonCmd(b.main.base, unchecked...))
+		if err != nil {
+			return fmt.Errorf("baton --preflight=off: %w", err)
+		}
+		batonRuns, curlRuns, uncheckedRuns = append(batonRuns, s), append(curlRuns, c), append(uncheckedRuns, u)
 	}
-	if got, want := len(b.main.sim.Pipelines())-before, 2*(runs+3); got != want {
+	if got, want := len(b.main.sim.Pipelines())-before, 3*(runs+3); got != want {
 		return fmt.Errorf("the simulator created %d pipelines, want %d: a run did not do the POST", got, want)
 	}
 	info, err := os.Stat(b.baton)
@@ -231,6 +240,7 @@ func (b *bench) triggerVsCurl(runs int) error {
 	ratio := float64(batonMedian) / float64(curlMedian)
 	peak := slices.MaxFunc(batonRuns, func(a, b sample) int { return int(a.maxRSS - b.maxRSS) }).maxRSS
 	b.row(fmt.Sprintf("trigger wall (median of %d)", runs), fmt.Sprintf("baton %s, curl %s: ratio %.2f", ms(batonMedian), ms(curlMedian), ratio), "≤ 0.60", ratio <= 0.6)
+	b.row("pre-flight's cost (trigger wall)", fmt.Sprintf("default %s, --preflight=off %s: ratio %.2f", ms(batonMedian), ms(median(uncheckedRuns)), float64(batonMedian)/float64(median(uncheckedRuns))), "", true)
 	b.row("binary size (stripped)", mib(info.Size()), "≤ 8 MiB", info.Size() <= 8<<20)
 	b.row("peak RSS (max of runs)", mib(peak), "≤ 20 MiB", peak <= 20<<20)
 	return nil
