@@ -132,7 +132,7 @@ func TestAHostileServerCannotFillMemory(t *testing.T) {
 			require.NotEmpty(t, lines)
 			kib, err := strconv.ParseInt(lines[len(lines)-1], 10, 64)
 			require.NoError(t, err, "GNU time wrote %q", data)
-			t.Logf("peak RSS of baton: %.1f MiB", float64(kib)/1024)
+			t.Logf("peak RSS of baton: %.1f MiB (exit %d: %s)", float64(kib)/1024, exitErr.ExitCode(), lastLine(stderr.String()))
 			assert.LessOrEqual(t, kib*1024, int64(maxRSS))
 		})
 	}
@@ -221,4 +221,9 @@ func TestServerTextCannotDriveTheTerminal(t *testing.T) {
 			assertSafeText(t, out)
 		})
 	}
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
