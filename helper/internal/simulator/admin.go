@@ -14,6 +14,7 @@ import (
 //	POST /_sim/reset      forget the recorded requests
 //	POST /_sim/faults     queue a fault, given as JSON (see Fault)
 //	GET  /_sim/faults     the faults still pending
+//	POST /_sim/hostile    make later answers hostile, given as JSON (see Hostile)
 //	GET  /_sim/pipelines  every created pipeline (see PipelineInfo)
 func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	switch r.Method + " " + r.URL.EscapedPath() {
@@ -45,9 +46,22 @@ func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		s.faults = append(s.faults, nf)
 		s.mu.Unlock()
 		writeJSON(w, http.StatusCreated, nf)
+	case "POST /_sim/hostile":
+		var h Hostile
+		dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&h); err != nil {
+			writeMessage(w, http.StatusBadRequest, "hostile: "+err.Error())
+			return
+		}
+		if err := s.AddHostile(h); err != nil {
+			writeMessage(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		writeJSON(w, http.StatusCreated, h)
 	case "GET /_sim/pipelines":
 		writeJSON(w, http.StatusOK, s.Pipelines())
 	default:
-		writeMessage(w, http.StatusNotFound, "simulator admin: unknown endpoint; use GET /_sim/requests, POST /_sim/reset, GET or POST /_sim/faults, GET /_sim/pipelines")
+		writeMessage(w, http.StatusNotFound, "simulator admin: unknown endpoint; use GET /_sim/requests, POST /_sim/reset, GET or POST /_sim/faults, POST /_sim/hostile, GET /_sim/pipelines")
 	}
 }

@@ -29,6 +29,8 @@ type Config struct {
 	RateLimit *RateLimit `yaml:"rate_limit,omitempty"`
 	// Faults are injected from the start, in order (see Fault).
 	Faults []Fault `yaml:"faults,omitempty"`
+	// Hostile rewrite answers from the start, as a hostile or broken server would (see Hostile).
+	Hostile []Hostile `yaml:"hostile,omitempty"`
 	// ClockSkew puts the server's clock ahead (positive) or behind (negative) the clock the
 	// simulator is given: its Date headers and every timestamp it reports move with it.
 	ClockSkew Duration `yaml:"clock_skew,omitempty"`
@@ -418,6 +420,14 @@ func (c Config) normalized() (Config, error) {
 			return Config{}, fmt.Errorf("faults[%d].%w", i, err)
 		}
 		out.Faults[i] = nf
+	}
+	out.Hostile = make([]Hostile, len(c.Hostile))
+	for i, h := range c.Hostile {
+		nh, err := h.normalized()
+		if err != nil {
+			return Config{}, fmt.Errorf("hostile[%d].%w", i, err)
+		}
+		out.Hostile[i] = nh
 	}
 	return out, nil
 }

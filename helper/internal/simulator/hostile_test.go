@@ -60,3 +60,28 @@ func TestHostileAnswers(t *testing.T) {
 		assert.ErrorContains(t, e.sim.AddHostile(simulator.Hostile{Operation: "*"}), "hostile nothing to do")
 	})
 }
+
+func TestHostileFromConfigAndAdmin(t *testing.T) {
+	t.Run("the config's hostile rewrites apply from the start", func(t *testing.T) {
+		e := start(t, hostileConfig+`
+hostile:
+  - {operation: getCurrentUser, fields: [login], append: " \u001b[2J"}
+`)
+		body := e.do("GET", "/api/v2/me", "", map[string][]string{"Circle-Token": {"tok<&>/ x"}}).body
+		assert.Equal(t, "sim-user \x1b[2J", gjson.Get(body, "login").String())
+	})
+	t.Run("a bad one in the config is refused naming it", func(t *testing.T) {
+		_, err := simulator.ParseConfig([]byte(hostileConfig + "hostile: [{operation: '*', page_items: -1}]\n"))
+		assert.ErrorContains(t, err, "hostile[0].page_items: -1 is negative")
+	})
+	t.Run("POST /_sim/hostile adds one", func(t *testing.T) {
+		e := start(t, hostileConfig)
+		r := e.do("POST", "/_sim/hostile", `{"operation": "getCurrentUser", "null": ["login"]}`, nil)
+		require.Equal(t, 201, r.status, r.body)
+		body := e.do("GET", "/api/v2/me", "", map[string][]string{"Circle-Token": {"tok<&>/ x"}}).body
+		assert.Equal(t, "Null", gjson.Get(body, "login").Type.String())
+		r = e.do("POST", "/_sim/hostile", `{"operation": "getCurrentUser", "nul": ["login"]}`, nil)
+		assert.Equal(t, 400, r.status)
+		assert.Contains(t, r.body, "unknown field")
+	})
+}

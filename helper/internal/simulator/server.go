@@ -61,6 +61,7 @@ func New(cfg Config, opts ...Option) *Simulator {
 		byID:      map[string]*pipeline{},
 		workflows: map[string]*workflow{},
 		faults:    slices.Clone(cfg.Faults),
+		hostile:   slices.Clone(cfg.Hostile),
 	}
 	for i := range cfg.Projects {
 		p := &cfg.Projects[i]
