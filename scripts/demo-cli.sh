@@ -82,6 +82,15 @@ echo "exit $?"
 set -e
 echo "requests the simulator received for these: $(($(grep -c ' -> ' "$work/sim.log") - received_before))"
 
+say "Parameters the project would reject are refused too: pre-flight reads its declarations (exit 2)"
+triggers_before=$(grep -c ' -> 201 triggerPipeline' "$work/sim.log")
+echo "\$ baton trigger --project gh/acme/deploy --branch main --param image_name=acme/api:1 --param replicas=three"
+set +e
+"$BIN/baton" trigger --project gh/acme/deploy --branch main --param image_name=acme/api:1 --param replicas=three
+echo "exit $?"
+set -e
+echo "pipelines triggered for this: $(($(grep -c ' -> 201 triggerPipeline' "$work/sim.log") - triggers_before)) (it only read the project's latest config)"
+
 say "--dry-run shows exactly what would be sent; the token stays [redacted]"
-echo "\$ baton trigger --project gh/acme/deploy --tag v1.2.3 --param 'note=\$\$5 & <<x>>' --dry-run"
-"$BIN/baton" trigger --project gh/acme/deploy --tag v1.2.3 --param 'note=$$5 & <<x>>' --dry-run
+echo "\$ baton trigger --project gh/acme/deploy --tag v1.2.3 --param 'release-notes=\$\$5 & <<x>>' --dry-run"
+"$BIN/baton" trigger --project gh/acme/deploy --tag v1.2.3 --param 'release-notes=$$5 & <<x>>' --dry-run

@@ -92,7 +92,7 @@ func latest(ctx context.Context, api API, slug string, ref request.Ref) (*circle
 	case p == nil:
 		return nil, "", none
 	}
-	return p, "branch " + shown + " (the default branch)", ""
+	return p, "branch " + shown + ", the default branch", ""
 }
 
 // newest is the first pipeline of the project's list on branch (or with tag, from the list of

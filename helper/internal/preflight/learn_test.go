@@ -79,13 +79,13 @@ func TestLearnFindsTheConfigOfTheLatestPipelineOnTheRef(t *testing.T) {
 		from string
 		ops  []string
 	}{
-		{"the default branch: the project, its list, the config", request.Ref{}, "pipeline #1 on branch main (the default branch)",
+		{"the default branch: the project, its list, the config", request.Ref{}, "pipeline #1 on branch main, the default branch",
 			[]string{"getProjectBySlug ", "listPipelinesForProject branch=main", "getPipelineConfigById "}},
 		{"a branch with a pipeline: its list and the config", request.Ref{Branch: "feature"}, "pipeline #2 on branch feature",
 			[]string{"listPipelinesForProject branch=feature", "getPipelineConfigById "}},
 		{"a tag with a pipeline: the list of all and the config", request.Ref{Tag: "v1.0.0"}, "pipeline #3 on tag v1.0.0",
 			[]string{"listPipelinesForProject ", "getPipelineConfigById "}},
-		{"a new branch: the default branch's", request.Ref{Branch: "new"}, "pipeline #1 on branch main (the default branch)",
+		{"a new branch: the default branch's", request.Ref{Branch: "new"}, "pipeline #1 on branch main, the default branch",
 			[]string{"listPipelinesForProject branch=new", "getProjectBySlug ", "listPipelinesForProject branch=main", "getPipelineConfigById "}},
 	}
 	for _, tt := range tests {
