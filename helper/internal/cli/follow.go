@@ -255,6 +255,7 @@ func label(project string, number int64) string { return fmt.Sprintf("%s #%d", p
 // row is one project of a run as the reports show it, whatever became of it.
 type row struct {
 	project   string
+	id        string // the pipeline's ID, when nothing else gives it (baton wait could not read it)
 	ref       request.Ref
 	label     string // gh/acme/deploy #12, or the project alone when no pipeline was created
 	url       string
@@ -349,7 +350,7 @@ func result(rows []row) report.Result {
 		res.Outcome = rows[worst].outcome
 	}
 	for _, r := range rows {
-		p := report.Pipeline{Project: r.project, Ref: r.ref.Branch, URL: r.url, Outcome: r.outcome, Reason: r.reason, ExitCode: r.code}
+		p := report.Pipeline{Project: r.project, ID: r.id, Ref: r.ref.Branch, URL: r.url, Outcome: r.outcome, Reason: r.reason, ExitCode: r.code}
 		switch {
 		case r.ref.Tag != "":
 			p.Ref, p.RefType = r.ref.Tag, "tag"

@@ -299,3 +299,26 @@ func TestOnATerminalTheRowsAreRedrawnInPlace(t *testing.T) {
 		assert.Contains(t, stdout, "succeeded after 1m")
 	}
 }
+
+func TestBatonWaitTakesTheOutputFlagsAndListsEveryPipeline(t *testing.T) {
+	w := newFollowWorld(t)
+	code, _, stderr := w.baton("trigger", "--project", "gh/acme/ok")
+	require.Equal(t, 0, code, stderr)
+	good, missing := w.sim.Pipelines()[0].ID, "5034460f-c7c4-4c43-9457-de07e2029e7b"
+	envFile := filepath.Join(t.TempDir(), "env")
+	code, stdout, stderr := w.baton("wait", good, missing, "--output", "json", "--env-file", envFile)
+	assert.Equal(t, 3, code, stderr)
+	var res jsonResult
+	require.NoError(t, json.Unmarshal([]byte(stdout), &res), stdout)
+	require.Len(t, res.Pipelines, 2)
+	assert.Equal(t, "success", res.Pipelines[0].Outcome)
+	assert.Equal(t, "gh/acme/ok", res.Pipelines[0].Project)
+	assert.Equal(t, good, res.Pipelines[0].ID)
+	assert.Equal(t, "unknown", res.Pipelines[1].Outcome)
+	assert.Equal(t, missing, res.Pipelines[1].ID)
+	assert.Contains(t, res.Pipelines[1].Reason, "404")
+	assert.Contains(t, stderr, "gh/acme/ok #1: workflow build succeeded", "progress goes to stderr when stdout is the JSON")
+	env, err := os.ReadFile(envFile)
+	require.NoError(t, err)
+	assert.Contains(t, string(env), "export BATON_OUTCOME='unknown'\n")
+}

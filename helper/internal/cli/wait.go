@@ -106,7 +106,7 @@ func (c *WaitCmd) Run(d *Deps) error {
 		err = c.explain(err)
 		mu.Lock()
 		defer mu.Unlock()
-		rows[i] = row{project: "-", label: ids[i], outcome: "unknown", reason: err.Error(), code: exitcode.Of(err), err: err}
+		rows[i] = unreadRow(ids[i], err)
 	})
 	f.run(ctx, in, func(key int, r *followResult, err error) {
 		mu.Lock()
@@ -129,10 +129,15 @@ func (c *WaitCmd) Run(d *Deps) error {
 	return conclude(d, rows, true)
 }
 
+// unreadRow is the row of a pipeline baton wait could not read or follow to an outcome.
+func unreadRow(id string, err error) row {
+	return row{id: id, label: id, outcome: "unknown", reason: err.Error(), code: exitcode.Of(err), err: err}
+}
+
 // waitRow is the row of a pipeline baton wait followed.
 func waitRow(id string, r *followResult, err error) row {
 	if r == nil {
-		return row{project: "-", label: id, outcome: "unknown", reason: err.Error(), code: exitcode.Of(err), err: err}
+		return unreadRow(id, err)
 	}
 	res := r.result
 	rw := row{label: r.label, url: r.url, result: res, outcome: string(res.Outcome), reason: res.Reason, code: r.ExitCode()}
