@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/baton-ci/baton/helper/internal/safetext"
 	"github.com/baton-ci/baton/helper/internal/slug"
 )
 
@@ -93,7 +94,7 @@ func (c *Client) RunPipeline(ctx context.Context, provider, org, project string,
 func (c *Client) unreadableCreation(req *http.Request, res *response, err error) error {
 	cause := &textError{msg: fmt.Sprintf("the %d response has no usable pipeline id", res.status)}
 	if err != nil {
-		cause = &textError{msg: redactString(fmt.Sprintf("the %d response could not be read: %v", res.status, err), c.token), err: err}
+		cause = &textError{msg: safetext.Terminal(redactString(fmt.Sprintf("the %d response could not be read: %v", res.status, err), c.token)), err: err}
 	}
 	return c.unknown(req.Method, req.URL.EscapedPath(), cause)
 }
