@@ -191,8 +191,15 @@ func TestFailFastCancelsTheRestAndSaysSo(t *testing.T) {
 	})
 	t.Run("projects never sent are rows of their own", func(t *testing.T) {
 		w := newFollowWorld(t)
-		code, stdout, stderr := w.baton("trigger", "--projects", "gh/acme/missing\ngh/acme/slow\ngh/acme/ok", "--max-parallel", "1", "--wait", "--fail-fast")
+		dir := t.TempDir()
+		junit, summary := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "summary.md")
+		code, stdout, stderr := w.baton("trigger", "--projects", "gh/acme/missing\ngh/acme/slow\ngh/acme/ok", "--max-parallel", "1", "--wait", "--fail-fast",
+			"--junit", junit, "--summary", summary)
 		assert.Equal(t, 3, code, stderr)
+		assertJUnit(t, junit, 3) // each project a suite, failing with its reason
+		md, err := os.ReadFile(summary)
+		require.NoError(t, err)
+		assert.Contains(t, string(md), "| gh/acme/ok | - | not sent | - | - |")
 		assert.Regexp(t, `(?m)^gh/acme/missing\s+-\s+trigger failed\s`, stdout)
 		assert.Regexp(t, `(?m)^gh/acme/slow\s+-\s+not sent\s`, stdout)
 		assert.Regexp(t, `(?m)^gh/acme/ok\s+-\s+not sent\s`, stdout)

@@ -185,7 +185,7 @@ func mdText(s string) string { return safetext.Markdown(s) }
 
 // mdCell is s as a table cell.
 func mdCell(s string) string {
-	if s == "" {
+	if s == "" || s == "-" { // "-" stands for nothing, not for a list
 		return "-"
 	}
 	return mdText(s)
