@@ -210,3 +210,16 @@ func TestCheckAllChecksEachTriggerAgainstItsOwnProject(t *testing.T) {
 		assert.NotContains(t, op, "triggerPipeline", "pre-flight only reads")
 	}
 }
+
+func TestCheckAllReadsTheConfigRefOfAPipelineRunTrigger(t *testing.T) {
+	w := newWorld(t)
+	w.run(t, "gh/acme/deploy", `{"branch": "release"}`)
+	tr, err := request.New(request.Input{Project: "gh/acme/deploy", Branch: "feature", DefinitionID: "2338d0ae-5541-4bbf-88a2-55e9f7281f80",
+		ConfigBranch: "release", Params: []string{"replicas=3"}, NoExpand: true})
+	require.NoError(t, err)
+	n := len(w.sim.Requests())
+	results := preflight.CheckAll(context.Background(), w.client, []*request.Trigger{tr}, 1)
+	require.NotNil(t, results[0].Decls, results[0].Why)
+	assert.Equal(t, "pipeline #1 on branch release", results[0].Decls.From, "the config comes from --config-branch, not the checkout")
+	assert.Equal(t, []string{"listPipelinesForProject branch=release", "getPipelineConfigById "}, w.since(n))
+}
