@@ -11,6 +11,7 @@ import (
 	"github.com/baton-ci/baton/helper/internal/payload"
 	"github.com/baton-ci/baton/helper/internal/preflight"
 	"github.com/baton-ci/baton/helper/internal/request"
+	"github.com/baton-ci/baton/helper/internal/safetext"
 )
 
 // Pre-flight modes (--preflight).
@@ -62,12 +63,16 @@ func (c *TriggerCmd) preflight(d *Deps, client *circleci.Client, targets []dispa
 }
 
 // judge prints what pre-flight could not check and refuses the run when anything would be
-// rejected (or, with --preflight=strict, when anything could not be checked).
+// rejected (or, with --preflight=strict, when anything could not be checked). Its lines quote
+// the downstream's config and the API's answers, so they pass safetext like every server string.
 func (c *TriggerCmd) judge(stderr io.Writer, results []preflight.Result) error {
 	var problems []string
 	for _, r := range results {
-		problems = append(problems, r.Problems...)
+		for _, p := range r.Problems {
+			problems = append(problems, safetext.Terminal(p))
+		}
 		for _, u := range r.Unknown {
+			u = safetext.Terminal(u)
 			if c.Preflight == preflightStrict {
 				problems = append(problems, u+" (--preflight=strict sends nothing unchecked)")
 			} else {
@@ -93,8 +98,8 @@ func dryRunPreflight(w io.Writer, t *request.Trigger, r preflight.Result) {
 	if !r.Checked || r.Decls == nil {
 		return
 	}
-	fmt.Fprintf(w, "pre-flight: %s declares %s (learnt from its %s)\n", t.Project, r.Decls.Summary(), r.Decls.From)
+	fmt.Fprintf(w, "pre-flight: %s declares %s (learnt from its %s)\n", t.Project, safetext.Terminal(r.Decls.Summary()), safetext.Terminal(r.Decls.From))
 	for _, line := range r.Typed {
-		fmt.Fprintf(w, "pre-flight: %s\n", line)
+		fmt.Fprintf(w, "pre-flight: %s\n", safetext.Terminal(line))
 	}
 }

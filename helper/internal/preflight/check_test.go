@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/baton-ci/baton/helper/internal/params"
 	"github.com/baton-ci/baton/helper/internal/preflight"
@@ -130,4 +131,22 @@ func TestCheckAgainstAProjectWithoutParameters(t *testing.T) {
 	ps, origins := given(t, "x=1")
 	d := preflight.Check(project, ps, origins, &preflight.Declarations{Params: map[string]preflight.Param{}})
 	assert.Equal(t, []string{"x: gh/acme/deploy declares no such parameter; it declares no parameters at all"}, d.Problems)
+}
+
+func TestCheckNeverPrintsAConfigsControlCharacters(t *testing.T) {
+	hostile := &preflight.Declarations{Params: map[string]preflight.Param{
+		"\x1b[31mimage": {Name: "\x1b[31mimage", Type: "enum", Enum: []string{"a\x1b]0;t\x07", "b\u202e"}},
+		"other":         {Name: "other", Type: "\x1b[2J"},
+	}}
+	ps, origins := given(t, "[31mimage=x", "other=1", "nope-at-all-nothing-like=1")
+	d := preflight.Check(project, ps, origins, hostile)
+	lines := append(append(d.Problems, d.Unknown...), d.Typed...)
+	lines = append(lines, hostile.Summary())
+	require.Len(t, lines, 4)
+	for _, l := range lines {
+		assert.NotContains(t, l, "\x1b", "an escape sequence from the config reaches the terminal: %q", l)
+		assert.NotContains(t, l, "\u202e")
+		assert.NotContains(t, l, "\x07")
+	}
+	assert.Contains(t, d.Problems[0], `did you mean "\x1b[31mimage"?`, "quoted with Go escapes")
 }
