@@ -11,7 +11,7 @@
 //   - errors.go: APIError, RetryError, ErrOutcomeUnknown, redaction of the token.
 //   - trace.go: the request/response trace written to Config.Debug.
 //   - types.go: the API's response types, named after CircleCI's OpenAPI description.
-//   - pipeline.go, workflow.go, user.go: one method per API operation.
+//   - pipeline.go, workflow.go, user.go, insights.go: one method per API operation.
 //   - page.go: decoding a page of a list item by item, within a cap on items.
 //
 // Answers are bounded: at most 4 MiB each, a list at most 10,000 items across its pages (and
