@@ -125,6 +125,16 @@ type Workflow struct {
 	MaxAutoReruns int `yaml:"max_auto_reruns,omitempty"`
 	// Jobs are the workflow's jobs, listed in this order.
 	Jobs []Job `yaml:"jobs,omitempty"`
+	// Approved scripts what an on_hold workflow does once its approval jobs on hold have been
+	// approved through the API (approvals.go); without it, it succeeds at once.
+	Approved *Approved `yaml:"approved,omitempty"`
+}
+
+// Approved is how an on_hold workflow goes on after its approval: running for Duration, then
+// Status (success by default; failed, error, canceled, …).
+type Approved struct {
+	Status   string   `yaml:"status,omitempty"`
+	Duration Duration `yaml:"duration,omitempty"`
 }
 
 // Job scripts one job of a workflow.
@@ -577,6 +587,9 @@ func normalizeWorkflow(w Workflow, f string) (Workflow, error) {
 		return Workflow{}, fmt.Errorf("%s.outcomes: %d outcomes but at most %d attempts (max_auto_reruns %d)", f, len(w.Outcomes), w.MaxAutoReruns+1, w.MaxAutoReruns)
 	}
 	w.Outcomes = slices.Clone(w.Outcomes)
+	if err := normalizeApproved(&w, f); err != nil {
+		return Workflow{}, err
+	}
 	w.Jobs = slices.Clone(w.Jobs)
 	names := map[string]bool{}
 	for k := range w.Jobs {

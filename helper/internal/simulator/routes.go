@@ -16,7 +16,7 @@ type route struct {
 	method string // the method the route serves
 	slug   string // project routes: the slug, joined from however many segments it came in
 	id     string // pipeline or workflow id
-	name   string // insights: the workflow name
+	name   string // insights: the workflow name; approve: the approval request id
 	// app links
 	number     string
 	workflowID string
@@ -57,6 +57,8 @@ func resolve(method, escaped string) (route, bool) {
 		return route{op: "getWorkflowById", method: "GET", id: seg[1]}, true
 	case n == 3 && seg[0] == "workflow" && seg[2] == "job":
 		return route{op: "listWorkflowJobs", method: "GET", id: seg[1]}, true
+	case n == 4 && seg[0] == "workflow" && seg[2] == "approve":
+		return route{op: opApproveJob, method: "POST", id: seg[1], name: seg[3]}, true
 	case n == 3 && seg[0] == "workflow" && seg[2] == "cancel":
 		return route{op: "cancelWorkflow", method: "POST", id: seg[1]}, true
 	case n >= 5 && seg[0] == "insights" && seg[n-3] == "workflows" && seg[n-1] == "summary":

@@ -295,6 +295,8 @@ func (s *Simulator) handle(w http.ResponseWriter, r *http.Request, rt route, fou
 		s.listJobs(w, r, rt, user)
 	case "cancelWorkflow":
 		s.cancelWorkflow(w, rt, user)
+	case opApproveJob:
+		s.approveJob(w, rt, user)
 	case opWorkflowSummary:
 		s.getWorkflowSummary(w, r, rt, user)
 	}

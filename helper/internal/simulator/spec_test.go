@@ -98,6 +98,8 @@ projects:
 			e.api("POST", "/api/v2/workflow/"+w+"/cancel", "")
 		}
 	}
+	approveAll(e, id) // accepted, then refused as no longer on hold
+	e.api("POST", "/api/v2/workflow/00000000-0000-4000-8000-000000000000/approve/00000000-0000-4000-8000-000000000000", "")
 	e.api("GET", "/api/v2/pipeline/00000000-0000-4000-8000-000000000000", "")
 	e.api("GET", "/api/v2/pipeline/"+id+"/config", "")
 	e.api("GET", "/api/v2/pipeline/"+gjsonGet(run.body, "id")+"/config", "")
@@ -136,7 +138,7 @@ projects:
 		}
 		assert.NoError(t, err, "exchange %d: %s %s -> %d %s", i, r.Method, r.Path, r.Status, r.ResponseBody)
 	}
-	for _, op := range []string{"triggerPipeline", "triggerPipelineRun", "getPipelineById", "listWorkflowsByPipelineId", "getWorkflowById", "listWorkflowJobs", "cancelWorkflow", "getCurrentUser", "listPipelinesForProject", "getWorkflowSummary", "getProjectBySlug", "getPipelineConfigById"} {
+	for _, op := range []string{"triggerPipeline", "triggerPipelineRun", "getPipelineById", "listWorkflowsByPipelineId", "getWorkflowById", "listWorkflowJobs", "cancelWorkflow", "getCurrentUser", "listPipelinesForProject", "getWorkflowSummary", "getProjectBySlug", "getPipelineConfigById", "approvePendingApprovalJobById"} {
 		assert.True(t, ops[op], "the scenario exercises %s", op)
 	}
 }

@@ -21,6 +21,7 @@ type workflow struct {
 	canceledBy string
 	followed   bool // its rerun or continuation has been materialised
 	jobs       []*job
+	approvedAt *time.Time // its last approval job on hold was approved (approvals.go)
 }
 
 type job struct {
@@ -30,6 +31,9 @@ type job struct {
 	status string
 	dur    time.Duration
 	deps   []string
+	// approval jobs approved through the API: when, and by whom
+	approvedAt *time.Time
+	approvedBy string
 }
 
 // Job statuses that mean the job has stopped (and so has a stopped_at).
@@ -53,6 +57,9 @@ func (w *workflow) statusAt(now time.Time) (string, *time.Time) {
 	if w.canceledAt != nil && !now.Before(*w.canceledAt) {
 		return "canceled", w.canceledAt
 	}
+	if st, stopped, ok := w.afterApproval(now); ok {
+		return st, stopped
+	}
 	end := w.end()
 	if now.Before(end) {
 		for _, j := range w.jobs {
@@ -71,6 +78,9 @@ func (w *workflow) statusAt(now time.Time) (string, *time.Time) {
 
 // jobAt is a job's status and stopped_at at now.
 func (w *workflow) jobAt(j *job, now time.Time) (string, *time.Time) {
+	if st, stopped, ok := w.jobAfterApproval(j, now); ok {
+		return st, stopped
+	}
 	end := w.createdAt.Add(j.dur)
 	if c := w.canceledAt; c != nil && !now.Before(*c) && (c.Before(end) || !slices.Contains(jobStopped, j.status)) {
 		return "canceled", c
@@ -251,6 +261,9 @@ func jobJSON(w *workflow, j *job, now time.Time) jobBody {
 		b.ApprovalRequestID = j.id
 		if st == "success" {
 			b.ApprovedBy = w.p.actor.ID
+			if j.approvedBy != "" {
+				b.ApprovedBy = j.approvedBy
+			}
 		}
 	}
 	if st == "canceled" && w.canceledAt != nil {
