@@ -182,6 +182,8 @@ func commands() []command {
 	return []command{
 		{"trigger", "Trigger pipelines in other CircleCI projects, and with --wait follow them.", &TriggerCmd{}},
 		{"wait", "Wait for pipelines triggered earlier to finish.", &WaitCmd{}},
+		{"callback", "Approve the upstream workflow's approval job that triggered this pipeline (the callback pattern).", &CallbackCmd{}},
+		{"result", "Report the pipelines an earlier trigger recorded, and fail with them (the callback pattern).", &ResultCmd{}},
 		{"version", "Print baton's version.", &VersionCmd{}},
 	}
 }

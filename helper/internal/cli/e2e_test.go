@@ -477,6 +477,8 @@ func TestHelpIsTheManual(t *testing.T) {
 		{"help-trigger.golden", []string{"trigger", "--help"}},
 		{"help-wait.golden", []string{"wait", "--help"}},
 		{"help-version.golden", []string{"version", "--help"}},
+		{"help-callback.golden", []string{"callback", "--help"}},
+		{"help-result.golden", []string{"result", "--help"}},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			r := w.baton([]string{"COLUMNS=100"}, tc.args...)

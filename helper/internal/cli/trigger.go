@@ -44,9 +44,10 @@ type TriggerCmd struct {
 	MaxParallel int  `env:"BATON_MAX_PARALLEL" default:"8"`
 	FailFast    bool `env:"BATON_FAIL_FAST"`
 
-	Wait      bool `env:"BATON_WAIT"`
-	WaitFlags `embed:""`
-	APIFlags  `embed:""`
+	Wait          bool `env:"BATON_WAIT"`
+	WaitFlags     `embed:""`
+	CallbackFlags `embed:""`
+	APIFlags      `embed:""`
 }
 
 // flagDocs is how --help shows TriggerCmd's flags (see help.go).
@@ -126,6 +127,13 @@ func (c *TriggerCmd) Run(d *Deps) error {
 		if _, err := c.requireToken(d); err != nil {
 			return err
 		}
+	}
+	calledBack, err := c.CallbackFlags.prepare(d, c.Wait)
+	if err != nil {
+		return err
+	}
+	if calledBack {
+		c.WaitStart = true // see prepare
 	}
 	waiting := c.Wait || c.WaitStart
 	if err := c.WaitFlags.check(d, waiting); err != nil {
@@ -254,6 +262,9 @@ func (c *TriggerCmd) targets(d *Deps) ([]dispatch.Target, error) {
 			if line.Source != "" && !strings.HasPrefix(err.Error(), line.Source+":") {
 				return nil, exitcode.Wrap(exitcode.Usage, fmt.Errorf("%s: %w", line.Source, err))
 			}
+			return nil, err
+		}
+		if err := c.CallbackFlags.addParam(t); err != nil {
 			return nil, err
 		}
 		// Two identical triggers could not be told apart if an answer were lost.
