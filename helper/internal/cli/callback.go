@@ -76,6 +76,24 @@ func (f *CallbackFlags) addParam(t *request.Trigger) error {
 	return nil
 }
 
+// settle counts, with a callback, a pipeline that had already ended when it was first read
+// (fast, or failing early) as started: it ran its workflows, so its last job calls back, and
+// the upstream's result job reports how it ended. A pipeline that could not call back (errored,
+// ran nothing, canceled) or was not triggered still fails the trigger.
+func (f *CallbackFlags) settle(d *Deps, rows []row) {
+	if f.ref == "" {
+		return
+	}
+	for i := range rows {
+		r := &rows[i]
+		switch r.outcome {
+		case "success", "failed":
+			fmt.Fprintf(d.Stderr, "baton: %s had already %s when first read; its callback approves %s, and the result job reports it\n", r.label, outcomeWords(r.outcome), terminalText(f.Callback))
+			r.outcome, r.reason, r.code = "started", "", exitcode.OK
+		}
+	}
+}
+
 // CallbackCmd is `baton callback`, run by the downstream pipeline's last job.
 type CallbackCmd struct {
 	Reference       string        `env:"BATON_CALLBACK_REFERENCE"`

@@ -51,6 +51,9 @@ projects:
         duration: 30m
         status: failed
         jobs: [{name: browser-tests, duration: 29m, status: failed}, {name: callback, requires: [browser-tests], status: success}]
+  - slug: gh/acme/e2e-instant
+    parameters: [{name: baton_callback, type: string, default: ""}]
+    workflows: [{name: e2e, status: failed, jobs: [{name: lint, status: failed}, {name: callback, status: success}]}]
   - slug: gh/acme/e2e-undeclared
     workflows: [{name: e2e, duration: 30m}]
 `
@@ -302,4 +305,14 @@ func TestTriggerRefusesACallbackItCannotKeep(t *testing.T) {
 		})
 	}
 	assert.Empty(t, w.sim.Pipelines(), "nothing was sent")
+}
+
+func TestADownstreamThatEndedBeforeTheFirstLookCountsAsStarted(t *testing.T) {
+	w := newCallbackWorld(t)
+	up := w.upstream("gh/acme/deploy")
+	code, out, errOut := w.run(map[string]string{"CIRCLE_WORKFLOW_ID": up}, nil,
+		"trigger", "--project", "gh/acme/e2e-instant", "--callback", "await-e2e", "--output", "json")
+	assert.Equal(t, 0, code, out+errOut)
+	assert.Contains(t, errOut, "baton: gh/acme/e2e-instant #1 had already failed when first read; its callback approves await-e2e, and the result job reports it")
+	assert.Equal(t, "started", gjson.Get(out, "pipelines.0.outcome").String(), "its last job calls back; the result job fails with it")
 }

@@ -357,6 +357,7 @@ func (c *TriggerCmd) dryRun(d *Deps, client *circleci.Client, targets []dispatch
 // finish reports every outcome and returns the worst as the command's error.
 func (c *TriggerCmd) finish(d *Deps, host *url.URL, outcomes []dispatch.Outcome, waiting bool) error {
 	rows := rowsOf(host, outcomes, c.explain)
+	c.CallbackFlags.settle(d, rows)
 	if c.SoftFail {
 		applySoftFail(rows)
 	}

@@ -15,6 +15,8 @@ type Pipeline struct {
 	Tag      string // pipeline.git.tag
 	Revision string // pipeline.git.revision
 	GitURL   string // pipeline.project.git_url
+	// Parameters are the pipeline parameters its trigger sent, over the config's defaults.
+	Parameters map[string]any
 }
 
 // values are the pipeline values by name after "pipeline.", plus the config's pipeline
@@ -56,14 +58,17 @@ type Workflow struct {
 
 // WorkflowJob is one entry of a workflow's jobs list.
 type WorkflowJob struct {
-	Name      string // its name in the workflow: name:, else the job reference
-	Ref       string // the job it runs, e.g. build or baton/trigger-pipeline
-	Type      string // "approval" or ""
-	Requires  []string
-	Contexts  []string
-	Args      map[string]any // the job's parameters as written
-	PreSteps  []any
-	PostSteps []any
+	Name     string // its name in the workflow: name:, else the job reference
+	Ref      string // the job it runs, e.g. build or baton/trigger-pipeline
+	Type     string // "approval" or ""
+	Requires []string
+	// RequiresStatus: for a requirement written {job: status} (or a list of statuses), the
+	// statuses that satisfy it; a plain name needs success.
+	RequiresStatus map[string][]string
+	Contexts       []string
+	Args           map[string]any // the job's parameters as written
+	PreSteps       []any
+	PostSteps      []any
 }
 
 // OrbResolver finds the orb an orbs: entry of a config names (e.g. baton-ci/baton@1.0).
@@ -178,7 +183,7 @@ func parseWorkflowJob(entry any) (*WorkflowJob, error) {
 		wj.Name = n
 	}
 	wj.Type, _ = body["type"].(string)
-	if wj.Requires, err = stringList(body["requires"], "requires"); err != nil {
+	if wj.Requires, wj.RequiresStatus, err = requiresList(body["requires"]); err != nil {
 		return nil, err
 	}
 	if wj.Contexts, err = stringList(body["context"], "context"); err != nil {

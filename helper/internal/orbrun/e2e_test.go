@@ -29,6 +29,8 @@ var exampleTests = map[string]func(t *testing.T){
 	"command-in-existing-job":    testCommandInExistingJob,
 	"result-for-a-later-job":     testResultForALaterJob,
 	"per-project-parameters":     testPerProjectParameters,
+	"callback-upstream":          testCallbackUpstream,
+	"callback-downstream":        testCallbackDownstream,
 }
 
 func TestEveryExampleRuns(t *testing.T) {

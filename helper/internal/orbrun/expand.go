@@ -14,7 +14,9 @@ type Job struct {
 	Ref      string // the job it runs, e.g. baton/trigger-pipeline
 	Approval bool
 	Requires []string
-	Contexts []string
+	// RequiresStatus is WorkflowJob.RequiresStatus.
+	RequiresStatus map[string][]string
+	Contexts       []string
 	// Params are the job's parameters: the arguments, else the defaults.
 	Params map[string]any
 	// Overridden are the orb parameters the Expander's Overrides replaced, by name, with the
@@ -120,12 +122,13 @@ func (x *Expander) pipelineScope() scope {
 	for name, p := range x.Config.Parameters {
 		defaults[name] = p.Default
 	}
+	maps.Copy(defaults, x.Pipeline.Parameters)
 	return scope{pipeline: x.Pipeline.values(defaults)}
 }
 
 // Job expands one workflow job.
 func (x *Expander) Job(wj *WorkflowJob) (*Job, error) {
-	job := &Job{Name: wj.Name, Ref: wj.Ref, Requires: wj.Requires, Contexts: wj.Contexts, Overridden: map[string]any{}}
+	job := &Job{Name: wj.Name, Ref: wj.Ref, Requires: wj.Requires, RequiresStatus: wj.RequiresStatus, Contexts: wj.Contexts, Overridden: map[string]any{}}
 	if wj.Type == "approval" {
 		job.Approval = true
 		return job, nil

@@ -95,8 +95,13 @@ func TestStepsSetOnlyTheCLIsOwnVariables(t *testing.T) {
 		// come from the wait (or until) parameter, which is one enum for the two flags.
 		"trigger": {"BATON_ENV_FILE", "BATON_WAIT", "BATON_WAIT_START"},
 		"wait":    {"BATON_ENV_FILE", "BATON_WAIT_START"},
+		// pipeline-result: the script names the recorded file (BATON_RESULT_FROM) from the
+		// callback parameter; it reads finished pipelines, so starting, cancelling and
+		// fan-out settings have no use there.
+		"result": {"BATON_ENV_FILE", "BATON_RESULT_FROM", "BATON_WAIT_START", "BATON_CANCEL_ON_TIMEOUT",
+			"BATON_CANCEL_ON_INTERRUPT", "BATON_NO_WORKFLOWS_GRACE", "BATON_MAX_PARALLEL"},
 	}
-	for command, sub := range map[string]string{"trigger-pipeline": "trigger", "wait-for-pipeline": "wait"} {
+	for command, sub := range map[string]string{"trigger-pipeline": "trigger", "wait-for-pipeline": "wait", "callback": "callback", "pipeline-result": "result"} {
 		env := runStepEnv(t, o, command)
 		for name := range env {
 			if slices.Contains(orbOnly, name) {
@@ -115,7 +120,8 @@ func TestStepsSetOnlyTheCLIsOwnVariables(t *testing.T) {
 // BATON_PIPELINE_IDS (which $BASH_ENV would override); BATON_PERSIST_RESULT, a workspace path,
 // becomes BATON_RESULT_FILE; BATON_WAIT_FOR (none, started, finished) and BATON_WAIT_UNTIL
 // (started, finished) become BATON_WAIT and BATON_WAIT_START.
-var orbOnly = []string{"BATON_WAIT_PIPELINE_IDS", "BATON_PERSIST_RESULT", "BATON_WAIT_FOR", "BATON_WAIT_UNTIL"}
+// BATON_RESULT_CALLBACK (pipeline-result's callback) names the result file in the workspace.
+var orbOnly = []string{"BATON_WAIT_PIPELINE_IDS", "BATON_PERSIST_RESULT", "BATON_WAIT_FOR", "BATON_WAIT_UNTIL", "BATON_RESULT_CALLBACK"}
 
 // TestWaitingStepsOutlastTheirTimeout: CircleCI stops a step that prints nothing for
 // no_output_timeout, so every component with a timeout defaults no_output_timeout above it.
@@ -145,8 +151,8 @@ func TestWaitingStepsOutlastTheirTimeout(t *testing.T) {
 		require.NoError(t, err)
 		assert.Greater(t, qmax, tmax, "%s: no_output_timeout's default must cover timeout's", name)
 	}
-	assert.Equal(t, 3, checked, "trigger-pipeline (command and job) and wait-for-pipeline")
-	for _, command := range []string{"trigger-pipeline", "wait-for-pipeline"} {
+	assert.Equal(t, 7, checked, "trigger-pipeline, callback and pipeline-result (commands and jobs) and wait-for-pipeline")
+	for _, command := range []string{"trigger-pipeline", "wait-for-pipeline", "callback", "pipeline-result"} {
 		for _, step := range o.Commands[command]["steps"].([]any) {
 			if run, ok := step.(map[string]any)["run"].(map[string]any); ok {
 				assert.Equal(t, "<< parameters.no_output_timeout >>", run["no_output_timeout"], command)

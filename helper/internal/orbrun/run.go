@@ -116,7 +116,9 @@ func CircleEnv(p Pipeline, org, repo string) map[string]string {
 	}
 }
 
-// RunWorkflow runs jobs in order; a job whose required jobs did not all succeed is blocked.
+// RunWorkflow runs jobs in order; a job whose requirements are not all met is blocked: by
+// default a required job must succeed; {job: terminal} (or a list of statuses) says otherwise
+// (requires.go).
 func (m *Machine) RunWorkflow(ctx context.Context, jobs []*Job) ([]*JobResult, error) {
 	m.workspace = "" // each workflow has its own
 	status := map[string]string{}
@@ -124,7 +126,7 @@ func (m *Machine) RunWorkflow(ctx context.Context, jobs []*Job) ([]*JobResult, e
 	for _, j := range jobs {
 		blocked := false
 		for _, r := range j.Requires {
-			if status[r] != JobSuccess {
+			if !requirementMet(status[r], j.RequiresStatus[r]) {
 				blocked = true
 			}
 		}

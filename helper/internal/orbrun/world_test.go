@@ -64,10 +64,20 @@ projects:
     workflows:
       # Hours even on the fast clock: the typed-parameters example waits only until it starts.
       - {name: release, duration: 10h}
+      # The callback examples' upstream workflow: it waits at await-e2e until called back.
+      - name: deploy
+        duration: 20s
+        status: on_hold
+        approved: {duration: 10s}
+        jobs:
+          - {name: start-e2e, duration: 10s}
+          - {name: await-e2e, type: approval, requires: [start-e2e]}
+          - {name: e2e-result, status: blocked, requires: [await-e2e]}
   - slug: gh/acme/integration-tests
     parameters:
       - {name: target-url, type: string, default: ""}
       - {name: app-version, type: string, default: ""}
+      - {name: baton_callback, type: string, default: ""}
     workflows:
       - name: integration
         duration: 3m
@@ -75,6 +85,7 @@ projects:
         jobs:
           - {name: smoke, duration: 1m}
           - {name: api-tests, requires: [smoke]}
+          - {name: callback, requires: [api-tests], status: success}
   - slug: gh/acme/billing
     parameters: [{name: shared-lib-version, type: string, default: ""}]
     workflows: [{name: build, duration: 2m}]

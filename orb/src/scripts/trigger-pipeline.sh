@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The trigger-pipeline command's step. baton reads every option from the step's environment
 # (BATON_*, CIRCLECI_HOST; see commands/trigger-pipeline.yml), so nothing passes through the
-# shell's quoting. The script itself reads BATON_WAIT_FOR (the wait parameter) and
-# BATON_PERSIST_RESULT. Sourcing this file, as the bats tests do, only defines the functions.
+# shell's quoting. The script itself reads BATON_WAIT_FOR (the wait parameter),
+# BATON_PERSIST_RESULT and BATON_CALLBACK. Sourcing this file, as the bats tests do, only defines the functions.
 
 error() {
   printf 'baton orb: %s\n' "$*" >&2
@@ -70,6 +70,18 @@ persist_result() {
   cp "$BATON_RESULT_FILE" "$1"
 }
 
+# callback_result prints where a callback's result goes in the workspace, for the
+# pipeline-result job (scripts/pipeline-result.sh names it the same way), or nothing without a
+# callback. baton trigger --callback waits only for the start itself, so wait must be none.
+callback_result() {
+  [ -n "${BATON_CALLBACK:-}" ] || return 0
+  if [ "${BATON_WAIT_FOR:-none}" != none ]; then
+    error "callback $BATON_CALLBACK: the downstream approves it when done, and this step waits only until the pipeline has started; leave wait at none"
+    return
+  fi
+  printf '%s/baton-callback/%s.json\n' "$workspace_root" "${BATON_CALLBACK//[^A-Za-z0-9._-]/_}"
+}
+
 # wait_mode turns the wait parameter (BATON_WAIT_FOR: none, started or finished) into baton's
 # --wait or --wait-start.
 wait_mode() {
@@ -85,14 +97,17 @@ wait_mode() {
 }
 
 trigger_pipeline() {
-  local baton persist status=0
+  local baton persist callback file status=0
   baton=$(find_baton) || return
   wait_mode || return
   persist=$(workspace_result) || return
-  if [ -n "$persist" ]; then
-    mkdir -p "$(dirname "$persist")" || return
-    export BATON_RESULT_FILE="${BATON_RESULT_FILE:-$persist}"
-  fi
+  callback=$(callback_result) || return
+  for file in "$persist" "$callback"; do
+    if [ -n "$file" ]; then
+      mkdir -p "$(dirname "$file")" || return
+      export BATON_RESULT_FILE="${BATON_RESULT_FILE:-$file}"
+    fi
+  done
   prepare_outputs || return
   if [ -n "${BASH_ENV:-}" ]; then
     export BATON_ENV_FILE="$BASH_ENV" # BATON_PIPELINE_ID, _NUMBER, _URL, _IDS for later steps
@@ -100,6 +115,7 @@ trigger_pipeline() {
   # The result is persisted whatever baton's exit code, which the step then keeps.
   "$baton" trigger || status=$?
   persist_result "$persist" || return
+  persist_result "$callback" || return
   if [ "$status" -ne 0 ]; then
     return "$status"
   fi

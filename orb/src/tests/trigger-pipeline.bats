@@ -115,3 +115,30 @@ aaaaaaaa-0000-4000-8000-000000000001 bbbbbbbb-0000-4000-8000-000000000002"
   run grep -c '^baton' "$CALLS"
   assert_output 0
 }
+
+@test "with a callback the result is recorded in the workspace for pipeline-result, and wait stays off" {
+  cd "$BATS_TEST_TMPDIR"
+  stub baton 'printf "%s\n" "callback=$BATON_CALLBACK wait=$BATON_WAIT start=$BATON_WAIT_START result=$BATON_RESULT_FILE" >>"$CALLS"; echo "{}" >"$BATON_RESULT_FILE"'
+  BATON_CALLBACK='await e2e/prod' run trigger_pipeline
+  assert_success
+  run grep '^callback=' "$CALLS"
+  assert_output "callback=await e2e/prod wait=false start=false result=.baton-workspace/baton-callback/await_e2e_prod.json"
+  assert [ -f .baton-workspace/baton-callback/await_e2e_prod.json ]
+}
+
+@test "a callback with persist_result writes both" {
+  cd "$BATS_TEST_TMPDIR"
+  stub baton 'echo "{}" >"$BATON_RESULT_FILE"'
+  BATON_CALLBACK=await-e2e BATON_PERSIST_RESULT=baton/e2e.json run trigger_pipeline
+  assert_success
+  assert [ -f .baton-workspace/baton/e2e.json ]
+  assert [ -f .baton-workspace/baton-callback/await-e2e.json ]
+}
+
+@test "a callback with wait is refused before baton runs" {
+  BATON_CALLBACK=await-e2e BATON_WAIT_FOR=finished run trigger_pipeline
+  assert_failure
+  assert_output --partial "callback await-e2e: the downstream approves it when done"
+  run grep -c '^baton' "$CALLS"
+  assert_output 0
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The callback command's step. baton reads every option from the step's environment
+# (BATON_CALLBACK_REFERENCE, BATON_ALLOWED_PROJECTS, …; see commands/callback.yml), and the
+# workflow it runs in from CircleCI's own CIRCLE_WORKFLOW_ID. Sourcing this file, as the bats
+# tests do, only defines the functions.
+
+error() {
+  printf 'baton orb: %s\n' "$*" >&2
+  return 1
+}
+
+# find_baton prints the baton to run: the one the install step verified, by the absolute path
+# it exported as BATON_BIN through $BASH_ENV; only without an install step, the one on PATH.
+find_baton() {
+  if [ -n "${BATON_BIN:-}" ]; then
+    if [ ! -x "$BATON_BIN" ]; then
+      error "BATON_BIN=$BATON_BIN, from baton/install, is not an executable file: was it removed since?"
+      return
+    fi
+    printf '%s\n' "$BATON_BIN"
+  elif ! command -v baton 2>/dev/null; then
+    error "baton is not on PATH: leave skip_install false, or run baton/install in an earlier step"
+  fi
+}
+
+# call_back approves the upstream approval job the reference names, when baton finds every
+# condition met; its exit code is the step's.
+call_back() {
+  local baton
+  if [ -z "${BATON_CALLBACK_REFERENCE:-}" ]; then
+    echo "This pipeline was not triggered with a callback (its reference is empty); nothing to approve."
+    return 0
+  fi
+  baton=$(find_baton) || return
+  if [ -z "${BATON_ALLOWED_PROJECTS:-}" ]; then
+    error "allowed_projects is empty: name the upstream projects (e.g. gh/acme/deploy) whose approval jobs this pipeline may approve"
+    return
+  fi
+  "$baton" callback
+}
+
+# Run only when executed, as the orb's run step does; not when sourced by the bats tests.
+if [ -z "${BASH_SOURCE[0]:-}" ] || [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  call_back
+fi
