@@ -88,7 +88,7 @@ func (f *CallbackFlags) settle(d *Deps, rows []row) {
 		r := &rows[i]
 		switch r.outcome {
 		case "success", "failed":
-			fmt.Fprintf(d.Stderr, "baton: %s had already %s when first read; its callback approves %s, and the result job reports it\n", r.label, outcomeWords(r.outcome), terminalText(f.Callback))
+			fmt.Fprintf(d.Stderr, "baton: %s had already %s when first read; its callback approves %s, and the result job reports it\n", r.label, report.OutcomeText(r.outcome), terminalText(f.Callback))
 			r.outcome, r.reason, r.code = "started", "", exitcode.OK
 		}
 	}
