@@ -399,7 +399,7 @@ func TestUnpackedOrbPinsNothing(t *testing.T) {
 func TestEveryRunStepIsTheScriptItIncludes(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	scripts := map[string]string{}
-	for _, f := range []string{"install.sh", "trigger-pipeline.sh", "wait-for-pipeline.sh"} {
+	for _, f := range []string{"install.sh", "trigger-pipeline.sh", "wait-for-pipeline.sh", "callback.sh", "pipeline-result.sh"} {
 		data, err := os.ReadFile(filepath.Join(srcDir(), "scripts", f))
 		require.NoError(t, err)
 		scripts[string(data)] = f
@@ -412,7 +412,8 @@ func TestEveryRunStepIsTheScriptItIncludes(t *testing.T) {
 				}
 				_, ok := scripts[s.Command]
 				assert.True(t, ok, "%s: step %q of %s is not one of the orb's scripts", name, s.Name, strings.Join(s.Path, " > "))
-				assert.True(t, slices.Contains([]string{"Install baton", "Trigger pipelines with baton", "Wait for pipelines with baton"}, s.Name))
+				assert.True(t, slices.Contains([]string{"Install baton", "Trigger pipelines with baton", "Wait for pipelines with baton",
+					"Call the upstream workflow back with baton", "Read the downstream result with baton"}, s.Name))
 			}
 		}
 	}

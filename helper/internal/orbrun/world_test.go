@@ -38,6 +38,9 @@ var pipeline = orbrun.Pipeline{
 	Branch:   "feature/login",
 	Revision: "3f786850e387550fdab836ed7e6dc881de23001b",
 	GitURL:   "https://github.com/acme/api",
+	// The callback-downstream example's config declares baton_callback, as its description
+	// says (orb pack drops an example's top-level parameters); not called back, it is empty.
+	Parameters: map[string]any{"baton_callback": ""},
 }
 
 // simConfig declares every project the examples trigger, with the parameters they send, so
