@@ -54,6 +54,11 @@ projects:
   - slug: gh/acme/e2e-instant
     parameters: [{name: baton_callback, type: string, default: ""}]
     workflows: [{name: e2e, status: failed, jobs: [{name: lint, status: failed}, {name: callback, status: success}]}]
+  - slug: gh/acme/e2e-two
+    parameters: [{name: baton_callback, type: string, default: ""}]
+    workflows:
+      - {name: e2e, duration: 10m, jobs: [{name: browser-tests}, {name: callback}]}
+      - {name: soak, duration: 25m, jobs: [{name: soak}]}
   - slug: gh/acme/e2e-undeclared
     workflows: [{name: e2e, duration: 30m}]
 `
@@ -315,4 +320,36 @@ func TestADownstreamThatEndedBeforeTheFirstLookCountsAsStarted(t *testing.T) {
 	assert.Equal(t, 0, code, out+errOut)
 	assert.Contains(t, errOut, "baton: gh/acme/e2e-instant #1 had already failed when first read; its callback approves await-e2e, and the result job reports it")
 	assert.Equal(t, "started", gjson.Get(out, "pipelines.0.outcome").String(), "its last job calls back; the result job fails with it")
+}
+
+func TestTheCallbackWaitsForThePipelinesOtherWorkflows(t *testing.T) {
+	w := newCallbackWorld(t)
+	up := w.upstream("gh/acme/deploy")
+	code, out, errOut := w.run(map[string]string{"CIRCLE_WORKFLOW_ID": up}, nil,
+		"trigger", "--project", "gh/acme/e2e-two", "--callback", "await-e2e")
+	require.Equal(t, 0, code, out+errOut)
+	_, reference, e2eWF := w.downstream("gh/acme/e2e-two")
+	w.clock.Advance(10 * time.Minute) // e2e is done; soak runs 15 minutes more
+
+	start := w.clock.Now()
+	code, out, errOut = w.callback(e2eWF, reference, "--timeout", "30m")
+	require.Equal(t, 0, code, out+errOut)
+	assert.Contains(t, out, "baton: waiting for this pipeline's other workflows to end before calling back: soak\n")
+	assert.NotContains(t, out, "still running")
+	assert.Contains(t, out, "baton: approved approval job await-e2e")
+	assert.GreaterOrEqual(t, w.clock.Now().Sub(start), 15*time.Minute, "it approved once soak had ended")
+
+	t.Run("and goes on after --timeout", func(t *testing.T) {
+		w := newCallbackWorld(t)
+		up := w.upstream("gh/acme/deploy")
+		code, out, errOut := w.run(map[string]string{"CIRCLE_WORKFLOW_ID": up}, nil,
+			"trigger", "--project", "gh/acme/e2e-two", "--callback", "await-e2e")
+		require.Equal(t, 0, code, out+errOut)
+		_, reference, e2eWF := w.downstream("gh/acme/e2e-two")
+		w.clock.Advance(10 * time.Minute)
+		code, out, errOut = w.callback(e2eWF, reference, "--timeout", "2m")
+		require.Equal(t, 0, code, out+errOut)
+		assert.Contains(t, out, "baton: soak still running after 2m0s; calling back anyway (the upstream's result job follows them)\n")
+		assert.Contains(t, out, "baton: approved approval job await-e2e")
+	})
 }
