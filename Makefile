@@ -15,7 +15,7 @@ GOBUILD   := CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -ldflags="$(LDFLAGS)"
 
 export GO BIN VERSION FUZZTIME
 
-.PHONY: build test lint bench demo demo-cli fuzz release-dry-run orb-pack clean
+.PHONY: build test lint bench demo demo-cli demo-callback fuzz release-dry-run orb-pack clean
 
 build:
 	$(GOBUILD) -o $(BIN)/baton ./helper/cmd/baton
@@ -37,6 +37,11 @@ demo:
 
 demo-cli: build
 	scripts/demo-cli.sh
+
+# Issue 11's callback pattern in-process on a simulated clock, with the upstream job time
+# against a waiting job's (README "Callback").
+demo-callback:
+	$(GO) run ./helper/internal/democallback
 
 fuzz:
 	scripts/fuzz.sh
