@@ -144,6 +144,16 @@ func (w *callbackWorld) callback(downstreamWF, reference string, args ...string)
 		append([]string{"callback", "--reference", reference, "--allowed-projects", "gh/acme/deploy"}, args...)...)
 }
 
+// triggerWithCallback starts an upstream pipeline, then triggers project from its workflow
+// with --callback await-e2e; it returns baton's exit code and output.
+func (w *callbackWorld) triggerWithCallback(project string, args ...string) (up string, code int, out, errOut string) {
+	w.t.Helper()
+	up = w.upstream("gh/acme/deploy")
+	code, out, errOut = w.run(map[string]string{"CIRCLE_WORKFLOW_ID": up}, nil,
+		append([]string{"trigger", "--project", project, "--callback", "await-e2e"}, args...)...)
+	return up, code, out, errOut
+}
+
 func TestTheCallbackPatternEndToEnd(t *testing.T) {
 	for _, tt := range []struct {
 		name, project string
@@ -204,9 +214,7 @@ func TestTheCallbackPatternEndToEnd(t *testing.T) {
 
 func TestTheTriggerJobFailsAtOnceWhenTheDownstreamCannotStart(t *testing.T) {
 	w := newCallbackWorld(t)
-	up := w.upstream("gh/acme/deploy")
-	code, out, errOut := w.run(map[string]string{"CIRCLE_WORKFLOW_ID": up}, nil,
-		"trigger", "--project", "gh/acme/e2e-undeclared", "--callback", "await-e2e")
+	_, code, out, errOut := w.triggerWithCallback("gh/acme/e2e-undeclared")
 	assert.Equal(t, 1, code, out+errOut)
 	assert.Contains(t, errOut, "baton_callback", "CircleCI's message names the undeclared parameter")
 	assert.Empty(t, w.approvals())
@@ -314,9 +322,7 @@ func TestTriggerRefusesACallbackItCannotKeep(t *testing.T) {
 
 func TestADownstreamThatEndedBeforeTheFirstLookCountsAsStarted(t *testing.T) {
 	w := newCallbackWorld(t)
-	up := w.upstream("gh/acme/deploy")
-	code, out, errOut := w.run(map[string]string{"CIRCLE_WORKFLOW_ID": up}, nil,
-		"trigger", "--project", "gh/acme/e2e-instant", "--callback", "await-e2e", "--output", "json")
+	_, code, out, errOut := w.triggerWithCallback("gh/acme/e2e-instant", "--output", "json")
 	assert.Equal(t, 0, code, out+errOut)
 	assert.Contains(t, errOut, "baton: gh/acme/e2e-instant #1 had already failed when first read; its callback approves await-e2e, and the result job reports it")
 	assert.Equal(t, "started", gjson.Get(out, "pipelines.0.outcome").String(), "its last job calls back; the result job fails with it")
@@ -324,9 +330,7 @@ func TestADownstreamThatEndedBeforeTheFirstLookCountsAsStarted(t *testing.T) {
 
 func TestTheCallbackWaitsForThePipelinesOtherWorkflows(t *testing.T) {
 	w := newCallbackWorld(t)
-	up := w.upstream("gh/acme/deploy")
-	code, out, errOut := w.run(map[string]string{"CIRCLE_WORKFLOW_ID": up}, nil,
-		"trigger", "--project", "gh/acme/e2e-two", "--callback", "await-e2e")
+	_, code, out, errOut := w.triggerWithCallback("gh/acme/e2e-two")
 	require.Equal(t, 0, code, out+errOut)
 	_, reference, e2eWF := w.downstream("gh/acme/e2e-two")
 	w.clock.Advance(10 * time.Minute) // e2e is done; soak runs 15 minutes more
@@ -341,9 +345,7 @@ func TestTheCallbackWaitsForThePipelinesOtherWorkflows(t *testing.T) {
 
 	t.Run("and goes on after --timeout", func(t *testing.T) {
 		w := newCallbackWorld(t)
-		up := w.upstream("gh/acme/deploy")
-		code, out, errOut := w.run(map[string]string{"CIRCLE_WORKFLOW_ID": up}, nil,
-			"trigger", "--project", "gh/acme/e2e-two", "--callback", "await-e2e")
+		_, code, out, errOut := w.triggerWithCallback("gh/acme/e2e-two")
 		require.Equal(t, 0, code, out+errOut)
 		_, reference, e2eWF := w.downstream("gh/acme/e2e-two")
 		w.clock.Advance(10 * time.Minute)
@@ -352,4 +354,17 @@ func TestTheCallbackWaitsForThePipelinesOtherWorkflows(t *testing.T) {
 		assert.Contains(t, out, "baton: soak still running after 2m0s; calling back anyway (the upstream's result job follows them)\n")
 		assert.Contains(t, out, "baton: approved approval job await-e2e")
 	})
+}
+
+func TestAnApprovalWhoseAnswerWasLostIsKnownByTheJobList(t *testing.T) {
+	w := newCallbackWorld(t)
+	up := w.upstream("gh/acme/deploy")
+	w.clock.Advance(time.Minute)
+	// The approval goes through, its answer is a 502; the retry is refused as no longer on hold.
+	w.fault(simulator.Fault{Operation: "approvePendingApprovalJobById", Kind: "processed", Status: 502})
+	code, out, errOut := w.callback("", "baton-callback:v1:"+up+":await-e2e")
+	assert.Equal(t, 0, code, out+errOut)
+	assert.Contains(t, out, "baton: approved approval job await-e2e")
+	assert.Len(t, w.approvals(), 2, "sent, answer lost, sent again and refused")
+	assert.Equal(t, "success", w.job(up, "await-e2e"))
 }

@@ -57,6 +57,7 @@ var operations = []string{
 	"triggerPipeline", "triggerPipelineRun", "getPipelineById", "listWorkflowsByPipelineId",
 	"getWorkflowById", "listWorkflowJobs", "cancelWorkflow", "getCurrentUser",
 	"listPipelinesForProject", "getProjectBySlug", opWorkflowSummary, opPipelineConfig, opAppPage,
+	opApproveJob,
 }
 
 // normalized validates f and fills in its defaults. Errors start with the field name.
