@@ -2,6 +2,7 @@ package follow
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,7 +50,7 @@ func heartbeatLine(ws []Waiting, total int) string {
 // waiting for approval) and for how long, from their created_at; or that the pipeline is pending
 // or shows no workflow yet.
 func detail(r *watch.Result, now time.Time) string {
-	if r.Pipeline == nil {
+	if r == nil || r.Pipeline == nil {
 		return "not read yet"
 	}
 	switch r.Pipeline.State {
@@ -75,6 +76,18 @@ func detail(r *watch.Result, now time.Time) string {
 		return "no workflow yet " + short(now.Sub(r.Pipeline.CreatedAt))
 	}
 	return "between workflows"
+}
+
+// snapshot copies what detail reads of a tracker's result, so that the loop can read it while
+// the tracker's next poll changes the original.
+func snapshot(r *watch.Result) *watch.Result {
+	c := *r
+	if r.Pipeline != nil {
+		p := *r.Pipeline
+		c.Pipeline = &p
+	}
+	c.Workflows = slices.Clone(r.Workflows)
+	return &c
 }
 
 // short is a duration in whole minutes (or seconds under a minute): 14m, 1h5m, 40s.

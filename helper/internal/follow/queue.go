@@ -40,11 +40,10 @@ func (q *queue) Pop() any {
 // peek is the entry due first.
 func (q queue) peek() *entry { return q[0] }
 
-// sorted are the entries in the order they were added.
-func (q queue) sorted() []*entry {
-	out := slices.Clone([]*entry(q))
-	slices.SortFunc(out, func(a, b *entry) int { return cmp.Compare(a.seq, b.seq) })
-	return out
+// inOrder sorts entries in the order they were added.
+func inOrder(es []*entry) []*entry {
+	slices.SortFunc(es, func(a, b *entry) int { return cmp.Compare(a.seq, b.seq) })
+	return es
 }
 
 func heapPush(q *queue, e *entry) { heap.Push(q, e) }

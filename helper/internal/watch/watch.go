@@ -24,7 +24,7 @@ var _ API = (*circleci.Client)(nil)
 
 // Watch follows the pipeline until it is done and says how it ended: a Tracker stepped until
 // it is done, sleeping between polls with Options.Sleep. Following many pipelines at once is
-// package follow's job; it steps a Tracker per pipeline from one loop.
+// package follow's job; one loop steps a Tracker per pipeline, a few polls in flight at once.
 //
 // The error is nil whenever Result.Outcome is set, including timed_out and interrupted: the
 // outcome is the answer, and Outcome.ExitCode its exit code. An error means the watch could not
@@ -53,7 +53,8 @@ func Watch(ctx context.Context, api API, pipelineID string, opts Options) (*Resu
 }
 
 // Tracker is the state machine of one followed pipeline: each Step polls it once and says when
-// to poll next, until it is done. It is not safe for concurrent use; one loop steps it.
+// to poll next, until it is done. It is not safe for concurrent use: one goroutine at a time
+// steps it, and reads its Result only between steps.
 //
 // It reads the pipeline until it leaves pending and setup-pending (errored ends it with the
 // pipeline's error messages), then lists its workflows, one request per poll, until decide says
