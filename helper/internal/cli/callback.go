@@ -53,6 +53,9 @@ func (f *CallbackFlags) prepare(d *Deps, wait bool) (bool, error) {
 	if !paramName.MatchString(f.CallbackParameter) || len(f.CallbackParameter) > params.MaxKeyLen {
 		return false, exitcode.Usagef("--callback-parameter %q: not a pipeline parameter name (a letter, then letters, digits, _ and -)", f.CallbackParameter)
 	}
+	if d.secrets().Contains(f.Callback) { // the reference is a pipeline parameter anyone can read
+		return false, exitcode.Usagef("--callback holds the API token; CircleCI shows pipeline parameters to everyone who can see the project, so nothing was sent")
+	}
 	workflow, _ := d.LookupEnv("CIRCLE_WORKFLOW_ID")
 	ref, err := callback.New(strings.TrimSpace(workflow), f.Callback)
 	if err != nil {

@@ -310,6 +310,7 @@ func TestTriggerRefusesACallbackItCannotKeep(t *testing.T) {
 		{"with --wait", map[string]string{"CIRCLE_WORKFLOW_ID": up}, []string{"--wait"}, "drop --wait"},
 		{"a parameter given twice", map[string]string{"CIRCLE_WORKFLOW_ID": up}, []string{"--param", "baton_callback=x"}, "--callback sends it itself"},
 		{"a bad parameter name", map[string]string{"CIRCLE_WORKFLOW_ID": up}, []string{"--callback-parameter", "1x"}, `--callback-parameter "1x": not a pipeline parameter name`},
+		{"the token as the job's name", map[string]string{"CIRCLE_WORKFLOW_ID": up}, []string{"--callback", "x" + token}, "--callback holds the API token"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, out, errOut := w.run(tt.env, nil, append([]string{"trigger", "--project", "gh/acme/e2e", "--callback", "await-e2e"}, tt.args...)...)
