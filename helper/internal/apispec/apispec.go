@@ -122,6 +122,7 @@ func LoadFile(path string) (*Spec, error) {
 		return nil, fmt.Errorf("reading %s: %w", path, err)
 	}
 	honourXNullable(doc)
+	typeUntypedPathParams(doc)
 	// The description declares ids as format uuid; kin-openapi checks that only when asked.
 	doc.SetStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(uuidPattern))
 	s := &Spec{doc: doc}
@@ -130,6 +131,21 @@ func LoadFile(path string) (*Spec, error) {
 	}
 	sort.Slice(s.routes, func(i, j int) bool { return s.routes[i].literals > s.routes[j].literals })
 	return s, nil
+}
+
+// typeUntypedPathParams gives path parameters the description leaves without a schema (job-number
+// of getTests and getJobArtifacts: "schema": {}) the type string, which every path segment is;
+// kin-openapi decodes a parameter without a type as empty and refuses it.
+func typeUntypedPathParams(doc *openapi3.T) {
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			for _, p := range op.Parameters {
+				if v := p.Value; v != nil && v.In == "path" && v.Schema != nil && v.Schema.Value != nil && v.Schema.Value.Type == nil {
+					v.Schema.Value.Type = &openapi3.Types{openapi3.TypeString}
+				}
+			}
+		}
+	}
 }
 
 // honourXNullable turns the description's Swagger-2 style `x-nullable: true` into OpenAPI 3's

@@ -71,7 +71,7 @@ func decodeItems[T any](dec *json.Decoder, items []T, limit int) ([]T, error) {
 	}
 	for dec.More() {
 		if len(items) >= limit {
-			return items, fmt.Errorf("the list has more than %d items, more than baton reads", limit)
+			return items, listFullError{limit}
 		}
 		var item T
 		if err := dec.Decode(&item); err != nil {
@@ -81,6 +81,14 @@ func decodeItems[T any](dec *json.Decoder, items []T, limit int) ([]T, error) {
 	}
 	_, err = dec.Token() // the closing ]
 	return items, err
+}
+
+// listFullError is decodePage's error for a list with more items than its limit; a caller that
+// wants the first items only (ListJobTests) keeps them.
+type listFullError struct{ limit int }
+
+func (e listFullError) Error() string {
+	return fmt.Sprintf("the list has more than %d items, more than baton reads", e.limit)
 }
 
 func expectDelim(dec *json.Decoder, want json.Delim, msg string) error {

@@ -118,6 +118,8 @@ func (s spec) conform(t *testing.T, where string, typ reflect.Type, schema map[s
 		assert.Equal(t, "string", kind, where)
 	case typ.Kind() == reflect.Int64:
 		assert.Equal(t, "integer", kind, where)
+	case typ.Kind() == reflect.Float64:
+		assert.Equal(t, "number", kind, where)
 	case typ.Kind() == reflect.Interface:
 	default:
 		t.Errorf("%s: no check for Go type %s", where, typ)

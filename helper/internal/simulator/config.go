@@ -153,6 +153,10 @@ type Job struct {
 	Duration Duration `yaml:"duration,omitempty"`
 	// Requires names earlier jobs of the same workflow (reported as dependencies).
 	Requires []string `yaml:"requires,omitempty"`
+	// Tests, Steps and Artifacts are what the job leaves behind once stopped (jobdetail.go).
+	Tests     *JobTests     `yaml:"tests,omitempty"`
+	Steps     []JobStep     `yaml:"steps,omitempty"`
+	Artifacts []JobArtifact `yaml:"artifacts,omitempty"`
 }
 
 // RateLimit allows Requests API calls per sliding Window; calls beyond get 429.

@@ -33,7 +33,7 @@ func resolve(method, escaped string) (route, bool) {
 	}
 	rest, ok := strings.CutPrefix(escaped, apiPrefix)
 	if !ok {
-		return route{}, false
+		return resolveDetail(escaped)
 	}
 	seg := strings.Split(strings.TrimSuffix(rest, "/"), "/")
 	for i, s := range seg {
@@ -42,6 +42,9 @@ func resolve(method, escaped string) (route, bool) {
 			return route{}, false
 		}
 		seg[i] = u
+	}
+	if rt, ok := resolveJobDetail(seg); ok {
+		return rt, true
 	}
 	n := len(seg)
 	switch {

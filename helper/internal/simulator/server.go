@@ -31,6 +31,7 @@ type Simulator struct {
 	records   []Request
 	limiter   *rateLimiter
 	logBodies bool
+	filesHost string // see WithFilesHost
 }
 
 // Option configures a Simulator.
@@ -268,6 +269,9 @@ func (s *Simulator) handle(w http.ResponseWriter, r *http.Request, rt route, fou
 		return
 	}
 	user, msg := s.authenticate(r)
+	if s.serveFile(w, r, rt, user) {
+		return
+	}
 	if user == nil {
 		writeMessage(w, http.StatusUnauthorized, msg)
 		return
@@ -299,6 +303,12 @@ func (s *Simulator) handle(w http.ResponseWriter, r *http.Request, rt route, fou
 		s.approveJob(w, rt, user)
 	case opWorkflowSummary:
 		s.getWorkflowSummary(w, r, rt, user)
+	case opGetTests:
+		s.getTests(w, r, rt, user)
+	case opJobArtifacts:
+		s.getJobArtifacts(w, r, rt, user)
+	case opV1Job:
+		s.getV1Job(w, r, rt, user)
 	}
 }
 

@@ -33,7 +33,7 @@ projects:
       - name: build
         duration: 60s
         jobs:
-          - {name: compile, duration: 10s, status: failed}
+          - {name: compile, duration: 10s, status: failed, tests: {passing: 3, failures: [{classname: c, name: n, message: m}]}, artifacts: [{path: a.txt, content: hi}, {path: b.txt}]}
           - {name: test, requires: [compile]}
           - {name: extra}
       - {name: e2e, duration: 10s, max_auto_reruns: 1, outcomes: [failed, success], jobs: [{name: cypress}]}
@@ -100,6 +100,12 @@ projects:
 	}
 	approveAll(e, id) // accepted, then refused as no longer on hold
 	e.api("POST", "/api/v2/workflow/00000000-0000-4000-8000-000000000000/approve/00000000-0000-4000-8000-000000000000", "")
+	wf0 := gjsonGet(e.api("GET", "/api/v2/pipeline/"+id+"/workflow", "").body, "items.0.id")
+	num := gjsonGet(e.api("GET", "/api/v2/workflow/"+wf0+"/job", "").body, "items.0.job_number")
+	tests := e.api("GET", "/api/v2/project/gh/acme/api/"+num+"/tests", "")
+	e.api("GET", "/api/v2/project/gh%2Facme%2Fapi/"+num+"/tests?page-token="+gjsonGet(tests.body, "next_page_token"), "")
+	e.api("GET", "/api/v2/project/gh/acme/api/"+num+"/artifacts", "")
+	e.api("GET", "/api/v2/project/gh/acme/api/999/artifacts", "")
 	e.api("GET", "/api/v2/pipeline/00000000-0000-4000-8000-000000000000", "")
 	e.api("GET", "/api/v2/pipeline/"+id+"/config", "")
 	e.api("GET", "/api/v2/pipeline/"+gjsonGet(run.body, "id")+"/config", "")
@@ -138,7 +144,7 @@ projects:
 		}
 		assert.NoError(t, err, "exchange %d: %s %s -> %d %s", i, r.Method, r.Path, r.Status, r.ResponseBody)
 	}
-	for _, op := range []string{"triggerPipeline", "triggerPipelineRun", "getPipelineById", "listWorkflowsByPipelineId", "getWorkflowById", "listWorkflowJobs", "cancelWorkflow", "getCurrentUser", "listPipelinesForProject", "getWorkflowSummary", "getProjectBySlug", "getPipelineConfigById", "approvePendingApprovalJobById"} {
+	for _, op := range []string{"triggerPipeline", "triggerPipelineRun", "getPipelineById", "listWorkflowsByPipelineId", "getWorkflowById", "listWorkflowJobs", "cancelWorkflow", "getCurrentUser", "listPipelinesForProject", "getWorkflowSummary", "getProjectBySlug", "getPipelineConfigById", "approvePendingApprovalJobById", "getTests", "getJobArtifacts"} {
 		assert.True(t, ops[op], "the scenario exercises %s", op)
 	}
 }
