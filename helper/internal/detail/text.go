@@ -141,9 +141,14 @@ func StripANSI(s string) string {
 			i = skipCSI(s, i+len("\u009b"))
 		case c == 0x1b && i+1 < len(s) && s[i+1] == ']':
 			i = skipOSC(s, i+2)
-		case c == 0x1b && i+1 < len(s):
-			_, w := utf8.DecodeRuneInString(s[i+1:])
-			i += 1 + w
+		case c == 0x1b && i+1 < len(s): // ESC, intermediate bytes (ESC ( B), a final byte
+			i++
+			for i < len(s) && s[i] >= 0x20 && s[i] <= 0x2f {
+				i++
+			}
+			if i < len(s) && s[i] < utf8.RuneSelf {
+				i++
+			}
 		case c == 0x1b:
 			i++
 		default:

@@ -1,0 +1,120 @@
+package detail
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/baton-ci/baton/helper/internal/circleci"
+)
+
+func TestLine(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		test circleci.TestResult
+		want string
+	}{
+		{"class, name, first line of the message and the file",
+			circleci.TestResult{Classname: "checkout", Name: "pays with card", Message: "\n  expected 200, got 502\n  at spec/checkout_spec.rb:12\n", File: "spec/checkout_spec.rb"},
+			"checkout › pays with card — expected 200, got 502 (spec/checkout_spec.rb)"},
+		{"a name that already starts with its class is not repeated",
+			circleci.TestResult{Classname: "Checkout", Name: "Checkout pays", Message: "boom"},
+			"Checkout pays — boom"},
+		{"no message, no file", circleci.TestResult{Name: "adds"}, "adds"},
+		{"colour codes in the message are removed",
+			circleci.TestResult{Name: "x", Message: "\x1b[31mexpected\x1b[0m 1"}, "x — expected 1"},
+		{"no name at all", circleci.TestResult{}, "(unnamed test)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, Line(tc.test)) })
+	}
+}
+
+func TestSelectPutsFailuresFirst(t *testing.T) {
+	tests := []circleci.TestResult{{Name: "a", Result: "success"}, {Name: "b", Result: "failure"}, {Name: "c", Result: "skipped"}, {Name: "d", Result: "error"}}
+	got, failed := Select(tests, false)
+	assert.Equal(t, 2, failed)
+	assert.Equal(t, []string{"b", "d"}, names(got))
+	got, failed = Select(tests, true)
+	assert.Equal(t, 2, failed)
+	assert.Equal(t, []string{"b", "d", "a", "c"}, names(got))
+	got, _ = Select(nil, false)
+	assert.NotNil(t, got)
+}
+
+func names(ts []circleci.TestResult) []string {
+	var out []string
+	for _, t := range ts {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
+func TestTail(t *testing.T) {
+	var msgs []string
+	for i := 1; i <= 30; i++ {
+		msgs = append(msgs, fmt.Sprintf("\x1b[32mline %d\x1b[0m\r\n", i))
+	}
+	msgs = append(msgs, "progress 10%\rprogress 100%\n", "\n\n")
+	got := Tail(msgs, 20)
+	assert.Len(t, got, 20)
+	assert.Equal(t, "line 12", got[0])
+	assert.Equal(t, "progress 100%", got[19], "a redrawn line shows what it showed last; blank lines at the end are dropped")
+	assert.Nil(t, Tail(msgs, 0))
+	assert.Empty(t, Tail(nil, 5))
+
+	long := Tail([]string{strings.Repeat("y", 5000)}, 1)
+	assert.LessOrEqual(t, utf8.RuneCountInString(long[0]), maxLineRunes)
+
+	huge := Tail([]string{strings.Repeat("z\n", 2<<20), "last\n"}, 3)
+	assert.Equal(t, []string{"z", "z", "last"}, huge, "only the end of a huge output is looked at")
+}
+
+func TestStripANSI(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain":                          "plain",
+		"\x1b[1;31mred\x1b[0m":           "red",
+		"\x1b]0;title\x07after":          "after",
+		"\x1b]8;;https://x\x1b\\link":    "link",
+		"a\x1b(Bb":                       "ab",
+		"\u009b31mc1":                    "c1",
+		"trailing\x1b":                   "trailing",
+		"\x1b]unterminated\nnext line":   "\nnext line",
+		"keeps other controls \x07 \x08": "keeps other controls \x07 \x08",
+	} {
+		assert.Equal(t, want, StripANSI(in), "%q", in)
+	}
+}
+
+func FuzzTail(f *testing.F) {
+	f.Add("line\r\nline2\rredrawn\n\x1b[31mred\x1b[0m\n", 3)
+	f.Add("\x1b]8;;x\x1b\\", 1)
+	f.Add("\xff\xfe\n", 2)
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		n = n%50 + 1
+		if n <= 0 {
+			n = 1
+		}
+		got := Tail([]string{s}, n)
+		if len(got) > n {
+			t.Fatalf("%d lines for n=%d", len(got), n)
+		}
+		for _, l := range got {
+			if strings.ContainsAny(l, "\x1b\n") || !utf8.ValidString(l) {
+				t.Fatalf("line %q keeps an escape, a newline or invalid UTF-8", l)
+			}
+		}
+	})
+}
+
+func FuzzLine(f *testing.F) {
+	f.Add("checkout", "pays", "expected 200\nat x", "spec/a.rb")
+	f.Fuzz(func(t *testing.T, class, name, msg, file string) {
+		l := Line(circleci.TestResult{Classname: class, Name: name, Message: msg, File: file})
+		if utf8.RuneCountInString(l) > maxLineRunes*2 {
+			t.Fatalf("line too long: %d runes", utf8.RuneCountInString(l))
+		}
+	})
+}
