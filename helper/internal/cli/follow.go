@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"runtime/debug"
 	"sync"
@@ -34,11 +35,13 @@ type WaitFlags struct {
 	SoftFail          bool          `env:"BATON_SOFT_FAIL"`
 	JUnit             string        `name:"junit" env:"BATON_JUNIT"`
 	Summary           string        `env:"BATON_SUMMARY"`
+	DetailFlags       `embed:""`    // why downstream jobs failed, and their artifacts (detail.go)
 }
 
 // flagDocs is how --help shows WaitFlags's flags (see help.go).
-func (WaitFlags) flagDocs() map[string]flagDoc {
-	return map[string]flagDoc{
+func (w WaitFlags) flagDocs() map[string]flagDoc {
+	docs := w.DetailFlags.flagDocs()
+	maps.Copy(docs, map[string]flagDoc{
 		"wait-start":          {"", "Wait only until the pipelines' workflows have started (or a pipeline errored or ran nothing), then exit: catches undeclared parameters and config errors in seconds."},
 		"timeout":             {"DURATION", "Stop waiting after DURATION and exit 4 (default: ${default})."},
 		"poll-interval":       {"DURATION", "First wait between polls, and the wait after a change (default: ${default})."},
@@ -52,7 +55,8 @@ func (WaitFlags) flagDocs() map[string]flagDoc {
 		"soft-fail":           {"", "Report a downstream pipeline that failed, errored, ran nothing or was canceled, but exit 0 for it; trigger, API, usage errors and timeouts still fail."},
 		"junit":               {"FILE", "Write the downstream workflows and jobs as JUnit XML to FILE, for store_test_results; written even when they fail."},
 		"summary":             {"FILE", "Write a short Markdown report of the downstream pipelines to FILE, for store_artifacts."},
-	}
+	})
+	return docs
 }
 
 // waitOnly are the flags that mean something only while waiting: given on the command line
@@ -60,7 +64,7 @@ func (WaitFlags) flagDocs() map[string]flagDoc {
 // them all) they are ignored.
 var waitOnly = []string{"timeout", "poll-interval", "max-interval", "heartbeat", "on-hold",
 	"cancel-on-timeout", "cancel-on-interrupt", "allow-no-workflows", "no-workflows-grace",
-	"soft-fail", "junit", "summary"}
+	"soft-fail", "junit", "summary", "log-lines", "artifacts-dir", "artifacts", "junit-all-tests"}
 
 // check validates the flags for a command that waits (waiting) or not. Without waiting, the
 // wait-only flags given on the command line are refused and those from the environment cleared.
@@ -86,7 +90,7 @@ func (w *WaitFlags) check(d *Deps, waiting bool) error {
 	if w.MaxInterval < w.PollInterval {
 		return exitcode.Usagef("--max-interval %s: shorter than --poll-interval %s", w.MaxInterval, w.PollInterval)
 	}
-	return nil
+	return w.DetailFlags.check()
 }
 
 // watchOptions are the tracker options the flags ask for.
@@ -100,7 +104,7 @@ func (w *WaitFlags) watchOptions(cancelWhenStopped bool) watch.Options {
 		WaitStart:         w.WaitStart,
 		CancelOnTimeout:   w.CancelOnTimeout,
 		CancelOnInterrupt: w.CancelOnInterrupt || cancelWhenStopped,
-		AllJobs:           w.JUnit != "" || w.Summary != "",
+		AllJobs:           w.JUnit != "" || w.Summary != "" || w.ArtifactsDir != "",
 	}
 }
 
@@ -135,6 +139,7 @@ type follower struct {
 type followResult struct {
 	pipelineRef
 	result *watch.Result
+	detail *pipelineDetail // failed jobs' tests and log tails, artifacts (detail.go)
 }
 
 func (r *followResult) ExitCode() int { return r.result.Outcome.ExitCode() }
@@ -148,6 +153,7 @@ func (f *follower) run(ctx context.Context, in <-chan pipelineRef, done func(key
 	if api, ok := f.api.(watch.Insights); ok { // one history for all the pipelines
 		watchOpts.Expect = watch.NewHistory(api).Expect
 	}
+	dt := newDetailer(f.api, f.flags.DetailFlags) // reads why failed jobs failed, as they fail
 	opts := follow.Options{
 		Watch:     watchOpts,
 		Heartbeat: f.flags.Heartbeat,
@@ -160,6 +166,7 @@ func (f *follower) run(ctx context.Context, in <-chan pipelineRef, done func(key
 			ref := refs[ev.Key]
 			mu.Unlock()
 			f.view.event(ref, ev)
+			dt.onEvent(ctx, ref, ev, f.view)
 		},
 		OnDone: func(key int, res *watch.Result, err error) {
 			mu.Lock()
@@ -176,8 +183,9 @@ func (f *follower) run(ctx context.Context, in <-chan pipelineRef, done func(key
 			if res.Outcome == watch.NoWorkflows {
 				res.Reason += "; --allow-no-workflows counts that as a success"
 			}
+			details := dt.onDone(ctx, ref, res, f.view)
 			f.view.ended(ref, res, nil)
-			done(key, &followResult{pipelineRef: ref, result: res}, nil)
+			done(key, &followResult{pipelineRef: ref, result: res, detail: details}, nil)
 		},
 	}
 	if f.view.live() {

@@ -45,6 +45,7 @@ type row struct {
 	url       string
 	triggered *dispatch.Triggered // nil when not triggered
 	result    *watch.Result       // nil when not followed
+	detail    *pipelineDetail     // what was learnt about its jobs; nil when nothing
 	outcome   string
 	reason    string
 	code      int
@@ -64,7 +65,7 @@ func rowsOf(host *url.URL, outcomes []dispatch.Outcome, explain func(error) erro
 			r.outcome = "triggered"
 		}
 		if f, ok := o.Followed.(*followResult); ok {
-			r.result = f.result
+			r.result, r.detail = f.result, f.detail
 			r.outcome, r.reason = string(f.result.Outcome), f.result.Reason
 		}
 		if o.Err != nil {
@@ -160,7 +161,10 @@ func result(rows []row) report.Result {
 			p.CreatedAt, p.FinishedAt = &start, &end
 			p.Duration = end.Sub(start).Round(time.Second).Seconds()
 			for _, w := range res.Workflows {
-				p.Workflows = append(p.Workflows, workflowResult(r.url, w))
+				p.Workflows = append(p.Workflows, workflowResult(r.url, w, r.detail))
+			}
+			if r.detail != nil {
+				p.Artifacts = r.detail.artifacts
 			}
 		}
 		res.Pipelines = append(res.Pipelines, p)
@@ -168,7 +172,7 @@ func result(rows []row) report.Result {
 	return res
 }
 
-func workflowResult(pipelineURL string, w watch.WorkflowResult) report.WorkflowResult {
+func workflowResult(pipelineURL string, w watch.WorkflowResult, details *pipelineDetail) report.WorkflowResult {
 	wr := report.WorkflowResult{Name: w.Workflow.Name, ID: w.Workflow.ID, Status: w.Workflow.Status, URL: report.WorkflowURL(pipelineURL, w.Workflow.ID)}
 	for _, j := range w.Jobs {
 		if !slices.Contains([]string{"failed", "infrastructure_fail", "timedout", "terminated-unknown", "unauthorized", "on_hold"}, j.Status) {
@@ -179,6 +183,7 @@ func workflowResult(pipelineURL string, w watch.WorkflowResult) report.WorkflowR
 			fj.Number = *j.JobNumber
 			fj.URL = report.JobURL(pipelineURL, w.Workflow.ID, *j.JobNumber)
 		}
+		failedJobResult(&fj, details.jobDetail(j.JobNumber))
 		wr.FailedJobs = append(wr.FailedJobs, fj)
 	}
 	return wr
@@ -241,7 +246,7 @@ func downstreams(rows []row) []report.Downstream {
 				d.ID, d.Number = res.Pipeline.ID, res.Pipeline.Number
 			}
 			for _, w := range res.Workflows {
-				d.Workflows = append(d.Workflows, workflowReport(r.url, w))
+				d.Workflows = append(d.Workflows, workflowReport(r.url, w, r.detail))
 			}
 		}
 		ds = append(ds, d)
@@ -249,7 +254,7 @@ func downstreams(rows []row) []report.Downstream {
 	return ds
 }
 
-func workflowReport(pipelineURL string, w watch.WorkflowResult) report.WorkflowReport {
+func workflowReport(pipelineURL string, w watch.WorkflowResult, details *pipelineDetail) report.WorkflowReport {
 	wr := report.WorkflowReport{
 		Name:     w.Workflow.Name,
 		Status:   w.Workflow.Status,
@@ -257,7 +262,7 @@ func workflowReport(pipelineURL string, w watch.WorkflowResult) report.WorkflowR
 		Duration: span(&w.Workflow.CreatedAt, w.Workflow.StoppedAt),
 	}
 	for _, j := range w.Jobs {
-		jr := report.JobReport{Name: j.Name, Status: j.Status, Duration: span(j.StartedAt, j.StoppedAt)}
+		jr := report.JobReport{Name: j.Name, Status: j.Status, Duration: span(j.StartedAt, j.StoppedAt), Detail: details.jobDetail(j.JobNumber)}
 		if j.JobNumber != nil {
 			jr.URL = report.JobURL(pipelineURL, w.Workflow.ID, *j.JobNumber)
 		}

@@ -140,7 +140,7 @@ func waitRow(id string, r *followResult, err error) row {
 		return unreadRow(id, err)
 	}
 	res := r.result
-	rw := row{label: r.label, url: r.url, result: res, outcome: string(res.Outcome), reason: res.Reason, code: r.ExitCode()}
+	rw := row{label: r.label, url: r.url, result: res, detail: r.detail, outcome: string(res.Outcome), reason: res.Reason, code: r.ExitCode()}
 	if p := res.Pipeline; p != nil {
 		rw.project = p.ProjectSlug
 		if p.VCS != nil {

@@ -9,9 +9,8 @@ import (
 
 // Caps on what one test or one log line may take in a report.
 const (
-	MaxMessageRunes = 4000 // a test's failure message (JUnit keeps this much)
-	maxLineRunes    = 400  // a progress line's message, a log line
-	maxTailBytes    = 1 << 20
+	maxLineRunes = 400 // a log line
+	maxTailBytes = 1 << 20
 )
 
 // Failing reports whether a test result counts as a failure.
@@ -41,42 +40,6 @@ func Select(tests []circleci.TestResult, all bool) ([]circleci.TestResult, int) 
 		}
 	}
 	return out, failed
-}
-
-// Title is a test as people name it: "checkout › pays with card" (the name alone when there is
-// no classname, or the name already starts with it).
-func Title(t circleci.TestResult) string {
-	class, name := strings.TrimSpace(t.Classname), strings.TrimSpace(t.Name)
-	switch {
-	case name == "":
-		return firstOf(class, "(unnamed test)")
-	case class == "" || strings.HasPrefix(name, class):
-		return name
-	}
-	return class + " › " + name
-}
-
-// Line is a failing test on one line: "checkout › pays with card — expected 200, got 502
-// (spec/checkout_spec.rb)": the message's first non-empty line, cut to fit.
-func Line(t circleci.TestResult) string {
-	s := Title(t)
-	if m := FirstLine(t.Message); m != "" {
-		s += " — " + m
-	}
-	if f := strings.TrimSpace(t.File); f != "" {
-		s += " (" + f + ")"
-	}
-	return Cut(s, maxLineRunes*2)
-}
-
-// FirstLine is the first line of s with text on it, trimmed and cut to fit a line.
-func FirstLine(s string) string {
-	for line := range strings.Lines(s) {
-		if l := strings.TrimSpace(StripANSI(line)); l != "" {
-			return Cut(l, maxLineRunes)
-		}
-	}
-	return ""
 }
 
 // Cut shortens s to at most n runes, marking the cut with "…".
@@ -187,13 +150,4 @@ func skipOSC(s string, i int) int {
 		i++
 	}
 	return i
-}
-
-func firstOf(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -11,27 +11,6 @@ import (
 	"github.com/baton-ci/baton/helper/internal/circleci"
 )
 
-func TestLine(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		test circleci.TestResult
-		want string
-	}{
-		{"class, name, first line of the message and the file",
-			circleci.TestResult{Classname: "checkout", Name: "pays with card", Message: "\n  expected 200, got 502\n  at spec/checkout_spec.rb:12\n", File: "spec/checkout_spec.rb"},
-			"checkout › pays with card — expected 200, got 502 (spec/checkout_spec.rb)"},
-		{"a name that already starts with its class is not repeated",
-			circleci.TestResult{Classname: "Checkout", Name: "Checkout pays", Message: "boom"},
-			"Checkout pays — boom"},
-		{"no message, no file", circleci.TestResult{Name: "adds"}, "adds"},
-		{"colour codes in the message are removed",
-			circleci.TestResult{Name: "x", Message: "\x1b[31mexpected\x1b[0m 1"}, "x — expected 1"},
-		{"no name at all", circleci.TestResult{}, "(unnamed test)"},
-	} {
-		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, Line(tc.test)) })
-	}
-}
-
 func TestSelectPutsFailuresFirst(t *testing.T) {
 	tests := []circleci.TestResult{{Name: "a", Result: "success"}, {Name: "b", Result: "failure"}, {Name: "c", Result: "skipped"}, {Name: "d", Result: "error"}}
 	got, failed := Select(tests, false)
@@ -105,16 +84,6 @@ func FuzzTail(f *testing.F) {
 			if strings.ContainsAny(l, "\x1b\n") || !utf8.ValidString(l) {
 				t.Fatalf("line %q keeps an escape, a newline or invalid UTF-8", l)
 			}
-		}
-	})
-}
-
-func FuzzLine(f *testing.F) {
-	f.Add("checkout", "pays", "expected 200\nat x", "spec/a.rb")
-	f.Fuzz(func(t *testing.T, class, name, msg, file string) {
-		l := Line(circleci.TestResult{Classname: class, Name: name, Message: msg, File: file})
-		if utf8.RuneCountInString(l) > maxLineRunes*2 {
-			t.Fatalf("line too long: %d runes", utf8.RuneCountInString(l))
 		}
 	})
 }

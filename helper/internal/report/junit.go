@@ -26,11 +26,12 @@ func JUnit(w io.Writer, ds []Downstream) error {
 	doc := xmlSuites{Name: "baton"}
 	var total time.Duration
 	for _, d := range ds {
-		s := suiteOf(d)
-		doc.Suites = append(doc.Suites, s)
-		doc.Tests += s.Tests
-		doc.Failures += s.Failures
-		doc.Skipped += s.Skipped
+		for _, s := range append([]xmlSuite{suiteOf(d)}, testSuites(d)...) {
+			doc.Suites = append(doc.Suites, s)
+			doc.Tests += s.Tests
+			doc.Failures += s.Failures
+			doc.Skipped += s.Skipped
+		}
 		total += d.Duration
 	}
 	doc.Time = seconds(total)
@@ -77,16 +78,21 @@ func suiteOf(d Downstream) xmlSuite {
 			s.Properties = append(s.Properties, p)
 		}
 	}
+	shownAsTests := false
 	for _, wf := range d.Workflows {
 		if wf.Jobs == nil {
 			s.Cases = append(s.Cases, caseOf(wf.Name, wf.Name, "workflow", wf.Status, wf.URL, wf.Duration))
 			continue
 		}
 		for _, j := range wf.Jobs {
+			if failuresShownAsTests(j) { // its failing tests are its cases, in a suite of its own
+				shownAsTests = true
+				continue
+			}
 			s.Cases = append(s.Cases, caseOf(wf.Name, j.Name, "job", j.Status, firstOf(j.URL, wf.URL), j.Duration))
 		}
 	}
-	failed := false
+	failed := shownAsTests
 	for _, c := range s.Cases {
 		failed = failed || c.Failure != nil
 	}

@@ -41,6 +41,7 @@ type Pipeline struct {
 	FinishedAt *time.Time       `json:"finished_at"`
 	Duration   float64          `json:"duration_seconds"`
 	Workflows  []WorkflowResult `json:"workflows"`
+	Artifacts  []ArtifactResult `json:"artifacts"` // with --artifacts-dir
 }
 
 // WorkflowResult is one workflow (its latest attempt) in the result.
@@ -58,6 +59,13 @@ type FailedJob struct {
 	Number int64  `json:"number"` // 0 for jobs that never ran (approvals)
 	Status string `json:"status"`
 	URL    string `json:"url"`
+	// What was learnt about why it failed (detail.go): its failing tests (the first 100), how many
+	// of how many failed, and the last lines of the step that failed.
+	FailedTests []TestCase `json:"failed_tests"`
+	TestsFailed int        `json:"tests_failed"`
+	TestsTotal  int        `json:"tests_total"`
+	FailedStep  string     `json:"failed_step"`
+	LogTail     []string   `json:"log_tail"`
 }
 
 // Result is everything one baton invocation did: the overall outcome (that of the project
@@ -98,8 +106,13 @@ func JSON(w io.Writer, r Result) error {
 	for i := range r.Pipelines {
 		p := &r.Pipelines[i]
 		p.Workflows = nonNil(p.Workflows)
+		p.Artifacts = nonNil(p.Artifacts)
 		for j := range p.Workflows {
 			p.Workflows[j].FailedJobs = nonNil(p.Workflows[j].FailedJobs)
+			for k := range p.Workflows[j].FailedJobs {
+				fj := &p.Workflows[j].FailedJobs[k]
+				fj.FailedTests, fj.LogTail = nonNil(fj.FailedTests), nonNil(fj.LogTail)
+			}
 		}
 	}
 	var b bytes.Buffer

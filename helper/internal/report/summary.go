@@ -44,6 +44,7 @@ type JobReport struct {
 	Status   string // the API's job status: success, failed, timedout, blocked, …
 	URL      string // JobURL(…); "" for approval jobs and jobs that never started
 	Duration time.Duration
+	Detail   *JobDetail // why it failed (tests, log tail); nil when not looked at (detail.go)
 }
 
 // WorkflowURL is the app page of a workflow, below the page of its pipeline (as AppURL builds
@@ -100,6 +101,7 @@ func Summary(w io.Writer, ds []Downstream) error {
 					continue
 				}
 				lines = append(lines, fmt.Sprintf("  - job %s: %s", linked(j.Name, j.URL), mdText(statusText(j.Status))))
+				lines = append(lines, summaryDetail(j.Detail, "    ")...)
 			}
 		}
 		if len(lines) > 0 {

@@ -1,0 +1,263 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/baton-ci/baton/helper/internal/simulator"
+	"github.com/baton-ci/baton/helper/internal/testkit"
+)
+
+// Issue 12 as a user meets it: a downstream job fails 3 tests of 200 and its step prints 30
+// coloured lines (one with the token in it); its artifacts include hostile paths.
+
+func detailWorldConfig() string {
+	var out strings.Builder
+	for i := 1; i <= 30; i++ {
+		fmt.Fprintf(&out, `\u001b[32mline %d\u001b[0m\n`, i)
+	}
+	return `
+tokens: [{token: ` + token + `}]
+page_size: 40
+projects:
+  - slug: gh/acme/e2e
+    workflows:
+      - name: browser
+        status: failed
+        duration: 2m
+        jobs:
+          - name: firefox
+            status: success
+            artifacts: [{path: report/firefox.html, content: "<h1>firefox</h1>"}]
+          - name: chrome
+            status: failed
+            tests:
+              passing: 197
+              failures:
+                - {classname: checkout, name: pays with card, message: "expected 200, got 502\n  at spec/checkout_spec.rb:12", file: spec/checkout_spec.rb}
+                - {classname: checkout, name: refunds, message: "timeout after 5s"}
+                - {classname: cart, name: adds an item, message: "nil is not an item"}
+            steps:
+              - {name: Checkout code, output: "cloned\n"}
+              - {name: Run tests, failed: true, output: "` + out.String() + `token ` + token + `\n"}
+            artifacts:
+              - {path: report/index.html, content: "<h1>chrome</h1>"}
+              - {path: ../../etc/passwd, content: "root:x:0:0"}
+              - {path: /etc/shadow, content: "root"}
+  - slug: gh/acme/green
+    workflows:
+      - name: build
+        duration: 1m
+        jobs: [{name: unit, tests: {passing: 5}, steps: [{name: test, output: "ok\n"}]}]
+`
+}
+
+// newDetailWorld is a simulator whose step output and artifact contents come from a second
+// host, as CircleCI's come from storage.
+func newDetailWorld(t *testing.T) *clockWorld {
+	t.Helper()
+	cfg, err := simulator.ParseConfig([]byte(detailWorldConfig()))
+	require.NoError(t, err)
+	clock := testkit.NewClock(time.Date(2025, 6, 7, 8, 9, 10, 0, time.UTC))
+	sim := simulator.New(cfg, simulator.WithClock(clock.Now))
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	files := httptest.NewServer(sim)
+	t.Cleanup(files.Close)
+	sim.SetFilesHost(files.URL)
+	return &clockWorld{t: t, sim: sim, url: srv.URL, clock: clock}
+}
+
+func TestAFailedJobShowsItsFailingTestsAndItsStepsLastLines(t *testing.T) {
+	w := newDetailWorld(t)
+	dir := t.TempDir()
+	junit, summary, result := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "summary.md"), filepath.Join(dir, "result.json")
+	code, stdout, stderr := w.baton("trigger", "--project", "gh/acme/e2e", "--wait",
+		"--junit", junit, "--summary", summary, "--result-file", result)
+	require.Equal(t, 1, code, stderr)
+
+	assert.Contains(t, stdout, "\n    job chrome failed ")
+	assert.Contains(t, stdout, "\n      ✗ checkout › pays with card — expected 200, got 502 (spec/checkout_spec.rb)\n")
+	assert.Contains(t, stdout, "\n      ✗ checkout › refunds — timeout after 5s\n")
+	assert.Contains(t, stdout, "\n      ✗ cart › adds an item — nil is not an item\n")
+	assert.Contains(t, stdout, "\n      3 of 200 tests failed\n")
+	assert.NotContains(t, stdout, "… and", "3 failures are all shown")
+	assert.Contains(t, stdout, "\n      last 20 lines of step \"Run tests\":\n")
+	assert.NotContains(t, stdout, "line 11\n", "only the last 20 lines")
+	assert.Contains(t, stdout, "        │ line 12\n")
+	assert.Contains(t, stdout, "        │ line 30\n")
+	assert.Contains(t, stdout, "        │ token [redacted]\n", "the token echoed in the output is scrubbed")
+	assert.NotContains(t, stdout, "\x1b", "colour codes are removed")
+	assert.NotContains(t, stdout, `\x1b`, "…not shown as escapes either")
+
+	// JUnit: the job's tests as cases the Tests tab reads as gh/acme/e2e › browser › chrome › …
+	var doc struct {
+		Suites []struct {
+			Name  string `xml:"name,attr"`
+			Tests int    `xml:"tests,attr"`
+			Cases []struct {
+				Class   string `xml:"classname,attr"`
+				Name    string `xml:"name,attr"`
+				Failure *struct {
+					Message string `xml:"message,attr"`
+					Text    string `xml:",chardata"`
+				} `xml:"failure"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	b, err := os.ReadFile(junit)
+	require.NoError(t, err)
+	require.NoError(t, xml.Unmarshal(b, &doc), string(b))
+	require.Len(t, doc.Suites, 2, string(b))
+	jobs := doc.Suites[0]
+	for _, c := range jobs.Cases {
+		assert.NotEqual(t, "chrome", c.Name, "the job-level case gives way to its failing tests")
+	}
+	tests := doc.Suites[1]
+	assert.Equal(t, "gh/acme/e2e › browser › chrome", tests.Name)
+	require.Len(t, tests.Cases, 3, "passing tests only with --junit-all-tests")
+	assert.Equal(t, "gh/acme/e2e › browser › chrome › checkout", tests.Cases[0].Class)
+	assert.Equal(t, "pays with card", tests.Cases[0].Name)
+	require.NotNil(t, tests.Cases[0].Failure)
+	assert.Equal(t, "expected 200, got 502", tests.Cases[0].Failure.Message)
+	assert.Contains(t, tests.Cases[0].Failure.Text, "at spec/checkout_spec.rb:12")
+
+	md, err := os.ReadFile(summary)
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "\n    - ✗ checkout › pays with card — expected 200, got 502 \\(spec/checkout\\_spec.rb\\)\n")
+	assert.Contains(t, string(md), "line 30\n")
+
+	var res struct {
+		Pipelines []struct {
+			Workflows []struct {
+				FailedJobs []struct {
+					Name        string `json:"name"`
+					FailedTests []struct {
+						Name string `json:"name"`
+					} `json:"failed_tests"`
+					TestsFailed int      `json:"tests_failed"`
+					TestsTotal  int      `json:"tests_total"`
+					FailedStep  string   `json:"failed_step"`
+					LogTail     []string `json:"log_tail"`
+				} `json:"failed_jobs"`
+			} `json:"workflows"`
+		} `json:"pipelines"`
+	}
+	b, err = os.ReadFile(result)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &res))
+	fj := res.Pipelines[0].Workflows[0].FailedJobs[0]
+	assert.Equal(t, "chrome", fj.Name)
+	assert.Len(t, fj.FailedTests, 3)
+	assert.Equal(t, 3, fj.TestsFailed)
+	assert.Equal(t, 200, fj.TestsTotal)
+	assert.Equal(t, "Run tests", fj.FailedStep)
+	assert.Len(t, fj.LogTail, 20)
+
+	for _, r := range w.sim.Requests() {
+		switch r.Operation {
+		case "files:stepOutput":
+			assert.Empty(t, r.Header.Get("Circle-Token"), "the presigned output URL on another host gets no token")
+		case "getTests", "v1.1:getJob":
+			assert.Equal(t, token, r.Header.Get("Circle-Token"))
+		case "getJobArtifacts", "files:artifact", "files:artifactBlob":
+			t.Errorf("artifacts were read without --artifacts-dir: %s", r.Path)
+		}
+	}
+}
+
+func TestJUnitAllTestsWritesThePassingOnesToo(t *testing.T) {
+	w := newDetailWorld(t)
+	junit := filepath.Join(t.TempDir(), "junit.xml")
+	code, _, stderr := w.baton("trigger", "--project", "gh/acme/e2e", "--wait", "--junit", junit, "--junit-all-tests", "--log-lines", "0")
+	require.Equal(t, 1, code, stderr)
+	b, err := os.ReadFile(junit)
+	require.NoError(t, err)
+	assert.Equal(t, 200, strings.Count(string(b), `classname="gh/acme/e2e › browser › chrome › `))
+	assert.Equal(t, 3, strings.Count(string(b), "<failure"))
+	for _, r := range w.sim.Requests() {
+		assert.NotEqual(t, "v1.1:getJob", r.Operation, "--log-lines 0 reads no step output")
+	}
+}
+
+func TestASuccessfulWaitCostsNothingMore(t *testing.T) {
+	w := newDetailWorld(t)
+	code, stdout, stderr := w.baton("trigger", "--project", "gh/acme/green", "--wait", "--junit", filepath.Join(t.TempDir(), "j.xml"))
+	require.Equal(t, 0, code, stderr)
+	assert.NotContains(t, stdout, "✗")
+	for _, r := range w.sim.Requests() {
+		switch r.Operation {
+		case "getTests", "v1.1:getJob", "files:stepOutput", "getJobArtifacts":
+			t.Errorf("a successful wait asked for %s", r.Path)
+		}
+	}
+}
+
+func TestArtifactsAreDownloadedBelowTheirJobsFolderOnly(t *testing.T) {
+	w := newDetailWorld(t)
+	dir := filepath.Join(t.TempDir(), "artifacts")
+	result := filepath.Join(t.TempDir(), "result.json")
+	code, stdout, stderr := w.baton("trigger", "--project", "gh/acme/e2e", "--wait", "--artifacts-dir", dir, "--result-file", result)
+	require.Equal(t, 1, code, stderr)
+
+	var files []string
+	require.NoError(t, filepath.Walk(filepath.Dir(dir), func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() && p != result {
+			rel, _ := filepath.Rel(dir, p)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return err
+	}))
+	assert.ElementsMatch(t, []string{"gh/acme/e2e/firefox-1/report/firefox.html", "gh/acme/e2e/chrome-2/report/index.html"}, files,
+		"successful and failed jobs' artifacts, each below its own job's folder; nothing else anywhere")
+	b, err := os.ReadFile(filepath.Join(dir, "gh/acme/e2e/chrome-2/report/index.html"))
+	require.NoError(t, err)
+	assert.Equal(t, "<h1>chrome</h1>", string(b))
+	assert.Contains(t, stdout, "gh/acme/e2e #1: saved 2 artifacts (31 bytes) below "+dir+"; 2 not saved:\n")
+	assert.Contains(t, stdout, "    chrome ../../etc/passwd: refused: the path leaves the job's folder (..)\n")
+	assert.Contains(t, stdout, "    chrome /etc/shadow: refused: an absolute path\n")
+
+	var blobTokens, fileTokens int
+	for _, r := range w.sim.Requests() {
+		switch r.Operation {
+		case "files:artifact":
+			assert.Equal(t, token, r.Header.Get("Circle-Token"), "the API host's artifact link gets the token")
+			fileTokens++
+		case "files:artifactBlob":
+			assert.Empty(t, r.Header.Get("Circle-Token"), "the redirect to the files host carries no token")
+			blobTokens++
+		}
+	}
+	assert.Equal(t, 2, fileTokens)
+	assert.Equal(t, 2, blobTokens)
+	b, err = os.ReadFile(result)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"path": "../../etc/passwd"`)
+}
+
+func TestDetailFlagsAreCheckedBeforeAnythingIsSent(t *testing.T) {
+	for _, args := range [][]string{
+		{"--wait", "--log-lines", "-1"},
+		{"--wait", "--log-lines", "5000"},
+		{"--wait", "--artifacts", "**/*.html"},
+		{"--wait", "--artifacts-dir", "d", "--artifacts", "a/[b"},
+		{"--log-lines", "5"},
+		{"--junit-all-tests"},
+	} {
+		w := newDetailWorld(t)
+		code, _, stderr := w.baton(append([]string{"trigger", "--project", "gh/acme/e2e"}, args...)...)
+		assert.Equal(t, 2, code, "%v: %s", args, stderr)
+		assert.Equal(t, 1, strings.Count(stderr, "\n"), "%v: one line: %s", args, stderr)
+		assert.Empty(t, w.sim.Requests(), "%v: nothing sent", args)
+	}
+}
