@@ -291,7 +291,7 @@ func (s *Simulator) serveFile(w http.ResponseWriter, r *http.Request, rt route, 
 		a := j.cfg.Artifacts[i]
 		body := []byte(a.Content)
 		if len(body) == 0 {
-			body = []byte(strings.Repeat("x", int(min(a.Size, 64<<20))))
+			body = []byte(strings.Repeat("x", int(max(min(a.Size, 64<<20), 0))))
 		}
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.WriteHeader(http.StatusOK)
