@@ -139,6 +139,9 @@ func (w *world) checkConformance() {
 	}
 	require.NoError(w.t, err)
 	for _, r := range w.sim.Requests() {
+		if !strings.HasPrefix(r.Path, "/api/v2/") {
+			continue // v1.1's job details and the step output they link to: the description has neither
+		}
 		ex := apispec.Exchange{
 			Method: r.Method, Path: r.Path, RawQuery: r.RawQuery, RequestHeader: r.Header, RequestBody: r.Body,
 			Status: r.Status, ResponseHeader: r.ResponseHeader, ResponseBody: r.ResponseBody,
