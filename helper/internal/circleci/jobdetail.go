@@ -43,41 +43,11 @@ func (c *Client) ListJobTests(ctx context.Context, slug string, jobNumber int64,
 	if limit <= 0 || limit > maxListItems {
 		limit = maxListItems
 	}
-	base := c.endpoint("project", slug, strconv.FormatInt(jobNumber, 10), "tests")
-	out := &JobTests{Tests: []TestResult{}}
-	seen := map[string]bool{}
-	token := ""
-	for range maxPages {
-		u := *base
-		if token != "" {
-			u.RawQuery = url.Values{"page-token": {token}}.Encode()
-		}
-		req, res, err := c.getRaw(ctx, &u)
-		if err != nil {
-			return nil, err
-		}
-		n := len(out.Tests)
-		out.Tests, token, err = decodePage(res.body, out.Tests, limit)
-		scrub(c.red, out.Tests[n:])
-		var full listFullError
-		switch {
-		case errors.As(err, &full):
-			out.Truncated = true
-			return out, nil
-		case err != nil:
-			return nil, c.readError(req, res, err)
-		case token == "":
-			return out, nil
-		case len(out.Tests) >= limit:
-			out.Truncated = true
-			return out, nil
-		case seen[token]:
-			return nil, fmt.Errorf("GET %s: the API sent the same page token twice", base.EscapedPath())
-		}
-		seen[token] = true
+	tests, truncated, err := listPages[TestResult](ctx, c, c.endpoint("project", slug, strconv.FormatInt(jobNumber, 10), "tests"), limit, true)
+	if err != nil {
+		return nil, err
 	}
-	out.Truncated = true
-	return out, nil
+	return &JobTests{Tests: tests, Truncated: truncated}, nil
 }
 
 // ErrNotServed is returned by GetJobSteps for projects API v1.1 does not know (circleci/ slugs

@@ -2,6 +2,7 @@ package circleci
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -58,6 +59,13 @@ func (c *Client) CancelWorkflow(ctx context.Context, id string) error {
 // Each page is decoded item by item from its raw bytes, which are dropped before the next page
 // is asked for; more than maxListItems items in all is an error.
 func listAll[T any](ctx context.Context, c *Client, base *url.URL) ([]T, error) {
+	all, _, err := listPages[T](ctx, c, base, maxListItems, false)
+	return all, err
+}
+
+// listPages is listAll with its own limit; with keepFirst, a list longer than limit is not an
+// error: its first limit items come back with truncated set, and no further page is asked for.
+func listPages[T any](ctx context.Context, c *Client, base *url.URL, limit int, keepFirst bool) (_ []T, truncated bool, _ error) {
 	all := []T{}
 	seen := map[string]bool{}
 	token := ""
@@ -68,21 +76,26 @@ func listAll[T any](ctx context.Context, c *Client, base *url.URL) ([]T, error) 
 		}
 		req, res, err := c.getRaw(ctx, &u)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		n := len(all)
-		all, token, err = decodePage(res.body, all, maxListItems)
-		if err != nil {
-			return nil, c.readError(req, res, err)
-		}
+		all, token, err = decodePage(res.body, all, limit)
 		scrub(c.red, all[n:])
-		if token == "" {
-			return all, nil
-		}
-		if seen[token] {
-			return nil, fmt.Errorf("GET %s: the API sent the same page token twice", base.EscapedPath())
+		var full listFullError
+		switch {
+		case keepFirst && (errors.As(err, &full) || err == nil && token != "" && len(all) >= limit):
+			return all, true, nil
+		case err != nil:
+			return nil, false, c.readError(req, res, err)
+		case token == "":
+			return all, false, nil
+		case seen[token]:
+			return nil, false, fmt.Errorf("GET %s: the API sent the same page token twice", base.EscapedPath())
 		}
 		seen[token] = true
 	}
-	return nil, fmt.Errorf("GET %s: more than %d pages", base.EscapedPath(), maxPages)
+	if keepFirst {
+		return all, true, nil
+	}
+	return nil, false, fmt.Errorf("GET %s: more than %d pages", base.EscapedPath(), maxPages)
 }
