@@ -98,8 +98,11 @@ func TestStepsSetOnlyTheCLIsOwnVariables(t *testing.T) {
 		// pipeline-result: the script names the recorded file (BATON_RESULT_FROM) from the
 		// callback parameter; it reads finished pipelines, so starting, cancelling and
 		// fan-out settings have no use there.
+		// The downstream detail flags (failing tests, log tail, artifacts) keep their defaults
+		// there: the orb's pipeline-result does not offer them (yet).
 		"result": {"BATON_ENV_FILE", "BATON_RESULT_FROM", "BATON_WAIT_START", "BATON_CANCEL_ON_TIMEOUT",
-			"BATON_CANCEL_ON_INTERRUPT", "BATON_NO_WORKFLOWS_GRACE", "BATON_MAX_PARALLEL"},
+			"BATON_CANCEL_ON_INTERRUPT", "BATON_NO_WORKFLOWS_GRACE", "BATON_MAX_PARALLEL",
+			"BATON_LOG_LINES", "BATON_ARTIFACTS_DIR", "BATON_ARTIFACTS", "BATON_JUNIT_ALL_TESTS"},
 	}
 	for command, sub := range map[string]string{"trigger-pipeline": "trigger", "wait-for-pipeline": "wait", "callback": "callback", "pipeline-result": "result"} {
 		env := runStepEnv(t, o, command)
