@@ -9,8 +9,9 @@ LDFLAGS   := -buildid= -s -w -X main.version=$(VERSION)
 # net/http without its bundled HTTP/2: baton's few small requests gain nothing from it, and it
 # costs 0.37 MiB of an 8 MiB size goal (README: "Size and speed"). Releases build the same way.
 TAGS      := nethttpomithttp2
-# Static, reproducible binaries; tests turn cgo back on for the race detector.
-GOFLAGS_BUILD := -trimpath -tags=$(TAGS)
+# Static, reproducible binaries; tests turn cgo back on for the race detector. Inlining only
+# where it pays (scripts/gcflags.sh says which, and what it saves).
+GOFLAGS_BUILD := -trimpath -tags=$(TAGS) $(shell scripts/gcflags.sh)
 GOBUILD   := CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -ldflags="$(LDFLAGS)"
 
 export GO BIN VERSION FUZZTIME

@@ -13,6 +13,8 @@ dist=${2:-dist}
 read -r -a platforms <<<"${PLATFORMS:-linux_amd64 linux_arm64 darwin_amd64 darwin_arm64 windows_amd64}"
 # HTTP/1.1 only, as `make build`: see TAGS in the Makefile. baton-release verify checks it.
 tags=nethttpomithttp2
+# Inlining only where it pays, as `make build`: see scripts/gcflags.sh.
+read -r -a gcflags <<<"$(scripts/gcflags.sh)"
 
 case "$version" in
   [0-9]*.[0-9]*.[0-9]*) ;;
@@ -31,7 +33,7 @@ for platform in "${platforms[@]}"; do
   exe=baton
   [ "$os" = windows ] && exe=baton.exe
   echo "building baton $version for $os/$arch" >&2
-  CGO_ENABLED=0 GOOS=$os GOARCH=$arch "$GO" build -trimpath -buildvcs=false -tags="$tags" \
+  CGO_ENABLED=0 GOOS=$os GOARCH=$arch "$GO" build -trimpath -buildvcs=false -tags="$tags" "${gcflags[@]}" \
     -ldflags "-buildid= -s -w -X main.version=$version" \
     -o "$work/$platform/$exe" ./helper/cmd/baton
 done
