@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 
@@ -47,6 +48,11 @@ func (f *DetailFlags) check() error {
 	}
 	if err := detail.CheckPattern(f.Artifacts); err != nil {
 		return exitcode.Usagef("--artifacts %v", err)
+	}
+	if f.ArtifactsDir != "" { // created when the first artifact is written; an existing file cannot become one
+		if info, err := os.Stat(f.ArtifactsDir); err == nil && !info.IsDir() {
+			return exitcode.Usagef("--artifacts-dir %s: not a directory", f.ArtifactsDir)
+		}
 	}
 	return nil
 }

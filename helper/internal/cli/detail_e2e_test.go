@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/baton-ci/baton/helper/internal/cli"
 	"github.com/baton-ci/baton/helper/internal/simulator"
 	"github.com/baton-ci/baton/helper/internal/testkit"
 )
@@ -251,6 +252,7 @@ func TestDetailFlagsAreCheckedBeforeAnythingIsSent(t *testing.T) {
 		{"--wait", "--log-lines", "5000"},
 		{"--wait", "--artifacts", "**/*.html"},
 		{"--wait", "--artifacts-dir", "d", "--artifacts", "a/[b"},
+		{"--wait", "--artifacts-dir", "detail_e2e_test.go"},
 		{"--log-lines", "5"},
 		{"--junit-all-tests"},
 	} {
@@ -260,4 +262,17 @@ func TestDetailFlagsAreCheckedBeforeAnythingIsSent(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(stderr, "\n"), "%v: one line: %s", args, stderr)
 		assert.Empty(t, w.sim.Requests(), "%v: nothing sent", args)
 	}
+}
+
+func TestOnATerminalTheDetailsFollowTheRows(t *testing.T) {
+	terminal := func(d *cli.Deps) { d.Terminal = func() bool { return true } }
+	w := newDetailWorld(t)
+	code, stdout, stderr := w.run(nil, terminal, "trigger", "--project", "gh/acme/e2e", "--wait")
+	require.Equal(t, 1, code, stderr)
+	rows := strings.LastIndex(stdout, "\r\x1b[2K")
+	require.Positive(t, rows)
+	below := stdout[rows:]
+	assert.Regexp(t, `\ngh/acme/e2e #1: workflow browser: job chrome failed \S+/jobs/2\n      ✗ checkout › pays with card — expected 200, got 502 \(spec/checkout_spec.rb\)\n`, below, "below the rows, under the job's line")
+	assert.Contains(t, below, "        │ line 30\n")
+	assert.Equal(t, 1, strings.Count(stdout, "✗ checkout › pays with card"), "not redrawn with the rows")
 }

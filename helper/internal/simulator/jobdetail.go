@@ -145,6 +145,17 @@ func (s *Simulator) stoppedJob(slug, number string, user *Token, now time.Time) 
 	return nil, nil, false
 }
 
+// jobOr404 is stoppedJob for a request, answered 404 when there is no such job.
+func (s *Simulator) jobOr404(w http.ResponseWriter, rt route, user *Token) (*workflow, *job, bool) {
+	s.mu.Lock()
+	wf, j, stopped := s.stoppedJob(rt.slug, rt.number, user, s.now())
+	s.mu.Unlock()
+	if j == nil {
+		writeMessage(w, http.StatusNotFound, "Job not found")
+	}
+	return wf, j, stopped
+}
+
 type testBody struct {
 	Message   *string `json:"message"`
 	Source    string  `json:"source"`
@@ -158,11 +169,8 @@ type testBody struct {
 // getTests serves GET /project/{slug}/{job-number}/tests: nothing until the job stopped; then
 // the passing tests with the failures spread among them, as a real report interleaves them.
 func (s *Simulator) getTests(w http.ResponseWriter, r *http.Request, rt route, user *Token) {
-	s.mu.Lock()
-	wf, j, stopped := s.stoppedJob(rt.slug, rt.number, user, s.now())
-	s.mu.Unlock()
+	wf, j, stopped := s.jobOr404(w, rt, user)
 	if j == nil {
-		writeMessage(w, http.StatusNotFound, "Job not found")
 		return
 	}
 	items := []testBody{}
@@ -192,11 +200,8 @@ type artifactBody struct {
 
 // getJobArtifacts serves GET /project/{slug}/{job-number}/artifacts.
 func (s *Simulator) getJobArtifacts(w http.ResponseWriter, r *http.Request, rt route, user *Token) {
-	s.mu.Lock()
-	_, j, stopped := s.stoppedJob(rt.slug, rt.number, user, s.now())
-	s.mu.Unlock()
+	_, j, stopped := s.jobOr404(w, rt, user)
 	if j == nil {
-		writeMessage(w, http.StatusNotFound, "Job not found")
 		return
 	}
 	items := []artifactBody{}

@@ -37,17 +37,6 @@ func CreateIn(dir, rel string) (*os.File, error) {
 			return nil, err
 		}
 	}
-	f, err := root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NONBLOCK, 0o644) // a link swapped in after Lstat still cannot lead out of root
-	if err != nil {
-		return nil, unwrap(err)
-	}
-	info, err := f.Stat()
-	if err == nil {
-		err = regular(info)
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
+	// a link swapped in after Lstat still cannot lead out of root
+	return opened(root.OpenFile(rel, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NONBLOCK, 0o644))
 }

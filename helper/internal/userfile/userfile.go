@@ -117,7 +117,12 @@ func openRegular(path string, flags int) (*os.File, error) {
 	if err := checkKind(path); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, flags|syscall.O_NONBLOCK, 0o644)
+	return opened(os.OpenFile(path, flags|syscall.O_NONBLOCK, 0o644))
+}
+
+// opened checks the outcome of an open: its error, said plainly, or a file that is not regular
+// after all, which it closes.
+func opened(f *os.File, err error) (*os.File, error) {
 	if err != nil {
 		if errors.Is(err, syscall.ENXIO) { // a FIFO without a reader, opened for writing
 			return nil, errors.New("not a regular file (a named pipe)")
