@@ -9,14 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/baton-ci/baton/helper/internal/cli"
 	"github.com/baton-ci/baton/helper/internal/simulator"
-	"github.com/baton-ci/baton/helper/internal/testkit"
 )
 
 // Issue 12 as a user meets it: a downstream job fails 3 tests of 200 and its step prints 30
@@ -69,14 +67,11 @@ func newDetailWorld(t *testing.T) *clockWorld {
 	t.Helper()
 	cfg, err := simulator.ParseConfig([]byte(detailWorldConfig()))
 	require.NoError(t, err)
-	clock := testkit.NewClock(time.Date(2025, 6, 7, 8, 9, 10, 0, time.UTC))
-	sim := simulator.New(cfg, simulator.WithClock(clock.Now))
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	files := httptest.NewServer(sim)
+	w := newClockWorld(t, func(c *simulator.Config) { *c = cfg }, nil)
+	files := httptest.NewServer(w.sim)
 	t.Cleanup(files.Close)
-	sim.SetFilesHost(files.URL)
-	return &clockWorld{t: t, sim: sim, url: srv.URL, clock: clock}
+	w.sim.SetFilesHost(files.URL)
+	return w
 }
 
 func TestAFailedJobShowsItsFailingTestsAndItsStepsLastLines(t *testing.T) {
