@@ -78,6 +78,14 @@ type detailer struct {
 
 	mu    sync.Mutex
 	byKey map[int]*pipelineDetail
+	ended []endedPipeline // whose artifacts are downloaded once every pipeline has ended
+}
+
+// endedPipeline is a pipeline whose artifacts are still to be downloaded.
+type endedPipeline struct {
+	ref pipelineRef
+	res *watch.Result
+	p   *pipelineDetail
 }
 
 // newDetailer is nil when api cannot read details (a test's fake).
@@ -142,8 +150,8 @@ func (d *detailer) fetch(ctx context.Context, ref pipelineRef, slug string, jobs
 }
 
 // onDone reads what the events did not bring: the failed jobs of workflows whose jobs were
-// listed only at the end, and the artifacts of every job when asked. It returns all that was
-// learnt about the pipeline.
+// listed only at the end. It queues the pipeline for downloadArtifacts when artifacts are asked
+// for, and returns what was learnt about the pipeline (its artifacts are added to it later).
 func (d *detailer) onDone(ctx context.Context, ref pipelineRef, res *watch.Result, view renderer) *pipelineDetail {
 	if d == nil || res == nil {
 		return nil
@@ -162,7 +170,30 @@ func (d *detailer) onDone(ctx context.Context, ref pipelineRef, res *watch.Resul
 		}
 		d.fetch(ctx, ref, firstNonEmpty(w.Workflow.ProjectSlug, slug), failed, view, true)
 	}
-	if d.dl != nil && ctx.Err() == nil {
+	if d.dl != nil {
+		d.mu.Lock()
+		d.ended = append(d.ended, endedPipeline{ref: ref, res: res, p: p})
+		d.mu.Unlock()
+	}
+	return p
+}
+
+// downloadArtifacts downloads the artifacts of every pipeline that ended, in the order they
+// ended. It runs once the scheduler has returned: a download of up to a gigabyte inside OnDone
+// would hold up every other pipeline's events and the heartbeat, which are serialized with it.
+func (d *detailer) downloadArtifacts(ctx context.Context, view renderer) {
+	if d == nil || d.dl == nil {
+		return
+	}
+	for _, e := range d.ended {
+		if ctx.Err() != nil {
+			return
+		}
+		ref, res, p := e.ref, e.res, e.p
+		slug := ""
+		if res.Pipeline != nil {
+			slug = res.Pipeline.ProjectSlug
+		}
 		for _, w := range res.Workflows {
 			for _, j := range w.Jobs {
 				if j.JobNumber == nil || j.Type == "approval" {
@@ -187,7 +218,6 @@ func (d *detailer) onDone(ctx context.Context, ref pipelineRef, res *watch.Resul
 			dv.artifacts(ref, d.dl.Dir, p.artifacts)
 		}
 	}
-	return p
 }
 
 // jobFailed is a job status whose job failed (the statuses watch names failed jobs by).

@@ -57,7 +57,7 @@ projects:
     workflows:
       - name: build
         duration: 1m
-        jobs: [{name: unit, tests: {passing: 5}, steps: [{name: test, output: "ok\n"}]}]
+        jobs: [{name: unit, tests: {passing: 5}, steps: [{name: test, output: "ok\n"}], artifacts: [{path: coverage.txt, content: "100%"}]}]
 `
 }
 
@@ -239,6 +239,19 @@ func TestArtifactsAreDownloadedBelowTheirJobsFolderOnly(t *testing.T) {
 	b, err = os.ReadFile(result)
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"path": "../../etc/passwd"`)
+}
+
+func TestArtifactsAreDownloadedOnceEveryPipelineEnded(t *testing.T) {
+	w := newDetailWorld(t)
+	dir := filepath.Join(t.TempDir(), "artifacts")
+	code, stdout, stderr := w.baton("trigger", "--project", "gh/acme/green", "--project", "gh/acme/e2e", "--wait", "--artifacts-dir", dir)
+	require.Equal(t, 1, code, stderr)
+	greenSaved := strings.Index(stdout, "gh/acme/green #1: saved 1 artifact")
+	e2eFailed := strings.Index(stdout, "gh/acme/e2e #1: workflow browser failed")
+	require.True(t, greenSaved >= 0 && e2eFailed >= 0, stdout)
+	assert.Less(t, e2eFailed, greenSaved,
+		"gh/acme/green ends a minute before gh/acme/e2e, but its download waits for the end of the follow, so that a large one holds up nobody's lines or heartbeat")
+	assert.FileExists(t, filepath.Join(dir, "gh/acme/green/unit-1/coverage.txt"))
 }
 
 func TestDetailFlagsAreCheckedBeforeAnythingIsSent(t *testing.T) {

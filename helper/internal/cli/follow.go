@@ -202,6 +202,7 @@ func (f *follower) run(ctx context.Context, in <-chan pipelineRef, done func(key
 		s.Close()
 	}()
 	s.Run(ctx)
+	dt.downloadArtifacts(ctx, f.view)
 }
 
 // triggerFollower is the follower as dispatch.Run's Follower.
