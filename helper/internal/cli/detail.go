@@ -164,7 +164,7 @@ func (d *detailer) onDone(ctx context.Context, ref pipelineRef, res *watch.Resul
 	for _, w := range res.Workflows {
 		var failed []circleci.Job
 		for _, j := range w.Jobs {
-			if jobFailed(j.Status) {
+			if watch.JobFailed(j.Status) {
 				failed = append(failed, j)
 			}
 		}
@@ -218,15 +218,6 @@ func (d *detailer) downloadArtifacts(ctx context.Context, view renderer) {
 			dv.artifacts(ref, d.dl.Dir, p.artifacts)
 		}
 	}
-}
-
-// jobFailed is a job status whose job failed (the statuses watch names failed jobs by).
-func jobFailed(status string) bool {
-	switch status {
-	case "failed", "infrastructure_fail", "timedout", "terminated-unknown":
-		return true
-	}
-	return false
 }
 
 // jobDetailOf turns what detail.Fetch found into the reports' terms.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -175,7 +174,7 @@ func result(rows []row) report.Result {
 func workflowResult(pipelineURL string, w watch.WorkflowResult, details *pipelineDetail) report.WorkflowResult {
 	wr := report.WorkflowResult{Name: w.Workflow.Name, ID: w.Workflow.ID, Status: w.Workflow.Status, URL: report.WorkflowURL(pipelineURL, w.Workflow.ID)}
 	for _, j := range w.Jobs {
-		if !slices.Contains([]string{"failed", "infrastructure_fail", "timedout", "terminated-unknown", "unauthorized", "on_hold"}, j.Status) {
+		if !watch.JobFailed(j.Status) && j.Status != circleci.WorkflowOnHold {
 			continue
 		}
 		fj := report.FailedJob{Name: j.Name, Status: j.Status}

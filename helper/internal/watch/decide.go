@@ -314,11 +314,14 @@ func StatusText(status string) string {
 // Job statuses that mean the job failed.
 var jobFailedStatuses = []string{"failed", "infrastructure_fail", "timedout", "terminated-unknown", "unauthorized"}
 
+// JobFailed reports whether a job's status means the job failed.
+func JobFailed(status string) bool { return slices.Contains(jobFailedStatuses, status) }
+
 // failedJobs are the jobs whose status means failure.
 func failedJobs(jobs []circleci.Job) []circleci.Job {
 	var out []circleci.Job
 	for _, j := range jobs {
-		if slices.Contains(jobFailedStatuses, j.Status) {
+		if JobFailed(j.Status) {
 			out = append(out, j)
 		}
 	}
