@@ -20,13 +20,26 @@ type Insights interface {
 type History struct {
 	api      Insights
 	mu       sync.Mutex
-	known    map[[2]string]circleci.WorkflowDurations // project, workflow → durations; Median 0: none
+	known    map[[2]string]*asked // project, workflow → what insights said
 	requests int
 }
 
+// asked is one project and workflow's history: d once done is closed; Median 0 means none.
+// A request that failed (a 429, a timeout) is asked again by a later poll, up to maxHistoryAsks
+// times, so that one throttled answer does not turn pacing off for the whole run.
+type asked struct {
+	done   chan struct{}
+	d      circleci.WorkflowDurations
+	failed bool
+	tries  int
+}
+
+// maxHistoryAsks bounds the insights requests for one workflow when they keep failing.
+const maxHistoryAsks = 3
+
 // NewHistory asks api.
 func NewHistory(api Insights) *History {
-	return &History{api: api, known: map[[2]string]circleci.WorkflowDurations{}}
+	return &History{api: api, known: map[[2]string]*asked{}}
 }
 
 // Expect is the workflow's median duration, with no early margin: the sparse polls before it
@@ -34,37 +47,48 @@ func NewHistory(api Insights) *History {
 // polls from the fastest run on would cost a poll every 5s for however much faster that was
 // (measured on 10-minute runs varying by ±20s: 28 requests against 31, the end seen 5s late
 // against 2.5s). It asks about the workflow on every branch of the project: one request, and a
-// new branch has history too. (branch is for a caller that knows better.)
+// new branch has history too. (branch is for a caller that knows better.) Trackers of the same
+// workflow that ask at once share one request.
 func (h *History) Expect(ctx context.Context, project, branch, workflow string) (expected, early time.Duration, ok bool) {
 	key := [2]string{project, workflow}
 	h.mu.Lock()
-	d, asked := h.known[key]
-	h.mu.Unlock()
-	if !asked {
-		d = h.ask(ctx, project, branch, workflow)
-		h.mu.Lock()
-		h.known[key] = d
+	a := h.known[key]
+	if a == nil || a.failed && a.tries < maxHistoryAsks && isDone(a.done) {
+		tries := 0
+		if a != nil {
+			tries = a.tries
+		}
+		a = &asked{done: make(chan struct{}), tries: tries + 1}
+		h.known[key] = a
+		h.requests++
 		h.mu.Unlock()
+		d, found, err := h.api.WorkflowDuration(ctx, project, workflow, "")
+		if found && err == nil {
+			a.d = d
+		}
+		a.failed = err != nil
+		close(a.done)
+	} else {
+		h.mu.Unlock()
+		select {
+		case <-a.done:
+		case <-ctx.Done():
+			return 0, 0, false
+		}
 	}
-	if d.Median <= 0 {
+	if a.d.Median <= 0 {
 		return 0, 0, false
 	}
-	return d.Median, 0, true
+	return a.d.Median, 0, true
 }
 
-func (h *History) ask(ctx context.Context, project, _, workflow string) circleci.WorkflowDurations {
-	h.count()
-	d, found, err := h.api.WorkflowDuration(ctx, project, workflow, "")
-	if err != nil || !found {
-		return circleci.WorkflowDurations{}
+func isDone(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
 	}
-	return d
-}
-
-func (h *History) count() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.requests++
 }
 
 // Requests is how many insights requests it made.
