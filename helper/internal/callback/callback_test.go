@@ -106,6 +106,20 @@ func TestCheckWorkflowTrustsTheAPIsProjectOnly(t *testing.T) {
 	assert.Equal(t, exitcode.Usage, exitcode.Of(err))
 }
 
+func TestCheckJobLimitsAProjectToTheJobsItWasGivenWith(t *testing.T) {
+	a, err := ParseAllowList("gh/acme/deploy:await-e2e gh/acme/web")
+	require.NoError(t, err)
+	deploy := &circleci.Workflow{ID: wfID, ProjectSlug: "gh/ACME/deploy"}
+	assert.NoError(t, CheckJob(deploy, "await-e2e", a))
+	err = CheckJob(deploy, "approve_prod", a)
+	assert.EqualError(t, err, `refused, nothing approved: job "approve_prod" of "gh/ACME/deploy" is not among the approval jobs --allowed-projects allows (gh/acme/deploy, gh/acme/deploy:await-e2e, gh/acme/web)`)
+	assert.Equal(t, exitcode.Usage, exitcode.Of(err))
+	assert.NoError(t, CheckJob(&circleci.Workflow{ID: wfID, ProjectSlug: "gh/acme/web"}, "approve_prod", a), "a project given alone allows any of its approval jobs")
+	assert.Error(t, CheckJob(&circleci.Workflow{ID: wfID, ProjectSlug: "gh/evil/deploy"}, "await-e2e", a))
+	_, err = ParseAllowList("gh/acme/deploy:")
+	assert.ErrorContains(t, err, "no job name after the colon")
+}
+
 func TestChoose(t *testing.T) {
 	const reqID = "949f0edf-83c6-4a0e-a34e-c376f8fc7499"
 	approval := func(name, status, id string) circleci.Job {

@@ -52,6 +52,15 @@ func CheckWorkflow(w *circleci.Workflow, allow AllowList) error {
 	return nil
 }
 
+// CheckJob refuses a job name that --allowed-projects does not allow in the workflow's project
+// (it names jobs for that project, and not this one).
+func CheckJob(w *circleci.Workflow, job string, allow AllowList) error {
+	if !allow.AllowsJob(w.ProjectSlug, job) {
+		return refuse("job %s of %s is not among the approval jobs --allowed-projects allows (%s)", show(job), show(w.ProjectSlug), allow)
+	}
+	return nil
+}
+
 // WorkflowOver reports whether a workflow has ended for good, so no job of it can be approved:
 // canceled, or finished in any other way (only running, failing and on_hold can still wait).
 func WorkflowOver(status string) bool {

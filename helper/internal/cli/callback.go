@@ -110,7 +110,7 @@ type CallbackCmd struct {
 func (CallbackCmd) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
 		"reference":        {"REF", "The callback reference this pipeline was triggered with (its baton_callback parameter); empty: not called back, nothing to do."},
-		"allowed-projects": {"SLUGS", "Upstream projects whose approval jobs this pipeline may approve, separated by spaces, commas or lines (required with a reference)."},
+		"allowed-projects": {"SLUGS", "Upstream projects whose approval jobs this pipeline may approve, separated by spaces, commas or lines (required with a reference); PROJECT:JOB allows only that approval job of the project, e.g. gh/acme/deploy:await-e2e."},
 		"timeout":          {"DURATION", "How long to wait for this pipeline's other workflows to end, and for the upstream approval job to go on hold (default: ${default})."},
 		"poll-interval":    {"DURATION", "First wait between looks while waiting; it doubles up to 30s (default: ${default})."},
 	}
@@ -188,6 +188,9 @@ func (c *CallbackCmd) Run(d *Deps) error {
 		return c.explain(fmt.Errorf("upstream workflow %s: %w", ref.WorkflowID, err))
 	}
 	if err := callback.CheckWorkflow(upstream, allow); err != nil {
+		return err
+	}
+	if err := callback.CheckJob(upstream, ref.Job, allow); err != nil {
 		return err
 	}
 	cb.upstream = upstream

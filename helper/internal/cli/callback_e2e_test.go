@@ -239,6 +239,8 @@ func TestTheCallbackRefusesWhatItMustNotApprove(t *testing.T) {
 		{"a job the workflow does not have", "baton-callback:v1:" + acme + ":deploy-prod", nil, 2, `no job named "deploy-prod"`},
 		{"a reference that is not one", "https://evil.example/approve", nil, 2, "not a baton callback reference"},
 		{"no allow-list", "baton-callback:v1:" + acme + ":await-e2e", []string{"--allowed-projects", ""}, 2, "--allowed-projects is required"},
+		{"an approval job the allow-list does not name", "baton-callback:v1:" + acme + ":await-e2e", []string{"--allowed-projects", "gh/acme/deploy:approve-prod"}, 2,
+			`baton: refused, nothing approved: job "await-e2e" of "gh/acme/deploy" is not among the approval jobs --allowed-projects allows (gh/acme/deploy, gh/acme/deploy:approve-prod)`},
 		{"a workflow that does not exist", "baton-callback:v1:00000000-0000-4000-8000-000000000000:await-e2e", nil, 3, "404 Workflow not found"},
 	}
 	for _, tt := range tests {

@@ -262,7 +262,10 @@ func testCallbackDownstream(t *testing.T) {
 	}{
 		{"a reference to a project outside the allow-list is refused", "await-e2e", map[string]any{"allowed_projects": "gh/acme/web"},
 			`belongs to "gh/acme/api", which is not in --allowed-projects (gh/acme/web)`},
-		{"a forged reference naming a job that is not an approval is refused", "start-e2e", nil,
+		{"a reference to a job the example's allow-list does not name is refused", "start-e2e", nil,
+			`job "start-e2e" of "gh/acme/api" is not among the approval jobs --allowed-projects allows (gh/acme/api, gh/acme/api:await-e2e)`},
+		// the project alone in the allow-list, so that the job's type is what refuses it
+		{"a forged reference naming a job that is not an approval is refused", "start-e2e", map[string]any{"allowed_projects": "gh/acme/api"},
 			`job "start-e2e" of the upstream workflow is of type "build", not an approval job`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
