@@ -13,7 +13,7 @@ error() {
 # it exported as BATON_BIN through $BASH_ENV; only without an install step, the one on PATH.
 find_baton() {
   if [ -n "${BATON_BIN:-}" ]; then
-    if [ ! -x "$BATON_BIN" ]; then
+    if [ ! -f "$BATON_BIN" ] || [ ! -x "$BATON_BIN" ]; then
       error "BATON_BIN=$BATON_BIN, from baton/install, is not an executable file: was it removed since?"
       return
     fi

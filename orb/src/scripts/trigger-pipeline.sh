@@ -112,7 +112,8 @@ trigger_pipeline() {
   if [ -n "${BASH_ENV:-}" ]; then
     export BATON_ENV_FILE="$BASH_ENV" # BATON_PIPELINE_ID, _NUMBER, _URL, _IDS for later steps
   fi
-  # The result is persisted whatever baton's exit code, which the step then keeps.
+  # The result file is written whatever baton's exit code, which the step then keeps; CircleCI
+  # persists it only after a step that succeeded (soft_fail keeps a downstream failure green).
   "$baton" trigger || status=$?
   persist_result "$persist" || return
   persist_result "$callback" || return
