@@ -53,7 +53,7 @@ func (h *History) Expect(ctx context.Context, project, branch, workflow string) 
 	key := [2]string{project, workflow}
 	h.mu.Lock()
 	a := h.known[key]
-	if a == nil || a.failed && a.tries < maxHistoryAsks && isDone(a.done) {
+	if a == nil || isDone(a.done) && a.failed && a.tries < maxHistoryAsks { // failed is read only once done is closed
 		tries := 0
 		if a != nil {
 			tries = a.tries
