@@ -20,6 +20,9 @@ type Declarations struct {
 	Continuation map[string]Param
 	// From says where they were learnt: "pipeline #41 on branch main".
 	From string
+	// Borrowed: learnt from the default branch for a trigger of another branch or tag, whose
+	// own config may declare more (a new branch often adds the parameter it is triggered with).
+	Borrowed bool
 }
 
 // Decision is what pre-flight decided about one trigger's parameters.
@@ -41,6 +44,11 @@ func Check(project string, ps []params.Param, origins map[string]params.Origin, 
 		if !declared {
 			if _, ok := decl.Continuation[p.Key]; ok {
 				d.Unknown = append(d.Unknown, fmt.Sprintf("%s: %s declares it only in its continuation config, which a trigger does not reach; cannot tell whether CircleCI takes it", show(p.Key), project))
+				d.Params = append(d.Params, p)
+				continue
+			}
+			if decl.Borrowed {
+				d.Unknown = append(d.Unknown, fmt.Sprintf("%s: %s does not declare it on its default branch, and this ref's own config is not known; cannot tell whether CircleCI takes it", show(p.Key), project))
 				d.Params = append(d.Params, p)
 				continue
 			}

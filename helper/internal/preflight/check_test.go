@@ -127,6 +127,16 @@ func TestCheckSaysWhatItCannotKnow(t *testing.T) {
 	assert.Equal(t, []params.Param{{Key: "shard", Value: int64(2)}, {Key: "steps", Value: "x"}}, d.Params, "sent as given")
 }
 
+func TestCheckTrustsABorrowedConfigOnlyForWhatItDeclares(t *testing.T) {
+	borrowed := *declared
+	borrowed.Borrowed = true
+	ps, origins := given(t, "image-tag=v2", "replicas=3x")
+	d := preflight.Check(project, ps, origins, &borrowed)
+	assert.Equal(t, []string{`replicas: gh/acme/deploy declares an integer; "3x" is not one`}, d.Problems, "a declared parameter is still checked")
+	assert.Equal(t, []string{`image-tag: gh/acme/deploy does not declare it on its default branch, and this ref's own config is not known; cannot tell whether CircleCI takes it`}, d.Unknown,
+		"the branch's own config may declare it: a new branch often adds the parameter it is triggered with")
+}
+
 func TestCheckAgainstAProjectWithoutParameters(t *testing.T) {
 	ps, origins := given(t, "x=1")
 	d := preflight.Check(project, ps, origins, &preflight.Declarations{Params: map[string]preflight.Param{}})

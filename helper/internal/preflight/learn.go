@@ -43,6 +43,7 @@ func Learn(ctx context.Context, api API, slug string, ref request.Ref) Learned {
 		return Learned{Why: fmt.Sprintf("the config of its %s: %v", from, err)}
 	}
 	decls.From = from
+	decls.Borrowed = ref != (request.Ref{}) && strings.HasSuffix(where, ", the default branch")
 	return Learned{Decls: decls}
 }
 

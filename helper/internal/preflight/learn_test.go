@@ -74,19 +74,20 @@ func TestLearnFindsTheConfigOfTheLatestPipelineOnTheRef(t *testing.T) {
 	w.run(t, "gh/acme/deploy", `{"branch": "feature"}`)
 	w.run(t, "gh/acme/deploy", `{"tag": "v1.0.0"}`)
 	tests := []struct {
-		name string
-		ref  request.Ref
-		from string
-		ops  []string
+		name     string
+		ref      request.Ref
+		from     string
+		ops      []string
+		borrowed bool
 	}{
 		{"the default branch: the project, its list, the config", request.Ref{}, "pipeline #1 on branch main, the default branch",
-			[]string{"getProjectBySlug ", "listPipelinesForProject branch=main", "getPipelineConfigById "}},
+			[]string{"getProjectBySlug ", "listPipelinesForProject branch=main", "getPipelineConfigById "}, false},
 		{"a branch with a pipeline: its list and the config", request.Ref{Branch: "feature"}, "pipeline #2 on branch feature",
-			[]string{"listPipelinesForProject branch=feature", "getPipelineConfigById "}},
+			[]string{"listPipelinesForProject branch=feature", "getPipelineConfigById "}, false},
 		{"a tag with a pipeline: the list of all and the config", request.Ref{Tag: "v1.0.0"}, "pipeline #3 on tag v1.0.0",
-			[]string{"listPipelinesForProject ", "getPipelineConfigById "}},
+			[]string{"listPipelinesForProject ", "getPipelineConfigById "}, false},
 		{"a new branch: the default branch's", request.Ref{Branch: "new"}, "pipeline #1 on branch main, the default branch",
-			[]string{"listPipelinesForProject branch=new", "getProjectBySlug ", "listPipelinesForProject branch=main", "getPipelineConfigById "}},
+			[]string{"listPipelinesForProject branch=new", "getProjectBySlug ", "listPipelinesForProject branch=main", "getPipelineConfigById "}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,6 +98,7 @@ func TestLearnFindsTheConfigOfTheLatestPipelineOnTheRef(t *testing.T) {
 			assert.Equal(t, []string{"env", "image-name", "replicas"}, (&preflight.Config{Params: l.Decls.Params}).Names())
 			assert.Equal(t, []string{"dev", "prod"}, l.Decls.Params["env"].Enum)
 			assert.Equal(t, tt.ops, w.since(n))
+			assert.Equal(t, tt.borrowed, l.Decls.Borrowed, "only a ref's fallback to the default branch borrows")
 		})
 	}
 }
