@@ -7,6 +7,8 @@ GO=${GO:-go}
 
 scripts/ensure-tools.sh shellcheck yamllint jq
 
+scripts/check-tracked-files.sh
+
 unformatted=$(gofmt -l helper)
 if [ -n "$unformatted" ]; then
   echo "gofmt would change:" >&2
