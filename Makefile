@@ -42,7 +42,7 @@ demo-cli: build
 # Issue 11's callback pattern in-process on a simulated clock, with the upstream job time
 # against a waiting job's (README "Callback").
 demo-callback:
-	$(GO) run ./helper/internal/democallback
+	$(GO) run ./helper/internal/devtools/democallback
 
 fuzz:
 	scripts/fuzz.sh

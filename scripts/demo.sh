@@ -25,7 +25,7 @@ printf '\033[1m== Building baton, the simulator and the demo for %s, and releasi
   "${platform/_//}" "$version" "a minute on two cores the first time, 10 s after"
 if ! {
   "$GO" build -ldflags="${LDFLAGS:-}" -o "$work/bin/" ./helper/cmd/baton ./helper/cmd/circleci-sim \
-    ./helper/internal/orbrun/demo &&
+    ./helper/internal/devtools/orbrun/demo &&
     mkdir -p "$BIN" && cp "$work/bin/baton" "$work/bin/circleci-sim" "$BIN/" &&
     PLATFORMS=$platform scripts/build-release.sh "$version" "$work/dist" &&
     PLATFORMS=$platform ORB_PACKER=own scripts/pack-orb.sh "$version" "$work/dist" "$work/orb.yml"

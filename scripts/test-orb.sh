@@ -3,7 +3,7 @@
 # release of baton built twice (the two must be byte-identical) and the orb packed with the
 # real circleci CLI and pinned to it, all checked by baton-release verify; and the project's own
 # packer (make demo's) giving the same bytes as the CLI. The release stays
-# in DIR (default .cache/orb-test) for the Go tests of helper/internal/orbrun, which expand and
+# in DIR (default .cache/orb-test) for the Go tests of helper/internal/devtools/orbrun, which expand and
 # run every example against it; scripts/test.sh points them there. Installs bats and its libraries when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -27,7 +27,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/baton-ci/baton/helper/internal/simulator"
+	"github.com/baton-ci/baton/helper/internal/devtools/simulator"
 )
 
 const (

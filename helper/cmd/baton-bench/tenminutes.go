@@ -12,8 +12,8 @@ import (
 
 	"github.com/baton-ci/baton/helper/internal/circleci"
 	"github.com/baton-ci/baton/helper/internal/cli"
-	"github.com/baton-ci/baton/helper/internal/simulator"
-	"github.com/baton-ci/baton/helper/internal/testkit"
+	"github.com/baton-ci/baton/helper/internal/devtools/simulator"
+	"github.com/baton-ci/baton/helper/internal/devtools/testkit"
 )
 
 // integrationRuns are the durations of the integration workflow, run after run: about 10

@@ -27,8 +27,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/baton-ci/baton/helper/internal/devtools/orbrun"
 	"github.com/baton-ci/baton/helper/internal/exitcode"
-	"github.com/baton-ci/baton/helper/internal/orbrun"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

@@ -18,8 +18,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/baton-ci/baton/helper/internal/devtools/orbrun"
 	"github.com/baton-ci/baton/helper/internal/exitcode"
-	"github.com/baton-ci/baton/helper/internal/orbrun"
 )
 
 // verifyCmd checks a release before anything is published: every archive matches SHA256SUMS,

@@ -21,8 +21,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/baton-ci/baton/helper/internal/devtools/simulator"
 	"github.com/baton-ci/baton/helper/internal/exitcode"
-	"github.com/baton-ci/baton/helper/internal/simulator"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/baton-ci/baton/helper/internal/testkit"
+	"github.com/baton-ci/baton/helper/internal/devtools/testkit"
 )
 
 // TestMain lets the test binary stand in for circleci-sim: with CIRCLECI_SIM_MAIN=1 it runs main.

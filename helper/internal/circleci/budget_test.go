@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/baton-ci/baton/helper/internal/devtools/testkit"
 	"github.com/baton-ci/baton/helper/internal/exitcode"
-	"github.com/baton-ci/baton/helper/internal/testkit"
 )
 
 var budgetStart = time.Date(2026, 5, 6, 7, 0, 0, 0, time.UTC)

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/baton-ci/baton/helper/internal/testkit"
+	"github.com/baton-ci/baton/helper/internal/devtools/testkit"
 )
 
 // assertNoToken fails when s holds the token or any 12-character piece of it (a cut-off token).

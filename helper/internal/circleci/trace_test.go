@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/baton-ci/baton/helper/internal/testkit"
+	"github.com/baton-ci/baton/helper/internal/devtools/testkit"
 )
 
 var (

@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/baton-ci/baton/helper/internal/cli"
-	"github.com/baton-ci/baton/helper/internal/simulator"
-	"github.com/baton-ci/baton/helper/internal/testkit"
+	"github.com/baton-ci/baton/helper/internal/devtools/simulator"
+	"github.com/baton-ci/baton/helper/internal/devtools/testkit"
 )
 
 // The scenarios of issue 10 items 1, 2, 3, 7 and 8 as a user meets them: exit code, stderr and

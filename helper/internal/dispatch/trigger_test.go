@@ -12,11 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/baton-ci/baton/helper/internal/circleci"
+	"github.com/baton-ci/baton/helper/internal/devtools/simulator"
+	"github.com/baton-ci/baton/helper/internal/devtools/testkit"
 	"github.com/baton-ci/baton/helper/internal/dispatch"
 	"github.com/baton-ci/baton/helper/internal/exitcode"
 	"github.com/baton-ci/baton/helper/internal/request"
-	"github.com/baton-ci/baton/helper/internal/simulator"
-	"github.com/baton-ci/baton/helper/internal/testkit"
 )
 
 var (

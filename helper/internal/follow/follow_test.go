@@ -14,9 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/baton-ci/baton/helper/internal/circleci"
+	"github.com/baton-ci/baton/helper/internal/devtools/simulator"
+	"github.com/baton-ci/baton/helper/internal/devtools/testkit"
 	"github.com/baton-ci/baton/helper/internal/follow"
-	"github.com/baton-ci/baton/helper/internal/simulator"
-	"github.com/baton-ci/baton/helper/internal/testkit"
 	"github.com/baton-ci/baton/helper/internal/watch"
 )
 

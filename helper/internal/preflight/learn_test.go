@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/baton-ci/baton/helper/internal/circleci"
+	"github.com/baton-ci/baton/helper/internal/devtools/simulator"
+	"github.com/baton-ci/baton/helper/internal/devtools/testkit"
 	"github.com/baton-ci/baton/helper/internal/preflight"
 	"github.com/baton-ci/baton/helper/internal/request"
-	"github.com/baton-ci/baton/helper/internal/simulator"
-	"github.com/baton-ci/baton/helper/internal/testkit"
 )
 
 const simConfig = `

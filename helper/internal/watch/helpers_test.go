@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/baton-ci/baton/helper/internal/circleci"
-	"github.com/baton-ci/baton/helper/internal/simulator"
+	"github.com/baton-ci/baton/helper/internal/devtools/simulator"
 	"github.com/baton-ci/baton/helper/internal/watch"
 )
 

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/baton-ci/baton/helper/internal/apispec"
+	"github.com/baton-ci/baton/helper/internal/devtools/apispec"
 )
 
 var jsonHeader = http.Header{"Content-Type": {"application/json"}}

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/baton-ci/baton/helper/internal/orbrun"
+	"github.com/baton-ci/baton/helper/internal/devtools/orbrun"
 )
 
 func TestPackedOrbAndExamplesFitCircleCISchema(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/baton-ci/baton/helper/internal/apispec"
-	"github.com/baton-ci/baton/helper/internal/simulator"
+	"github.com/baton-ci/baton/helper/internal/devtools/apispec"
+	"github.com/baton-ci/baton/helper/internal/devtools/simulator"
 )
 
 // TestAnswersFitTheOpenAPIDescription drives a scenario through every route and answer shape

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/baton-ci/baton/helper/internal/cli"
-	"github.com/baton-ci/baton/helper/internal/orbrun"
+	"github.com/baton-ci/baton/helper/internal/devtools/orbrun"
 )
 
 func TestOrbSourcePassesReview(t *testing.T) {

@@ -22,8 +22,8 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/baton-ci/baton/helper/internal/cli"
-	"github.com/baton-ci/baton/helper/internal/simulator"
-	"github.com/baton-ci/baton/helper/internal/testkit"
+	"github.com/baton-ci/baton/helper/internal/devtools/simulator"
+	"github.com/baton-ci/baton/helper/internal/devtools/testkit"
 )
 
 func main() { os.Exit(run(os.Stdout, os.Stderr)) }

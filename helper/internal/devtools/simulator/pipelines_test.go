@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/baton-ci/baton/helper/internal/simulator"
+	"github.com/baton-ci/baton/helper/internal/devtools/simulator"
 )
 
 const defID = "2338d0ae-5541-4bbf-88a2-55e9f7281f80"

@@ -25,8 +25,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/baton-ci/baton/helper/internal/orbrun"
-	"github.com/baton-ci/baton/helper/internal/simulator"
+	"github.com/baton-ci/baton/helper/internal/devtools/orbrun"
+	"github.com/baton-ci/baton/helper/internal/devtools/simulator"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

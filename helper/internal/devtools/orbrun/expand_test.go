@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/baton-ci/baton/helper/internal/orbrun"
+	"github.com/baton-ci/baton/helper/internal/devtools/orbrun"
 )
 
 // toyOrb exercises what the expander must get right: defaults, nested commands, when/unless,

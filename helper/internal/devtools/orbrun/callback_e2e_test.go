@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/gjson"
 
-	"github.com/baton-ci/baton/helper/internal/orbrun"
+	"github.com/baton-ci/baton/helper/internal/devtools/orbrun"
 )
 
 // The callback examples run both sides with the packed orb's real scripts: the upstream's

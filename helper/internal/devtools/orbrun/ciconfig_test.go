@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
-	"github.com/baton-ci/baton/helper/internal/orbrun"
+	"github.com/baton-ci/baton/helper/internal/devtools/orbrun"
 )
 
 // projectConfigs are the project's own CircleCI configs, each as CircleCI will run it:
