@@ -8,6 +8,7 @@ GO=${GO:-go}
 scripts/ensure-tools.sh shellcheck yamllint jq
 
 scripts/check-tracked-files.sh
+scripts/check-layout.sh
 
 unformatted=$(gofmt -l helper)
 if [ -n "$unformatted" ]; then
