@@ -39,7 +39,7 @@ demo:
 demo-cli: build
 	scripts/demo-cli.sh
 
-# Issue 11's callback pattern in-process on a simulated clock, with the upstream job time
+# The callback pattern in-process on a simulated clock, with the upstream job time
 # against a waiting job's (README "Callback").
 demo-callback:
 	$(GO) run ./helper/internal/devtools/democallback

@@ -49,7 +49,7 @@ export DOCKER_LOGIN=acme CIRCLE_PROJECT_REPONAME=api
 export BASH_ENV="$work/bash_env"
 
 notes='Fixes "quoting" in $(shells) & <<orbs>> — déjà vu 🚀'
-say "baton trigger (the seed's image-name, typed parameters, and notes full of quotes)"
+say "baton trigger (an image-name, typed parameters, and notes full of quotes)"
 printf '%s\n' "\$ baton trigger --project gh/acme/deploy --branch main \\" \
   "    --param 'image-name=\$DOCKER_LOGIN/\$CIRCLE_PROJECT_REPONAME:0.1.123' \\" \
   "    --param replicas=3 --param canary=true --param 'release-notes=$notes' \\" \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make demo: the seed's case through the released orb, as CircleCI would run it. Builds baton,
+# make demo: a deploy triggered after an image push, through the released orb, as CircleCI would run it. Builds baton,
 # the simulator and the demo for this machine, a release of baton for this platform only
 # (scripts/build-release.sh), the orb packed by the project's own packer and pinned to it
 # (scripts/pack-orb.sh; scripts/test-orb.sh holds that packer to the circleci CLI), then runs

@@ -16,7 +16,7 @@ import (
 	"github.com/baton-ci/baton/helper/internal/devtools/simulator"
 )
 
-// Issue 11's pattern end to end, in-process, against the simulator on a clock the injected
+// The callback pattern end to end, in-process, against the simulator on a clock the injected
 // sleep moves: the upstream trigger with a callback, the downstream pipeline running, its last
 // job calling back, the upstream's result job.
 
@@ -206,7 +206,7 @@ func TestTheCallbackPatternEndToEnd(t *testing.T) {
 			require.NoError(t, err)
 			assert.Contains(t, string(x), "browser-tests")
 
-			// Issue 11's goal: the upstream's jobs spend under a minute on a 30-minute downstream.
+			// The point of the pattern: the upstream's jobs spend under a minute on a 30-minute downstream.
 			assert.Less(t, triggerTime+resultTime, time.Minute, "trigger %s + result %s", triggerTime, resultTime)
 		})
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/baton-ci/baton/helper/internal/devtools/simulator"
 )
 
-// Issue 12 as a user meets it: a downstream job fails 3 tests of 200 and its step prints 30
+// Failure details as a user meets them: a downstream job fails 3 tests of 200 and its step prints 30
 // coloured lines (one with the token in it); its artifacts include hostile paths.
 
 func detailWorldConfig() string {

@@ -18,7 +18,7 @@ import (
 	"github.com/baton-ci/baton/helper/internal/devtools/simulator"
 )
 
-// Issue 9's rules as a user meets them: baton in-process against the simulator, both on a clock
+// Following at scale as a user meets it: baton in-process against the simulator, both on a clock
 // the injected sleep moves, so that waits of minutes take none.
 
 const followConfig = `

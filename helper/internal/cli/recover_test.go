@@ -18,7 +18,7 @@ import (
 	"github.com/baton-ci/baton/helper/internal/devtools/testkit"
 )
 
-// The scenarios of issue 10 items 1, 2, 3, 7 and 8 as a user meets them: exit code, stderr and
+// Recovery from lost answers and broken servers as a user meets it: exit code, stderr and
 // what was created. Each runs baton in-process against the simulator on a clock that the
 // injected sleep moves, so that waits of seconds (lookups) and minutes (workflows) take none.
 

@@ -344,7 +344,7 @@ func TestTriggerOnASkewedServerClock(t *testing.T) {
 	}
 }
 
-// Item 1 of issue 10: two targets of one fan-out on one project, the default branch and
+// Two targets of one fan-out on one project, the default branch and
 // "feature"; one POST gets a 502 that created nothing, the other creates its pipeline and loses
 // the answer. Whichever target gets which fault, each ends with exactly its own pipeline.
 func TestFanOutTargetsNeverTakeEachOthersPipelines(t *testing.T) {

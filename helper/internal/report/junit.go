@@ -181,7 +181,7 @@ func firstOf(s ...string) string {
 }
 
 // The report is written by hand rather than with encoding/xml: its shape is fixed and small, and
-// encoding/xml would add 78 KB to a binary with a size goal (issue 2). The output is what
+// encoding/xml would add 78 KB to a binary with a size goal. The output is what
 // encoding/xml's indenting encoder wrote before, byte for byte (the golden file has not changed),
 // and the tests read it back with encoding/xml.
 

@@ -1,4 +1,4 @@
-// Command democallback is `make demo-callback`: issue 11's callback pattern with baton itself,
+// Command democallback is `make demo-callback`: the callback pattern with baton itself,
 // in-process, against the CircleCI API simulator on a clock that only waits move, so the
 // simulated time each upstream job spends is exactly what baton waited. The upstream triggers a
 // 30-minute downstream with --callback and stops at an approval job; the downstream's last job
@@ -104,7 +104,7 @@ func run(stdout, stderr io.Writer) int {
 		say("Upstream job time for this downstream (baton's own waiting, on the simulated clock)")
 		fmt.Fprintf(stdout, "callback (trigger + result): %s\nwait: true (one waiting job):  %s\n", cb.Round(time.Second), wait.Round(time.Second))
 		if cb >= time.Minute {
-			fmt.Fprintf(stderr, "demo-callback: the callback's upstream jobs took %s, over issue 11's goal of a minute\n", cb)
+			fmt.Fprintf(stderr, "demo-callback: the callback's upstream jobs took %s, over the pattern's goal of a minute\n", cb)
 			return 1
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// The demo checks its own story (exit codes, issue 11's minute); this runs it as make
+// The demo checks its own story (exit codes, under a minute of upstream time); this runs it as make
 // demo-callback does and holds its summary to the goal.
 func TestTheDemoShowsTheCallbackCostingUnderAMinute(t *testing.T) {
 	var out, errOut strings.Builder

@@ -1,4 +1,4 @@
-// Command demo is `make demo`: the seed's case run through the released orb the way CircleCI
+// Command demo is `make demo`: a deploy triggered after an image push, run through the released orb the way CircleCI
 // would run it, printed as its step output reads. A build job pushes an image (docker is a
 // stub), then baton/trigger-pipeline installs baton from a local release server, verifies it
 // against the checksums in the packed orb, triggers the deploy project on the CircleCI API
@@ -108,7 +108,7 @@ func demo(dir, version string, out io.Writer) error {
 		return err
 	}
 
-	// The seed's case, as the orb's example shows it, with wait: finished so that the job follows
+	// The deploy-after-image-push case, as the orb's example shows it, with wait: finished so that the job follows
 	// the deploy to its end.
 	usage := example.Usage
 	trigger := findJob(usage, "baton/trigger-pipeline")
