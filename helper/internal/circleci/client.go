@@ -310,6 +310,7 @@ func (c *Client) decode(req *http.Request, res *response, out any) error {
 	if err := c.unmarshal(res.body, out); err != nil {
 		return c.readError(req, res, err)
 	}
+	c.noteUnread(req.URL.EscapedPath(), out)
 	return nil
 }
 

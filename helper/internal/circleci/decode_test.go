@@ -1,7 +1,9 @@
 package circleci
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
@@ -415,4 +417,61 @@ func TestUnreadableAnswers(t *testing.T) {
 			assert.Len(t, srv.requests(), 1)
 		})
 	}
+}
+
+// A timestamp that cannot be read counts as missing, and the rest of the answer is kept: one
+// odd field must not end a wait that only uses it for durations.
+func TestUnreadableTimestampsCountAsMissing(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, value string
+	}{
+		{"a word", `"yesterday"`},
+		{"a number", `1700000000`},
+		{"an object", `{"at":"2025-10-17T09:41:08Z"}`},
+		{"a date without a time", `"2025-10-17"`},
+		{"an empty string", `""`},
+	} {
+		t.Run("a stopped_at that is "+tc.name, func(t *testing.T) {
+			body := `{"items":[{"id":"w1","name":"build","status":"success","created_at":"2025-10-17T09:41:08Z","stopped_at":` + tc.value + `}],"next_page_token":null}`
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, 200, body) })
+			var trace bytes.Buffer
+			c, _ := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Debug = &trace })
+			ws, err := c.ListPipelineWorkflows(ctx, pipelineID)
+			require.NoError(t, err)
+			require.Len(t, ws, 1)
+			assert.Equal(t, "success", ws[0].Status, "the rest of the workflow is read")
+			assert.Equal(t, ts("2025-10-17T09:41:08Z"), ws[0].CreatedAt)
+			assert.Nil(t, ws[0].StoppedAt)
+			if tc.value != `""` {
+				assert.Contains(t, trace.String(), `workflow "build": stopped_at `+tc.value+` is not a time; read as missing`)
+			}
+		})
+	}
+	t.Run("every timestamped answer reads its timestamps leniently", func(t *testing.T) {
+		var p Pipeline
+		require.NoError(t, json.Unmarshal([]byte(`{"id":"p","number":7,"state":"created","created_at":"soon","updated_at":3,"trigger":{"type":"api","received_at":"?"}}`), &p))
+		assert.Equal(t, "created", p.State)
+		assert.True(t, p.CreatedAt.IsZero() && p.UpdatedAt.IsZero() && p.Trigger.ReceivedAt.IsZero())
+		assert.Equal(t, []string{`pipeline "7": created_at "soon"`, `pipeline "7": updated_at 3`, `pipeline "7": trigger.received_at "?"`}, p.unreadTimes())
+		var j Job
+		require.NoError(t, json.Unmarshal([]byte(`{"name":"test","status":"failed","job_number":4,"started_at":"then","stopped_at":"2025-10-17T09:41:08Z"}`), &j))
+		assert.Equal(t, int64(4), *j.JobNumber)
+		assert.Nil(t, j.StartedAt)
+		assert.Equal(t, tsp("2025-10-17T09:41:08Z"), j.StoppedAt)
+		var c PipelineCreation
+		require.NoError(t, json.Unmarshal([]byte(`{"id":"x","number":3,"state":"pending","created_at":null}`), &c))
+		assert.Equal(t, "x", c.ID)
+		assert.Empty(t, c.unreadTimes(), "null is missing, not unreadable")
+		assert.Error(t, json.Unmarshal([]byte(`{"id":"x","created_at":`), &c), "a body that is not JSON is still an error")
+	})
+	t.Run("pipeline/run keeps its message beside a created pipeline's fields", func(t *testing.T) {
+		srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			reply(w, 200, `{"message":"Pipeline not triggered","created_at":"never"}`)
+		})
+		c, _ := newTestClient(t, srv.URL)
+		res, err := c.RunPipeline(ctx, "gh", "acme", "api", nil)
+		require.NoError(t, err)
+		assert.Equal(t, "Pipeline not triggered", res.Message)
+	})
 }

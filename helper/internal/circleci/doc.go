@@ -11,6 +11,7 @@
 //   - errors.go: APIError, RetryError, ErrOutcomeUnknown, redaction of the token.
 //   - trace.go: the request/response trace written to Config.Debug.
 //   - types.go: the API's response types, named after CircleCI's OpenAPI description.
+//   - times.go: their timestamps, read leniently: one that cannot be read counts as missing.
 //   - pipeline.go, workflow.go, user.go, insights.go: one method per API operation.
 //   - page.go: decoding a page of a list item by item, within a cap on items.
 //

@@ -47,6 +47,7 @@ func (c *Client) TriggerPipeline(ctx context.Context, slug string, body []byte) 
 	if err := c.unmarshal(res.body, &created); err != nil {
 		return nil, c.unreadableCreation(req, res, err)
 	}
+	c.noteUnread(req.URL.EscapedPath(), &created)
 	if !usableID(created.ID) {
 		return nil, c.unreadableCreation(req, res, nil)
 	}
@@ -66,18 +67,23 @@ func (c *Client) RunPipeline(ctx context.Context, provider, org, project string,
 	if err != nil {
 		return nil, err
 	}
+	// Two reads of one answer: PipelineCreation decodes itself (its timestamps leniently), which
+	// an embedding struct would inherit, and so lose the message.
+	var created PipelineCreation
 	var answer struct {
-		PipelineCreation
 		Message string `json:"message"`
+	}
+	if err := c.unmarshal(res.body, &created); err != nil {
+		return nil, c.unreadableCreation(req, res, err)
 	}
 	if err := c.unmarshal(res.body, &answer); err != nil {
 		return nil, c.unreadableCreation(req, res, err)
 	}
+	c.noteUnread(req.URL.EscapedPath(), &created)
 	switch {
-	case usableID(answer.ID):
-		created := answer.PipelineCreation
+	case usableID(created.ID):
 		return &RunResult{Created: &created}, nil
-	case answer.ID != "", res.status == http.StatusCreated:
+	case created.ID != "", res.status == http.StatusCreated:
 		return nil, c.unreadableCreation(req, res, nil)
 	}
 	msg := oneLine(redactString(answer.Message, c.token), maxMessageLen)
@@ -136,6 +142,9 @@ func (c *Client) ListProjectPipelines(ctx context.Context, slug, branch, pageTok
 		return nil, c.readError(req, res, err)
 	}
 	scrub(c.red, &page)
+	for i := range page.Items {
+		c.noteUnread(req.URL.EscapedPath(), &page.Items[i])
+	}
 	return &page, nil
 }
 

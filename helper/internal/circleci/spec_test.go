@@ -90,6 +90,9 @@ func (s spec) conform(t *testing.T, where string, typ reflect.Type, schema map[s
 		fields := map[string]bool{}
 		for i := range typ.NumField() {
 			f := typ.Field(i)
+			if !f.IsExported() && !f.Anonymous {
+				continue // not part of the JSON
+			}
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			if name == "" || name == "-" {
 				if f.Anonymous {

@@ -60,6 +60,15 @@ func (t *tracer) note(format string, args ...any) {
 	t.write(fmt.Sprintf(format, args...) + "\n")
 }
 
+// Debugf writes one line of --debug output into the trace, made safe for a terminal (it may
+// quote what the server sent); nothing without Config.Debug.
+func (c *Client) Debugf(format string, args ...any) {
+	if c.trace == nil {
+		return
+	}
+	c.trace.note("%s", safetext.Terminal(fmt.Sprintf(format, args...)))
+}
+
 // request traces r, the attempt's clone of orig (whose GetBody gives the body again).
 func (t *tracer) request(r, orig *http.Request, n, max int) {
 	if t == nil {

@@ -4,7 +4,8 @@ import "time"
 
 // The types below follow the response schemas of CircleCI's OpenAPI description of API v2; the
 // JSON names are the description's (spec_test.go holds them to it). Timestamps that are null
-// while something runs are pointers; nullable strings decode to "".
+// while something runs are pointers; nullable strings decode to "". A timestamp that cannot be
+// read counts as missing (times.go).
 
 // Pipeline states (Pipeline.State, PipelineCreation.State).
 const (
@@ -38,6 +39,8 @@ type PipelineCreation struct {
 	State     string    `json:"state"`
 	Number    int64     `json:"number"`
 	CreatedAt time.Time `json:"created_at"`
+
+	unread unreadTimes // timestamps that could not be read (times.go)
 }
 
 // RunResult is the answer to RunPipeline: a created pipeline (201), or (200) a message saying why
@@ -59,6 +62,8 @@ type Pipeline struct {
 	CreatedAt         time.Time       `json:"created_at"`
 	Trigger           PipelineTrigger `json:"trigger"`
 	VCS               *PipelineVCS    `json:"vcs,omitempty"`
+
+	unread unreadTimes
 }
 
 // PipelineError is one entry of Pipeline.Errors, e.g. {config, "Unexpected argument(s): foo"}.
@@ -72,6 +77,8 @@ type PipelineTrigger struct {
 	Type       string    `json:"type"` // scheduled_pipeline, explicit, api, webhook
 	ReceivedAt time.Time `json:"received_at"`
 	Actor      Actor     `json:"actor"`
+
+	unread unreadTimes
 }
 
 // Actor is the user who triggered a pipeline.
@@ -121,6 +128,8 @@ type Workflow struct {
 	StoppedAt       *time.Time `json:"stopped_at"`                  // nil while running
 	AutoRerunNumber int64      `json:"auto_rerun_number,omitempty"` // > 0 for an automatic rerun
 	MaxAutoReruns   int64      `json:"max_auto_reruns,omitempty"`
+
+	unread unreadTimes
 }
 
 // Job is an item of GET /workflow/{id}/job.
@@ -138,6 +147,8 @@ type Job struct {
 	ApprovedBy        string              `json:"approved_by,omitempty"`
 	ApprovalRequestID string              `json:"approval_request_id,omitempty"`
 	CanceledBy        string              `json:"canceled_by,omitempty"`
+
+	unread unreadTimes
 }
 
 // User is GET /me: the user whose token this is.

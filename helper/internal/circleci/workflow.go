@@ -81,6 +81,9 @@ func listPages[T any](ctx context.Context, c *Client, base *url.URL, limit int, 
 		n := len(all)
 		all, token, err = decodePage(res.body, all, limit)
 		scrub(c.red, all[n:])
+		for i := n; i < len(all); i++ {
+			c.noteUnread(req.URL.EscapedPath(), &all[i])
+		}
 		var full listFullError
 		switch {
 		case keepFirst && (errors.As(err, &full) || err == nil && token != "" && len(all) >= limit):

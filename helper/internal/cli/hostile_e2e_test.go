@@ -235,3 +235,44 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
 }
+
+// A stopped_at at the end of time is no reason to print a duration of 292 years: in every
+// output the durations stay those of a pipeline that ran for a moment, and --debug says which
+// time was set aside.
+func TestImpossibleTimesNeverBecomeDurations(t *testing.T) {
+	w := newHostileWorld(t, simulator.Hostile{Operation: "*", Set: map[string]any{"stopped_at": "9999-12-31T23:59:59Z"}})
+	r, out := w.outputs("trigger", "--project", "gh/acme/broken", "--wait", "--poll-interval", "50ms", "--debug")
+	require.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "workflow e2e failed (")
+	assert.Contains(t, r.stderr, "* workflow e2e: stopped_at 9999-12-31T23:59:59Z is later than now (allowing 5m of clock skew); read as missing")
+	assert.Contains(t, r.stderr, "* job browser-tests: stopped_at 9999-12-31T23:59:59Z is later than now")
+	delete(out, "stderr") // the trace quotes the answers, 9999 and all
+	for name, text := range out {
+		assert.NotRegexp(t, `\d{3,}h|\b29\d{7,}|9999`, text, "%s shows a duration of years: %s", name, text)
+	}
+	var result struct {
+		Pipelines []struct {
+			Duration float64 `json:"duration_seconds"`
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(out["--result-file"]), &result))
+	require.Len(t, result.Pipelines, 1)
+	assert.Less(t, result.Pipelines[0].Duration, 60.0)
+}
+
+// One timestamp that cannot be read ("yesterday") is read as missing: the wait goes on to the
+// pipeline's end instead of failing every poll until it gives up.
+func TestAnUnreadableTimestampDoesNotStopTheWait(t *testing.T) {
+	w := newHostileWorld(t,
+		simulator.Hostile{Operation: "*", Set: map[string]any{"stopped_at": "yesterday", "started_at": 1700000000}},
+		simulator.Hostile{Operation: "getPipelineById", Set: map[string]any{"created_at": "yesterday"}},
+	)
+	r, out := w.outputs("trigger", "--project", "gh/acme/broken", "--wait", "--poll-interval", "50ms", "--debug")
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "workflow e2e failed (")
+	assert.Contains(t, r.stdout, "gh/acme/broken #1: failed after ")
+	assert.NotContains(t, r.stderr, "poll failed")
+	assert.Contains(t, r.stderr, `: workflow "e2e": stopped_at "yesterday" is not a time; read as missing`)
+	assert.Contains(t, r.stderr, `: pipeline "1": created_at "yesterday" is not a time; read as missing`)
+	assert.Contains(t, out["--result-file"], `"outcome": "failed"`)
+}

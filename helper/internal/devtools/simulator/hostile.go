@@ -32,6 +32,9 @@ type Hostile struct {
 	Append string `json:"append,omitempty" yaml:"append,omitempty"`
 	// Null are the JSON keys, at any depth, whose values become null.
 	Null []string `json:"null,omitempty" yaml:"null,omitempty"`
+	// Set are JSON keys, at any depth, whose values (where they are not null) become the value
+	// given: a "stopped_at" of "yesterday" or of 9999-12-31, as a broken server might send.
+	Set map[string]any `json:"set,omitempty" yaml:"set,omitempty"`
 	// PageItems pads every page of a list answer to this many items, repeating its items.
 	PageItems int `json:"page_items,omitempty" yaml:"page_items,omitempty"`
 	// Pages makes a list answer claim this many pages (-1: endless): each gets a
@@ -52,8 +55,8 @@ func (h Hostile) normalized() (Hostile, error) {
 	if h.Pages < -1 {
 		return h, fmt.Errorf("pages: %d; use a count, or -1 for endless", h.Pages)
 	}
-	if len(h.Fields) == 0 && len(h.Null) == 0 && h.PageItems == 0 && h.Pages == 0 {
-		return h, fmt.Errorf("nothing to do: give fields and append, null, page_items or pages")
+	if len(h.Fields) == 0 && len(h.Null) == 0 && len(h.Set) == 0 && h.PageItems == 0 && h.Pages == 0 {
+		return h, fmt.Errorf("nothing to do: give fields and append, null, set, page_items or pages")
 	}
 	return h, nil
 }
@@ -158,6 +161,8 @@ func (h Hostile) walk(doc any, text string) any {
 			switch {
 			case slices.Contains(h.Null, k):
 				v[k] = nil
+			case h.Set[k] != nil && val != nil:
+				v[k] = h.Set[k]
 			case slices.Contains(h.Fields, k):
 				if s, ok := val.(string); ok {
 					v[k] = s + text

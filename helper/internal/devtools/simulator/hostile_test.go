@@ -38,6 +38,12 @@ func TestHostileAnswers(t *testing.T) {
 		assert.Equal(t, "Null", gjson.Get(body, "id").Type.String())
 		assert.Equal(t, "gh/acme/api", gjson.Get(body, "project_slug").String(), "the rest is untouched")
 	})
+	t.Run("keys that hold a value get another", func(t *testing.T) {
+		require.NoError(t, e.sim.AddHostile(simulator.Hostile{Operation: "getPipelineById", Set: map[string]any{"created_at": "yesterday", "state": "created"}}))
+		body := e.do("GET", "/api/v2/pipeline/"+id, "", h).body
+		assert.Equal(t, "yesterday", gjson.Get(body, "created_at").String())
+		assert.Equal(t, "Null", gjson.Get(body, "state").Type.String(), "a null (set by the rewrite above) is left null")
+	})
 	t.Run("pages are padded and never end", func(t *testing.T) {
 		wf := gjson.Get(e.do("GET", "/api/v2/pipeline/"+id+"/workflow", "", h).body, "items.0.id").String()
 		require.NoError(t, e.sim.AddHostile(simulator.Hostile{Operation: "listWorkflowJobs", PageItems: 5, Pages: -1}))
