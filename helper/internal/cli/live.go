@@ -74,7 +74,7 @@ func (v *liveView) event(ref pipelineRef, ev follow.Event) {
 	if ev.Kind != follow.EventHeartbeat {
 		r := v.row(ref)
 		r.status = ev.Message
-		r.since = ev.Time.Add(-ev.Elapsed)
+		r.since = ev.Since
 		if ev.Workflow != nil {
 			for _, j := range ev.FailedJobs {
 				line := fmt.Sprintf("%s: workflow %s: job %s %s", ref.label, ev.Workflow.Name, j.Name, watch.StatusText(j.Status))
@@ -119,7 +119,7 @@ func (v *liveView) draw() {
 	for _, r := range v.rows {
 		clock := ""
 		if !r.done && !r.since.IsZero() && !v.now.IsZero() {
-			clock = watch.Human(v.now.Sub(r.since).Truncate(time.Second))
+			clock = watch.Human(watch.Lasted(r.since, nil, v.now, time.Time{}, time.Time{}).Truncate(time.Second))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", terminalText(r.label), clock, terminalText(r.status))
 	}

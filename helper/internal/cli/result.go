@@ -245,7 +245,7 @@ func downstreams(rows []row) []report.Downstream {
 				d.ID, d.Number = res.Pipeline.ID, res.Pipeline.Number
 			}
 			for _, w := range res.Workflows {
-				d.Workflows = append(d.Workflows, workflowReport(r.url, w, r.detail))
+				d.Workflows = append(d.Workflows, workflowReport(r.url, res, w, r.detail))
 			}
 		}
 		ds = append(ds, d)
@@ -253,28 +253,21 @@ func downstreams(rows []row) []report.Downstream {
 	return ds
 }
 
-func workflowReport(pipelineURL string, w watch.WorkflowResult, details *pipelineDetail) report.WorkflowReport {
+func workflowReport(pipelineURL string, res *watch.Result, w watch.WorkflowResult, details *pipelineDetail) report.WorkflowReport {
 	wr := report.WorkflowReport{
 		Name:     w.Workflow.Name,
 		Status:   w.Workflow.Status,
 		URL:      report.WorkflowURL(pipelineURL, w.Workflow.ID),
-		Duration: span(&w.Workflow.CreatedAt, w.Workflow.StoppedAt),
+		Duration: res.WorkflowDuration(w.Workflow),
 	}
 	for _, j := range w.Jobs {
-		jr := report.JobReport{Name: j.Name, Status: j.Status, Duration: span(j.StartedAt, j.StoppedAt), Detail: details.jobDetail(j.JobNumber)}
+		jr := report.JobReport{Name: j.Name, Status: j.Status, Duration: res.JobDuration(j), Detail: details.jobDetail(j.JobNumber)}
 		if j.JobNumber != nil {
 			jr.URL = report.JobURL(pipelineURL, w.Workflow.ID, *j.JobNumber)
 		}
 		wr.Jobs = append(wr.Jobs, jr)
 	}
 	return wr
-}
-
-func span(start, stop *time.Time) time.Duration {
-	if start == nil || stop == nil || start.IsZero() {
-		return 0
-	}
-	return stop.Sub(*start)
 }
 
 // conclude returns the command's error for its rows: nil when the exit code is 0; else the

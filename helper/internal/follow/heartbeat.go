@@ -48,14 +48,14 @@ func heartbeatLine(ws []Waiting, total int) string {
 
 // detail says what a followed pipeline is doing, as last seen: its workflows still running (or
 // waiting for approval) and for how long, from their created_at; or that the pipeline is pending
-// or shows no workflow yet.
+// or shows no workflow yet (see watch.Lasted).
 func detail(r *watch.Result, now time.Time) string {
 	if r == nil || r.Pipeline == nil {
 		return "not read yet"
 	}
 	switch r.Pipeline.State {
 	case circleci.PipelinePending, circleci.PipelineSetupPending:
-		return watch.StatusText(r.Pipeline.State) + " " + short(now.Sub(r.Pipeline.CreatedAt))
+		return watch.StatusText(r.Pipeline.State) + " " + short(r.PipelineLasted(now))
 	}
 	var open []string
 	for _, w := range r.Workflows {
@@ -65,7 +65,7 @@ func detail(r *watch.Result, now time.Time) string {
 			circleci.WorkflowCanceled, circleci.WorkflowUnauthorized, circleci.WorkflowNotRun:
 			continue
 		}
-		open = append(open, fmt.Sprintf("workflow %s %s %s", w.Workflow.Name, watch.StatusText(st), short(now.Sub(w.Workflow.CreatedAt))))
+		open = append(open, fmt.Sprintf("workflow %s %s %s", w.Workflow.Name, watch.StatusText(st), short(r.WorkflowLasted(w.Workflow, now))))
 	}
 	switch {
 	case len(open) > 2:
@@ -73,7 +73,7 @@ func detail(r *watch.Result, now time.Time) string {
 	case len(open) > 0:
 		return strings.Join(open, ", ")
 	case len(r.Workflows) == 0:
-		return "no workflow yet " + short(now.Sub(r.Pipeline.CreatedAt))
+		return "no workflow yet " + short(r.PipelineLasted(now))
 	}
 	return "between workflows"
 }

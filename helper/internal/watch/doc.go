@@ -22,6 +22,9 @@
 //     the verdict on the whole pipeline with its one-line reason.
 //   - watch.go: Tracker, one pipeline's state machine (Step polls once and says when to poll
 //     next), and Watch, the loop that steps one Tracker; package follow steps many from one loop.
+//   - durations.go: every duration baton shows, from the API's own timestamps (Lasted, and
+//     Result's SpanAt, WorkflowLasted, JobDuration).
+//   - plausible.go: times no pipeline can have (a stopped_at in year 9999) read as missing.
 //   - history.go: History, each workflow's usual duration from insights, asked once.
 //   - stop.go: what happens when the context ends: timed out, interrupted or canceled (a
 //     StopReason such as --fail-fast), and cancelling the workflows still running.

@@ -72,6 +72,9 @@ type Options struct {
 	Now     func() time.Time                                 // nil → time.Now
 	Sleep   func(ctx context.Context, d time.Duration) error // nil → a timer that stops early when ctx is done
 	OnEvent func(Event)                                      // called on every change, from Watch's goroutine; nil → none
+	// Debugf writes a line of --debug output (the times set aside as impossible); nil → the
+	// API's own Debugf when it has one (*circleci.Client writes its trace), else nothing.
+	Debugf func(format string, args ...any)
 }
 
 // withDefaults checks o and fills in its zero fields.
@@ -114,6 +117,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.OnEvent == nil {
 		o.OnEvent = func(Event) {}
+	}
+	if o.Debugf == nil {
+		o.Debugf = func(string, ...any) {}
 	}
 	return o, nil
 }

@@ -55,41 +55,6 @@ type Result struct {
 	Started, Finished time.Time // when the watch started and ended
 }
 
-// Span is the pipeline's life as far as the watch saw it: from its created_at to when its last
-// workflow stopped, once every workflow has; while one still ran (or for a pipeline that errored
-// or ran nothing), to when the watch ended. A pipeline that finished long before it was watched
-// (baton wait in a later step) thus shows how long it ran, not how long the watch took. Without
-// a pipeline read, the watch's own start stands in for created_at.
-func (r *Result) Span() (start, end time.Time) {
-	start, end = r.Started, r.Finished
-	if r.Pipeline != nil && !r.Pipeline.CreatedAt.IsZero() {
-		start = r.Pipeline.CreatedAt
-	}
-	var last time.Time
-	for _, w := range r.Workflows {
-		if !terminal(w.Workflow.Status) || w.Workflow.StoppedAt == nil {
-			last = time.Time{}
-			break
-		}
-		if w.Workflow.StoppedAt.After(last) {
-			last = *w.Workflow.StoppedAt
-		}
-	}
-	if !last.IsZero() {
-		end = last
-	}
-	if end.Before(start) {
-		end = start
-	}
-	return start, end
-}
-
-// Duration is the length of Span.
-func (r *Result) Duration() time.Duration {
-	start, end := r.Span()
-	return end.Sub(start)
-}
-
 // WorkflowResult is the latest attempt of one workflow.
 type WorkflowResult struct {
 	Workflow circleci.Workflow
@@ -112,8 +77,11 @@ const (
 // Event is one change seen by the watch, for the caller to render. Message is a complete line
 // for people, e.g. "workflow deploy failed (job rollout failed)".
 type Event struct {
-	Time       time.Time
-	Elapsed    time.Duration // since Watch started
+	Time time.Time
+	// Elapsed is how long what the event is about has lasted: a workflow that ended, from its
+	// created_at to its stopped_at; anything else, the pipeline so far (see Lasted).
+	Elapsed    time.Duration
+	Since      time.Time // when the pipeline started (its created_at, else when the watch did)
 	PipelineID string
 	Kind       string             // one of the Event* constants
 	Pipeline   *circleci.Pipeline // the pipeline as last read

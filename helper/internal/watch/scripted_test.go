@@ -3,6 +3,7 @@ package watch_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -151,4 +152,39 @@ func TestAFailedJobListIsRetriedAtTheNextPollWithoutLosingTheEvent(t *testing.T)
 	}
 	assert.Equal(t, []string{"workflow", "error", "workflow"}, kinds, "a pipeline first seen created says nothing")
 	assert.Equal(t, []string{"workflow build failed"}, failed)
+}
+
+// Times no pipeline can have (a stopped_at at the end of time, a job that started an hour before
+// its pipeline existed) are read as missing, said once in --debug output, and no duration
+// anywhere comes out of them.
+func TestImpossibleTimesAreSetAsideAndSaidInTheDebugOutput(t *testing.T) {
+	endOfTime := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+	tooEarly := epoch.Add(-time.Hour)
+	failed := sw("1", "build", "failed", 0, 0, 0)
+	failed.StoppedAt = &endOfTime
+	api := &scripted{
+		pipelines: []*circleci.Pipeline{{ID: "p", Number: 4, State: "created", CreatedAt: epoch}},
+		lists:     [][]circleci.Workflow{{sw("1", "build", "running", 0, 0, 0)}, {failed}},
+		jobs:      map[string][]circleci.Job{"1": {{Name: "compile", Status: "failed", StartedAt: &tooEarly, StoppedAt: &endOfTime}}},
+	}
+	var events []watch.Event
+	var debug []string
+	opts := scriptedOptions(&events)
+	opts.Debugf = func(format string, args ...any) { debug = append(debug, fmt.Sprintf(format, args...)) }
+	res, err := watch.Watch(context.Background(), api, "p", opts)
+	require.NoError(t, err)
+	assert.Equal(t, watch.Failed, res.Outcome)
+	assert.Equal(t, []string{
+		"* workflow build: stopped_at 9999-12-31T23:59:59Z is later than now (allowing 5m of clock skew); read as missing",
+		"* job compile: started_at 2025-03-04T04:06:07Z is before the pipeline was created (allowing 5m of clock skew); read as missing",
+		"* job compile: stopped_at 9999-12-31T23:59:59Z is later than now (allowing 5m of clock skew); read as missing",
+	}, debug, "each said once, however many polls saw it")
+	watched := res.Finished.Sub(epoch)
+	assert.Less(t, watched, time.Hour, "the watch itself was short")
+	assert.LessOrEqual(t, res.Duration(), watched)
+	assert.LessOrEqual(t, res.WorkflowDuration(res.Workflows[0].Workflow), res.Duration())
+	assert.Equal(t, time.Duration(0), res.JobDuration(res.Workflows[0].Jobs[0]), "a job whose start is unknown ran for no known time")
+	for _, ev := range events {
+		assert.LessOrEqual(t, ev.Elapsed, watched, ev.Message)
+	}
 }

@@ -22,6 +22,11 @@ type API interface {
 
 var _ API = (*circleci.Client)(nil)
 
+// debugger is an API that writes --debug output; *circleci.Client does, into its trace.
+type debugger interface {
+	Debugf(format string, args ...any)
+}
+
 // Watch follows the pipeline until it is done and says how it ended: a Tracker stepped until
 // it is done, sleeping between polls with Options.Sleep. Following many pipelines at once is
 // package follow's job; one loop steps a Tracker per pipeline, a few polls in flight at once.
@@ -80,6 +85,7 @@ type Tracker struct {
 	interval      time.Duration          // the last wait pace chose; 0 before the first poll
 	expected      map[string]expectation // workflow name → its usual duration, asked once
 	history       *History               // the tracker's own, when Options.Expect was not given
+	noted         map[string]bool        // what was said in --debug output, said once
 	done          bool
 }
 
@@ -106,6 +112,9 @@ func NewTracker(api API, pipelineID string, opts Options) (*Tracker, error) {
 	if ins, ok := api.(Insights); ok && o.Expect == nil { // a history of its own, its requests counted
 		t.history = NewHistory(ins)
 		t.o.Expect = t.history.Expect
+	}
+	if d, ok := api.(debugger); ok && opts.Debugf == nil { // the client's --debug trace
+		t.o.Debugf = d.Debugf
 	}
 	return t, nil
 }
@@ -265,8 +274,8 @@ func (w *Tracker) poll(ctx context.Context) (changed, done bool, err error) {
 		return changed, false, err // nothing is reported yet: the next poll sees the same change
 	}
 	w.all = ws
+	w.res.Workflows = w.withJobs(latest) // before the events, whose durations read it
 	changed = w.observeWorkflows(ws) || changed
-	w.res.Workflows = w.withJobs(latest)
 
 	v := w.judge(w.res.Workflows)
 	if v.Await == awaitContinuation {
@@ -343,6 +352,7 @@ func (w *Tracker) getPipeline(ctx context.Context) (*circleci.Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
+	w.checkPipeline(p)
 	w.res.Pipeline = p
 	return p, nil
 }
@@ -351,7 +361,9 @@ func (w *Tracker) getPipeline(ctx context.Context) (*circleci.Pipeline, error) {
 func (w *Tracker) listWorkflows(ctx context.Context) ([]circleci.Workflow, error) {
 	w.res.Requests++
 	ws, err := w.api.ListPipelineWorkflows(ctx, w.res.PipelineID)
-	return named(ws), err
+	ws = named(ws)
+	w.checkWorkflows(ws)
+	return ws, err
 }
 
 // needsJobs reports whether a workflow with this status gets its jobs listed.
@@ -382,7 +394,9 @@ func (w *Tracker) listJobs(ctx context.Context, latest []WorkflowResult) error {
 		if err != nil {
 			return err
 		}
-		w.jobs[wf.ID] = jobList{status: wf.Status, jobs: namedJobs(jobs)}
+		jobs = namedJobs(jobs)
+		w.checkJobs(jobs)
+		w.jobs[wf.ID] = jobList{status: wf.Status, jobs: jobs}
 	}
 	return nil
 }
@@ -473,9 +487,11 @@ func approvalMessage(wf circleci.Workflow, jobs []circleci.Job, mode OnHold) str
 // emit stamps ev and hands it to the caller.
 func (w *Tracker) emit(ev Event) {
 	ev.Time = w.o.Now()
-	ev.Elapsed = ev.Time.Sub(w.res.Started)
-	if p := w.res.Pipeline; p != nil && !p.CreatedAt.IsZero() && !p.CreatedAt.After(ev.Time) {
-		ev.Elapsed = ev.Time.Sub(p.CreatedAt)
+	ev.Since, _ = w.res.SpanAt(ev.Time)
+	if wf := ev.Workflow; wf != nil && terminal(wf.Status) {
+		ev.Elapsed = w.res.WorkflowLasted(*wf, ev.Time)
+	} else {
+		ev.Elapsed = w.res.PipelineLasted(ev.Time)
 	}
 	ev.PipelineID = w.res.PipelineID
 	ev.Pipeline = w.res.Pipeline
