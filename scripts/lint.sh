@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Static checks: gofmt, go vet, shellcheck (scripts, the orb's scripts and bats tests), yamllint
-# (the orb and .circleci). Installs shellcheck, yamllint and jq (continuation-config.sh) when missing.
+# (the orb and .circleci), and the docs against the code they describe. Installs shellcheck,
+# yamllint and jq (continuation-config.sh) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
@@ -17,6 +18,9 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 "$GO" vet ./...
+# README length and first screen, the orb and CLI references against orb/src, the exit codes and
+# the CLI's environment variables, make targets, relative links, history vocabulary.
+"$GO" test -count=1 ./helper/internal/devtools/doccheck
 shellcheck scripts/*.sh .ci/run
 shellcheck -x orb/src/scripts/*.sh orb/src/tests/*.bats orb/src/tests/helpers.bash
 yamllint --strict -c orb/.yamllint orb .circleci
