@@ -7,7 +7,7 @@ FUZZTIME  ?= 20s
 RELEASE_VERSION ?= 1.0.0-dev
 LDFLAGS   := -buildid= -s -w -X main.version=$(VERSION)
 # net/http without its bundled HTTP/2: baton's few small requests gain nothing from it, and it
-# costs 0.37 MiB of an 8 MiB size goal (README: "Size and speed"). Releases build the same way.
+# costs 0.37 MiB of an 8 MiB size goal (helper/internal/devtools/README.md, "Benchmarks"). Releases build the same way.
 TAGS      := nethttpomithttp2
 # Static, reproducible binaries; tests turn cgo back on for the race detector. Inlining only
 # where it pays (scripts/gcflags.sh says which, and what it saves).
@@ -40,7 +40,7 @@ demo-cli: build
 	scripts/demo-cli.sh
 
 # The callback pattern in-process on a simulated clock, with the upstream job time
-# against a waiting job's (README "Callback").
+# against a waiting job's (orb/README.md, "The callback pattern").
 demo-callback:
 	$(GO) run ./helper/internal/devtools/democallback
 

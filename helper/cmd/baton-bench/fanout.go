@@ -131,7 +131,7 @@ func (b *bench) fanOut(workflow time.Duration) error {
 	hundred := runs[2]
 	b.row("100 projects: peak RSS", fmt.Sprintf("%s (one project: %s)", mib(hundred.s.maxRSS), mib(one.s.maxRSS)), "≤ 30 MiB", hundred.s.maxRSS <= 30<<20)
 	// Informational: sending parameters adds pre-flight's reads before the triggers, through the
-	// same budget (README, "Pre-flight").
+	// same budget (helper/README.md, "Pre-flight").
 	withParam := runs[5]
 	reqs := withParam.srv.sim.Requests()[withParam.seeded:]
 	b.row(withParam.name, fmt.Sprintf("%s vs %s: ratio %.2f; last trigger %s after the first, %d reads before", secs(withParam.s.wall), secs(one.s.wall), float64(withParam.s.wall)/float64(one.s.wall), secs(triggerSpread(reqs)), readsBeforeTriggers(reqs)), "", true)

@@ -1,4 +1,4 @@
-// Package callback is the logic of the callback pattern (README "Callback"): the reference an
+// Package callback is the logic of the callback pattern (orb/README.md, "The callback pattern"): the reference an
 // upstream trigger sends to the downstream pipeline, the allow-list of upstream projects the
 // downstream accepts, and the choice of what, if anything, may be approved. It decides; the CLI
 // asks the API and acts.

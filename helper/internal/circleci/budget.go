@@ -14,7 +14,7 @@ import (
 // Request budget defaults, used for zero fields of Config.
 const (
 	// DefaultRequestsPerMinute is the sustained pace of one client: 5 requests a second, far
-	// below what CircleCI throttles (it does not publish a figure; see README "Size and speed").
+	// below what CircleCI throttles (it does not publish a figure; see helper/README.md, "One request budget").
 	DefaultRequestsPerMinute = 300
 	// DefaultBurst lets a fan-out of 100 projects send its triggers at once; the sustained pace
 	// applies after that. A budget below 100 a minute gets a burst of one minute's worth.

@@ -91,8 +91,8 @@ func TestATokenEchoedInAnErrorIsNeverShown(t *testing.T) {
 	assertNoToken(t, hostileToken, out)
 }
 
-// maxRSS is the most memory baton may hold against a hostile server (README: "Token, host,
-// output").
+// maxRSS is the most memory baton may hold against a hostile server (helper/README.md:
+// "Bounded reads").
 const maxRSS = 64 << 20
 
 // Huge and endless pages end in a clear error, within bounded memory: each answer is capped at
