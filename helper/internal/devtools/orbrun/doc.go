@@ -9,10 +9,12 @@
 //   - config.go: a config (an example's usage) and its workflows, in requires order.
 //   - expand.go: a workflow's jobs expanded to flat lists of steps: orb jobs, commands
 //     calling commands, executors and their parameters, when/unless, pre- and post-steps.
-//   - run.go: the run steps executed with bash -eo pipefail in an environment like a
-//     CircleCI job's (CIRCLECI=true, $BASH_ENV sourced by every step, contexts); every other
-//     step (checkout, store_test_results, …) is recorded, not run.
-//   - workspace.go: persist_to_workspace and attach_workspace, carried out between the jobs.
+//   - run.go: the run steps executed in the shell CircleCI would choose (bash -eo pipefail
+//     when the image has bash, else /bin/sh, which is dash here) in an environment like a
+//     CircleCI job's (CIRCLECI=true, $BASH_ENV sourced by every step, contexts), after a
+//     failure only the steps CircleCI runs then; checkout and the like are recorded, not run.
+//   - workspace.go: persist_to_workspace and attach_workspace, carried out between the jobs;
+//     store_test_results and store_artifacts, which keep a copy of what they stored.
 //   - release.go: a local release server for the archives scripts/build-release.sh makes.
 //   - review.go: orb-tools' review rules and this project's own, as checks of orb/src.
 //   - schema.go: CircleCI's JSON schema for configs and orbs, when it is present.

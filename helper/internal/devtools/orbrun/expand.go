@@ -428,12 +428,17 @@ func (x *Expander) step(name string, arg any, ns namespace, top scope, path []st
 		if err != nil {
 			return nil, err
 		}
-		s := Step{Type: name, Name: defaultName, Args: args, When: "on_success", Path: slices.Clone(path)}
+		s := Step{Type: name, Name: defaultName, Args: args, When: builtinWhen(name), Path: slices.Clone(path)}
 		if n, ok := args["name"].(string); ok {
 			s.Name = n
 		}
-		if name == "store_test_results" || name == "store_artifacts" {
-			s.When = "always" // CircleCI uploads results and artifacts after a failed step too
+		if w, ok := args["when"]; ok {
+			if !slices.Contains(whenKeySteps, name) {
+				return nil, fmt.Errorf("%s %q: when is not one of its keys (only run and save_cache take when; %s)", name, s.Name, whenAfterFailure(name))
+			}
+			if s.When, err = whenValue(w, s.Name); err != nil {
+				return nil, err
+			}
 		}
 		return []Step{s}, nil
 	}
@@ -460,6 +465,44 @@ func (x *Expander) step(name string, arg any, ns namespace, top scope, path []st
 	return steps, nil
 }
 
+// When a step runs, after CircleCI's rule (configuration reference, "The when attribute",
+// https://circleci.com/docs/configuration-reference/#the-when-attribute): steps run one at a
+// time until one fails; after that only steps with when: always or on_fail run. run and
+// save_cache take a when key (CircleCI's config schema allows it on no other step); and
+// "some steps, such as store_artifacts and store_test_results will always run, even if a step
+// has failed". Every other step (persist_to_workspace, attach_workspace, checkout, …) runs only
+// while the job succeeds, and CircleCI ignores a when written on one
+// (https://discuss.circleci.com/t/when-parameter-remains-ignored-for-persist-to-workspace/32042),
+// so here it is refused: it would promise what CircleCI does not do.
+
+// whenKeySteps are the built-in steps that take a when key.
+var whenKeySteps = []string{"save_cache"}
+
+// builtinWhen is when a built-in step runs without a when key.
+func builtinWhen(step string) string {
+	if step == "store_test_results" || step == "store_artifacts" {
+		return "always"
+	}
+	return "on_success"
+}
+
+// whenAfterFailure says what CircleCI does with a step of this type after a failed step.
+func whenAfterFailure(step string) string {
+	if builtinWhen(step) == "always" {
+		return "CircleCI runs " + step + " after a failed step anyway"
+	}
+	return "CircleCI runs " + step + " only while no step has failed"
+}
+
+// whenValue reads a step's when: on_success, on_fail or always.
+func whenValue(v any, step string) (string, error) {
+	w, _ := v.(string)
+	if !slices.Contains([]string{"on_success", "on_fail", "always"}, w) {
+		return "", fmt.Errorf("%q: when: %v is not on_success, on_fail or always", step, v)
+	}
+	return w, nil
+}
+
 // runStep reads a run step: a command string (also its name) or a mapping.
 func runStep(arg any) (Step, error) {
 	s := Step{Type: "run", When: "on_success"}
@@ -483,11 +526,11 @@ func runStep(arg any) (Step, error) {
 		}
 		s.Shell, _ = a["shell"].(string)
 		s.WorkDir, _ = a["working_directory"].(string)
-		if w, ok := a["when"].(string); ok {
-			if !slices.Contains([]string{"on_success", "on_fail", "always"}, w) {
-				return s, fmt.Errorf("run %q: when: %q is not on_success, on_fail or always", s.Name, w)
+		if w, ok := a["when"]; ok {
+			var err error
+			if s.When, err = whenValue(w, s.Name); err != nil {
+				return s, fmt.Errorf("run %w", err)
 			}
-			s.When = w
 		}
 		if b, _ := a["background"].(bool); b {
 			return s, fmt.Errorf("run %q: background steps are not supported here", s.Name)
@@ -503,7 +546,15 @@ func runStep(arg any) (Step, error) {
 }
 
 // envMap reads an environment: block, a mapping or a list of KEY=VALUE strings. Values are
-// written out as CircleCI does: true, 3, "" for null.
+// written out as CircleCI does: 3, "" for null, and a boolean as 1 or 0. A << parameters.x >>
+// that is the whole value keeps its type, so a boolean parameter arrives as 1 or 0 too, while
+// inside a longer string it reads true or false (CircleCI's note on boolean parameters, "Boolean
+// values may be returned as a '1' for True and '0' for False", and
+// https://github.com/circleci/circleci-docs/issues/5304; the slack orb's scripts test
+// [ "$SLACK_PARAM_DEBUG" -eq 1 ] for this reason,
+// https://github.com/CircleCI-Public/slack-orb/blob/master/src/scripts/notify.sh). A literal
+// true or false in an environment block is a boolean just the same once the config is
+// compiled, so it is written 1 or 0 as well.
 func envMap(v any) (map[string]string, error) {
 	out := map[string]string{}
 	switch e := v.(type) {
@@ -514,7 +565,7 @@ func envMap(v any) (map[string]string, error) {
 			if !envVarNameRE.MatchString(k) {
 				return nil, fmt.Errorf("%q is not an environment variable name", k)
 			}
-			s, err := asText(x)
+			s, err := envText(x)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", k, err)
 			}
@@ -533,6 +584,18 @@ func envMap(v any) (map[string]string, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("a mapping or a list of KEY=VALUE, not %s", kindOf(v))
+}
+
+// envText writes one environment value out: a boolean as 1 or 0, anything else as inside a
+// string.
+func envText(v any) (string, error) {
+	if b, ok := v.(bool); ok {
+		if b {
+			return "1", nil
+		}
+		return "0", nil
+	}
+	return asText(v)
 }
 
 // String describes the job in one line, for logs.

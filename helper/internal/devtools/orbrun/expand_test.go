@@ -1,6 +1,7 @@
 package orbrun_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,7 +106,7 @@ workflows:
 		assert.Equal(t, "toy/hello", j.Name)
 		assert.Equal(t, []string{"Greet job", "Whisper", "Greet job again", "Shout", `echo "escaped << parameters.who >> stays"`}, names(j.Steps))
 		assert.Equal(t, []string{"toy/hello", "toy/twice", "toy/greet"}, append([]string{j.Ref}, j.Steps[0].Path...))
-		assert.Equal(t, map[string]string{"WHO": "job", "LOUD": "false", "TIMES": "1"}, j.Steps[0].Environment, "booleans and integers are written out")
+		assert.Equal(t, map[string]string{"WHO": "job", "LOUD": "0", "TIMES": "1"}, j.Steps[0].Environment, "a boolean is written 1 or 0, an integer in digits")
 		assert.Equal(t, "toy/small", j.Executor.Ref)
 		assert.Equal(t, "cimg/base:1.0", j.Executor.Image)
 		assert.Equal(t, "small", j.Executor.ResourceClass)
@@ -169,6 +170,87 @@ workflows:
 		assert.Equal(t, "Greet override", jobs[0].Steps[0].Name)
 		assert.Equal(t, map[string]any{"who": "config"}, jobs[0].Overridden)
 	})
+}
+
+// expandConfig expands the workflow w of a config that imports no orb.
+func expandConfig(t *testing.T, config string, p orbrun.Pipeline) ([]*orbrun.Job, error) {
+	t.Helper()
+	var usage map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(config), &usage))
+	cfg, err := orbrun.ParseConfig(usage, func(ref string) (*orbrun.Orb, error) { return nil, fmt.Errorf("no orb %s", ref) })
+	if err != nil {
+		return nil, err
+	}
+	return (&orbrun.Expander{Config: cfg, Pipeline: p}).Workflow("w")
+}
+
+func TestBooleansInAnEnvironmentAreOneOrZero(t *testing.T) {
+	jobs, err := expandConfig(t, `
+version: 2.1
+parameters:
+  canary: {type: boolean, default: false}
+commands:
+  c:
+    parameters:
+      on: {type: boolean, default: true}
+      off: {type: boolean, default: false}
+    steps:
+      - run:
+          name: Step
+          command: "true"
+          environment:
+            PARAM_ON: << parameters.on >>
+            PARAM_OFF: << parameters.off >>
+            INSIDE_A_STRING: "on=<< parameters.on >>"
+            PIPELINE: << pipeline.parameters.canary >>
+            LITERAL_TRUE: true
+            LITERAL_FALSE: false
+            QUOTED: "true"
+jobs:
+  j:
+    docker: [{image: cimg/base:2026.09}]
+    environment: {JOB_LEVEL: true}
+    steps: [c]
+workflows:
+  w: {jobs: [j]}
+`, orbrun.Pipeline{Parameters: map[string]any{"canary": true}})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{
+		"PARAM_ON": "1", "PARAM_OFF": "0", "INSIDE_A_STRING": "on=true", "PIPELINE": "1",
+		"LITERAL_TRUE": "1", "LITERAL_FALSE": "0", "QUOTED": "true",
+	}, jobs[0].Steps[0].Environment)
+	assert.Equal(t, "1", jobs[0].Environment["JOB_LEVEL"])
+}
+
+func TestWhenIsTakenOnlyWhereCircleCITakesIt(t *testing.T) {
+	job := func(step string) string {
+		return "version: 2.1\njobs:\n  j:\n    docker: [{image: cimg/base:2026.09}]\n    steps:\n      - " + step + "\nworkflows:\n  w: {jobs: [j]}\n"
+	}
+	for name, tc := range map[string]struct{ step, when, err string }{
+		"a run step's own when":                {step: `{run: {name: R, command: "true", when: on_fail}}`, when: "on_fail"},
+		"a run step without one":               {step: `{run: {name: R, command: "true"}}`, when: "on_success"},
+		"store_test_results runs always":       {step: `{store_test_results: {path: out}}`, when: "always"},
+		"store_artifacts runs always":          {step: `{store_artifacts: {path: out}}`, when: "always"},
+		"persist_to_workspace only on success": {step: `{persist_to_workspace: {root: ., paths: [x]}}`, when: "on_success"},
+		"attach_workspace only on success":     {step: `{attach_workspace: {at: .}}`, when: "on_success"},
+		"save_cache takes when":                {step: `{save_cache: {key: k, paths: [x], when: always}}`, when: "always"},
+		"when on persist_to_workspace": {step: `{persist_to_workspace: {root: ., paths: [x], when: always}}`,
+			err: `persist_to_workspace "Persisting to workspace": when is not one of its keys (only run and save_cache take when; CircleCI runs persist_to_workspace only while no step has failed)`},
+		"when on store_test_results": {step: `{store_test_results: {path: out, when: always}}`,
+			err: "CircleCI runs store_test_results after a failed step anyway"},
+		"a when that is no value": {step: `{run: {name: R, command: "true", when: sometimes}}`,
+			err: `run "R": when: sometimes is not on_success, on_fail or always`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			jobs, err := expandConfig(t, job(tc.step), pipeline)
+			if tc.err != "" {
+				assert.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.when, jobs[0].Steps[0].When)
+		})
+	}
 }
 
 func TestExpansionRefusesWhatCircleCIRefuses(t *testing.T) {

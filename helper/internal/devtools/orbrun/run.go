@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -57,6 +58,9 @@ type StepResult struct {
 	ExitCode      int
 	Output        string // stdout and stderr as they interleaved
 	Duration      time.Duration
+	// Stored is, for store_test_results and store_artifacts, a directory holding a copy of the
+	// files the step stored, as they were when it ran; "" when its path held nothing.
+	Stored string
 }
 
 // JobResult is what became of one job.
@@ -86,6 +90,25 @@ func (r *JobResult) Output() string {
 		b.WriteString(s.Output)
 	}
 	return b.String()
+}
+
+// Stored lists the files the job's steps of one type (store_test_results or store_artifacts)
+// stored, as the copies taken when each step ran, by path below the step's stored directory.
+func (r *JobResult) Stored(stepType string) map[string]string {
+	out := map[string]string{}
+	for _, s := range r.Steps {
+		if s.Step.Type != stepType || s.Stored == "" {
+			continue
+		}
+		_ = filepath.WalkDir(s.Stored, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				rel, _ := filepath.Rel(s.Stored, p)
+				out[rel] = p
+			}
+			return nil
+		})
+	}
+	return out
 }
 
 // FailedStep is the first run step that failed, if any.
@@ -189,7 +212,16 @@ func (m *Machine) RunJob(ctx context.Context, j *Job) (*JobResult, error) {
 		if carriesOut(s.Type) {
 			r.Recorded = true
 			m.logf("▸ %s: %s %s [carried out here]\n", s.Name, s.Type, describeArgs(s.Args))
-			if err := m.workspaceStep(s, home, workDir); err != nil {
+			var err error
+			if isStore(s.Type) {
+				r.Stored, r.Output, err = m.storeStep(s, dir, len(res.Steps), home, workDir)
+			} else {
+				err = m.workspaceStep(s, home, workDir)
+			}
+			if r.Output != "" {
+				m.logf("  %s", r.Output)
+			}
+			if err != nil {
 				failed, r.ExitCode, r.Output = true, 1, err.Error()
 				m.logf("  %v\n", err)
 			}
@@ -204,7 +236,7 @@ func (m *Machine) RunJob(ctx context.Context, j *Job) (*JobResult, error) {
 		}
 		r.Ran = true
 		m.logf("▸ %s\n", s.Name)
-		r.ExitCode, r.Output, r.Duration, err = m.runStep(ctx, s, env, home, workDir, j.Executor.Shell)
+		r.ExitCode, r.Output, r.Duration, err = m.runStep(ctx, s, env, home, workDir, j.Executor)
 		if err != nil {
 			return nil, fmt.Errorf("job %s, step %q: %w", j.Name, s.Name, err)
 		}
@@ -268,21 +300,20 @@ func (m *Machine) jobEnv(j *Job, home, tmp, workDir, bashEnv string) (map[string
 }
 
 // runStep runs one run step and returns its exit code and output.
-func (m *Machine) runStep(ctx context.Context, s Step, jobEnv map[string]string, home, workDir, jobShell string) (int, string, time.Duration, error) {
+func (m *Machine) runStep(ctx context.Context, s Step, jobEnv map[string]string, home, workDir string, e Executor) (int, string, time.Duration, error) {
 	timeout := m.StepTimeout
 	if timeout == 0 {
 		timeout = 3 * time.Minute
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	shell := []string{"/bin/bash", "-eo", "pipefail"}
-	for _, sh := range []string{jobShell, s.Shell} {
-		if sh != "" {
-			shell = strings.Fields(sh)
-		}
-	}
+	shell := StepShell(e, s)
 	m.logf("  #!%s\n", strings.Join(shell, " "))
-	cmd := exec.CommandContext(ctx, shell[0], append(shell[1:], "-c", s.Command)...)
+	argv, err := hostShell(shell)
+	if err != nil {
+		return 0, "", 0, err
+	}
+	cmd := exec.CommandContext(ctx, argv[0], append(argv[1:], "-c", s.Command)...)
 	env := maps.Clone(jobEnv)
 	maps.Copy(env, s.Environment)
 	env["BASH_ENV"] = jobEnv["BASH_ENV"] // a step cannot move $BASH_ENV
@@ -302,7 +333,7 @@ func (m *Machine) runStep(ctx context.Context, s Step, jobEnv map[string]string,
 	lw := &lockedWriter{w: w}
 	cmd.Stdout, cmd.Stderr = lw, lw
 	start := time.Now()
-	err := cmd.Run()
+	err = cmd.Run()
 	took := time.Since(start)
 	var exitErr *exec.ExitError
 	switch {
@@ -395,4 +426,92 @@ func (ind *indenter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// StepShell is the shell a run step runs in, as CircleCI chooses it: the step's shell, else
+// the job's (or its executor's), else the default. "For jobs that run on Linux, the default
+// value of the shell option is /bin/bash -eo pipefail if /bin/bash is present in the build
+// container. Otherwise it is /bin/sh -eo pipefail." (configuration reference, "Default shell
+// options", https://circleci.com/docs/configuration-reference/#default-shell-options).
+func StepShell(e Executor, s Step) []string {
+	for _, sh := range []string{s.Shell, e.Shell} {
+		if f := strings.Fields(sh); len(f) > 0 {
+			return f
+		}
+	}
+	if !HasBash(e) {
+		return []string{"/bin/sh", "-eo", "pipefail"}
+	}
+	return []string{"/bin/bash", "-eo", "pipefail"}
+}
+
+// HasBash says whether an executor's build container has /bin/bash. Docker images are judged
+// by name: Alpine (alpine, and tags such as node:20-alpine), docker (Docker's own images are
+// Alpine's) and busybox have none; CircleCI's cimg/* images and every other image are taken
+// to have it, as Debian- and Ubuntu-based images do. Machine and macOS executors have bash.
+func HasBash(e Executor) bool {
+	if e.Kind != "docker" || e.Image == "" {
+		return true
+	}
+	ref := strings.ToLower(e.Image)
+	ref, _, _ = strings.Cut(ref, "@") // a digest says nothing about the contents
+	name, tag := ref, ""
+	if i := strings.LastIndexByte(ref, ':'); i > strings.LastIndexByte(ref, '/') {
+		name, tag = ref[:i], ref[i+1:]
+	}
+	name = strings.TrimPrefix(name, "docker.io/")
+	name = strings.TrimPrefix(name, "library/")
+	switch {
+	case strings.HasPrefix(name, "cimg/"):
+		return true
+	case name == "alpine", name == "busybox", name == "docker":
+		return false
+	case strings.Contains(tag, "alpine"), strings.HasSuffix(name, "/alpine"):
+		return false
+	}
+	return true
+}
+
+// hostShell turns a shell command line as CircleCI would run it into one for this machine:
+// /bin/sh is dash here (Debian's /bin/sh, a strictly POSIX shell like Alpine's busybox ash), so
+// that a step that needs bash fails here as it would on an image without bash. dash before
+// 0.5.13 has no pipefail; then -o pipefail is dropped, which changes only how a failing pipe
+// ends a step.
+func hostShell(shell []string) ([]string, error) {
+	if shell[0] != "/bin/sh" && shell[0] != "sh" {
+		return shell, nil
+	}
+	dash, err := exec.LookPath("dash")
+	if err != nil {
+		return nil, fmt.Errorf("the step runs in /bin/sh, which is dash here, and dash is not installed (apt-get install dash)")
+	}
+	out := []string{dash}
+	rest := shell[1:]
+	for i := 0; i < len(rest); i++ {
+		switch {
+		case rest[i] == "-o" && i+1 < len(rest) && rest[i+1] == "pipefail" && !dashPipefail(dash):
+			i++
+		case rest[i] == "-eo" && !dashPipefail(dash):
+			out = append(out, "-e")
+			if i+1 < len(rest) && rest[i+1] == "pipefail" {
+				i++
+			}
+		default:
+			out = append(out, rest[i])
+		}
+	}
+	return out, nil
+}
+
+var (
+	dashPipefailOnce sync.Once
+	dashHasPipefail  bool
+)
+
+// dashPipefail says whether this dash takes -o pipefail.
+func dashPipefail(dash string) bool {
+	dashPipefailOnce.Do(func() {
+		dashHasPipefail = exec.Command(dash, "-o", "pipefail", "-c", ":").Run() == nil
+	})
+	return dashHasPipefail
 }
