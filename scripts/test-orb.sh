@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 version=${BATON_ORB_RELEASE_VERSION:-1.0.0-e2e} # the major version the examples show
 dir=${1:-.cache/orb-test}
 
-scripts/ensure-tools.sh bats
+scripts/ensure-tools.sh bats dash # dash: the scripts' check for bash runs under a POSIX sh
 for lib in bats-support bats-assert; do
   [ -f "/usr/lib/bats/$lib/load.bash" ] || scripts/ensure-tools.sh "$lib"
 done

@@ -11,6 +11,13 @@
 # Later steps run the binary this step verified by its absolute path, $BATON_BIN, which it
 # exports through $BASH_ENV. Sourcing this file, as the bats tests do, only defines the functions.
 
+# CircleCI runs a step with /bin/sh when the image has no bash (Alpine, docker images): these
+# first lines are POSIX, so that any shell stops here with one line saying what to do.
+if [ -z "${BASH_VERSION:-}" ]; then
+  echo "baton orb: this step needs bash, but it runs in another shell (the image has no /bin/bash, or the step sets shell:): use an image with bash, e.g. cimg/base, or install it in an earlier step (on Alpine: apk add bash)" >&2
+  exit 127
+fi
+
 download_attempts=4
 # All attempts of one download together may take this long, however slowly bytes arrive.
 download_seconds=300

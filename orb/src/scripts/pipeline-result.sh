@@ -5,6 +5,13 @@
 # recorded in the workspace. Sourcing this file, as the bats tests do, only defines the
 # functions.
 
+# CircleCI runs a step with /bin/sh when the image has no bash (Alpine, docker images): these
+# first lines are POSIX, so that any shell stops here with one line saying what to do.
+if [ -z "${BASH_VERSION:-}" ]; then
+  echo "baton orb: this step needs bash, but it runs in another shell (the image has no /bin/bash, or the step sets shell:): use an image with bash, e.g. cimg/base, or install it in an earlier step (on Alpine: apk add bash)" >&2
+  exit 127
+fi
+
 error() {
   printf 'baton orb: %s\n' "$*" >&2
   return 1

@@ -2,10 +2,27 @@
 # The trigger-pipeline command's step. baton reads every option from the step's environment
 # (BATON_*, CIRCLECI_HOST; see commands/trigger-pipeline.yml), so nothing passes through the
 # shell's quoting. The script itself reads BATON_WAIT_FOR (the wait parameter),
-# BATON_PERSIST_RESULT and BATON_CALLBACK. Sourcing this file, as the bats tests do, only defines the functions.
+# BATON_PERSIST_RESULT, BATON_CALLBACK, BATON_RESULT_FILE and BATON_DRY_RUN. Sourcing this
+# file, as the bats tests do, only defines the functions.
+
+# CircleCI runs a step with /bin/sh when the image has no bash (Alpine, docker images): these
+# first lines are POSIX, so that any shell stops here with one line saying what to do.
+if [ -z "${BASH_VERSION:-}" ]; then
+  echo "baton orb: this step needs bash, but it runs in another shell (the image has no /bin/bash, or the step sets shell:): use an image with bash, e.g. cimg/base, or install it in an earlier step (on Alpine: apk add bash)" >&2
+  exit 127
+fi
 
 error() {
   printf 'baton orb: %s\n' "$*" >&2
+  return 1
+}
+
+# is_true says whether a boolean parameter is set: CircleCI passes a boolean in a step's
+# environment as 1 or 0, a user may write true or false; baton reads the same (and yes, no).
+is_true() {
+  case "${1,,}" in
+    1 | true | yes) return 0 ;;
+  esac
   return 1
 }
 
@@ -38,7 +55,7 @@ prepare_outputs() {
 # after the export lines baton appended, so it sees this trigger's BATON_PIPELINE_IDS; it adds
 # nothing twice, so a step that sources $BASH_ENV again changes nothing.
 record_job_pipelines() {
-  if [ -z "${BASH_ENV:-}" ] || [ "${BATON_DRY_RUN:-false}" = true ]; then
+  if [ -z "${BASH_ENV:-}" ] || is_true "${BATON_DRY_RUN:-}"; then
     return 0
   fi
   # shellcheck disable=SC2016 # expanded when $BASH_ENV is sourced, not now
@@ -62,12 +79,28 @@ workspace_result() {
   printf '%s/%s\n' "$workspace_root" "$path"
 }
 
-# persist_result FILE copies result_file to FILE in the workspace, when they differ.
-persist_result() {
-  if [ -z "$1" ] || [ "$1" = "${BATON_RESULT_FILE:-}" ] || [ ! -f "${BATON_RESULT_FILE:-}" ]; then
-    return 0
-  fi
-  cp "$BATON_RESULT_FILE" "$1"
+# copy_result FROM TO… copies the result baton wrote to FROM to each other TO.
+copy_result() {
+  local from=$1 to
+  shift
+  [ -f "$from" ] || return 0
+  for to in "$@"; do
+    if [ -n "$to" ] && [ "$to" != "$from" ]; then
+      mkdir -p "$(dirname "$to")" && cp "$from" "$to" || return
+    fi
+  done
+}
+
+# The file where baton's exit status waits for the last step of the command
+# (scripts/exit-as-baton.sh reads it from the same place).
+deferred_status=${TMPDIR:-/tmp}/baton-orb-exit-status
+
+# defer_failure STATUS PERSISTED ends the step well when baton failed but wrote the result that
+# persist_result persists: CircleCI runs persist_to_workspace only while no step has failed, so
+# the status waits in a file, and the command's last step exits with it.
+defer_failure() {
+  printf '%s\n' "$1" >"$deferred_status" || return "$1"
+  echo "baton orb: baton exited $1; its result ($2) is persisted first, then the step \"Exit as baton did\" fails the job with exit code $1"
 }
 
 # callback_result prints where a callback's result goes in the workspace, for the
@@ -97,27 +130,40 @@ wait_mode() {
 }
 
 trigger_pipeline() {
-  local baton persist callback file status=0
+  local baton persist callback written file result_file=${BATON_RESULT_FILE:-} status=0
+  rm -f "$deferred_status"
   baton=$(find_baton) || return
   wait_mode || return
   persist=$(workspace_result) || return
   callback=$(callback_result) || return
+  if [ -n "$persist" ] && is_true "${BATON_DRY_RUN:-}"; then
+    error "persist_result $BATON_PERSIST_RESULT with dry_run: a dry run sends nothing, so there is no result to persist; drop one of them"
+    return 2
+  fi
+  # baton writes the result into the workspace, to a file removed first: one found there after
+  # it ran is this run's, never a stale one. It is copied to result_file and the callback's.
+  written=${persist:-$callback}
   for file in "$persist" "$callback"; do
     if [ -n "$file" ]; then
-      mkdir -p "$(dirname "$file")" || return
-      export BATON_RESULT_FILE="${BATON_RESULT_FILE:-$file}"
+      mkdir -p "$(dirname "$file")" && rm -f "$file" || return
     fi
   done
+  if [ -n "$written" ]; then
+    export BATON_RESULT_FILE=$written
+  fi
   prepare_outputs || return
   if [ -n "${BASH_ENV:-}" ]; then
     export BATON_ENV_FILE="$BASH_ENV" # BATON_PIPELINE_ID, _NUMBER, _URL, _IDS for later steps
   fi
-  # The result file is written whatever baton's exit code, which the step then keeps; CircleCI
-  # persists it only after a step that succeeded (soft_fail keeps a downstream failure green).
   "$baton" trigger || status=$?
-  persist_result "$persist" || return
-  persist_result "$callback" || return
+  if [ -n "$written" ]; then
+    copy_result "$written" "$callback" "$result_file" || return
+  fi
   if [ "$status" -ne 0 ]; then
+    if [ -n "$persist" ] && [ -f "$persist" ]; then
+      defer_failure "$status" "$BATON_PERSIST_RESULT"
+      return
+    fi
     return "$status"
   fi
   record_job_pipelines

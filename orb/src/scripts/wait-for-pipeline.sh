@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # The wait-for-pipeline command's step. baton reads every option from the step's environment
 # (BATON_*, CIRCLECI_HOST; see commands/wait-for-pipeline.yml). The script itself reads
-# BATON_WAIT_PIPELINE_IDS, BATON_WAIT_UNTIL (the until parameter) and BATON_PERSIST_RESULT. Sourcing this file, as the
-# bats tests do, only defines the functions.
+# BATON_WAIT_PIPELINE_IDS, BATON_WAIT_UNTIL (the until parameter), BATON_PERSIST_RESULT and
+# BATON_RESULT_FILE. Sourcing this file, as the bats tests do, only defines the functions.
+
+# CircleCI runs a step with /bin/sh when the image has no bash (Alpine, docker images): these
+# first lines are POSIX, so that any shell stops here with one line saying what to do.
+if [ -z "${BASH_VERSION:-}" ]; then
+  echo "baton orb: this step needs bash, but it runs in another shell (the image has no /bin/bash, or the step sets shell:): use an image with bash, e.g. cimg/base, or install it in an earlier step (on Alpine: apk add bash)" >&2
+  exit 127
+fi
 
 error() {
   printf 'baton orb: %s\n' "$*" >&2
@@ -58,12 +65,23 @@ workspace_result() {
   printf '%s/%s\n' "$workspace_root" "$path"
 }
 
-# persist_result FILE copies result_file to FILE in the workspace, when they differ.
-persist_result() {
-  if [ -z "$1" ] || [ "$1" = "${BATON_RESULT_FILE:-}" ] || [ ! -f "${BATON_RESULT_FILE:-}" ]; then
-    return 0
+# copy_result FROM TO copies the result baton wrote to FROM to TO, when they differ.
+copy_result() {
+  if [ -f "$1" ] && [ -n "$2" ] && [ "$2" != "$1" ]; then
+    mkdir -p "$(dirname "$2")" && cp "$1" "$2"
   fi
-  cp "$BATON_RESULT_FILE" "$1"
+}
+
+# The file where baton's exit status waits for the last step of the command
+# (scripts/exit-as-baton.sh reads it from the same place).
+deferred_status=${TMPDIR:-/tmp}/baton-orb-exit-status
+
+# defer_failure STATUS PERSISTED ends the step well when baton failed but wrote the result that
+# persist_result persists: CircleCI runs persist_to_workspace only while no step has failed, so
+# the status waits in a file, and the command's last step exits with it.
+defer_failure() {
+  printf '%s\n' "$1" >"$deferred_status" || return "$1"
+  echo "baton orb: baton exited $1; its result ($2) is persisted first, then the step \"Exit as baton did\" fails the job with exit code $1"
 }
 
 # wait_until turns the until parameter (BATON_WAIT_UNTIL: started or finished) into baton
@@ -80,7 +98,8 @@ wait_until() {
 }
 
 wait_for_pipelines() {
-  local ids baton persist status=0
+  local ids baton persist result_file=${BATON_RESULT_FILE:-} status=0
+  rm -f "$deferred_status"
   baton=$(find_baton) || return
   wait_until || return
   ids=$(pipelines_to_wait_for)
@@ -89,16 +108,24 @@ wait_for_pipelines() {
     return
   fi
   persist=$(workspace_result) || return
+  # baton writes the result into the workspace, to a file removed first: one found there after
+  # it ran is this run's, never a stale one. It is copied to result_file.
   if [ -n "$persist" ]; then
-    mkdir -p "$(dirname "$persist")" || return
-    export BATON_RESULT_FILE="${BATON_RESULT_FILE:-$persist}"
+    mkdir -p "$(dirname "$persist")" && rm -f "$persist" || return
+    export BATON_RESULT_FILE=$persist
   fi
   prepare_outputs || return
   if [ -n "${BASH_ENV:-}" ]; then
     export BATON_ENV_FILE="$BASH_ENV" # BATON_OUTCOME for later steps
   fi
   BATON_PIPELINE_IDS=$ids "$baton" wait || status=$?
-  persist_result "$persist" || return
+  if [ -n "$persist" ]; then
+    copy_result "$persist" "$result_file" || return
+    if [ "$status" -ne 0 ] && [ -f "$persist" ]; then
+      defer_failure "$status" "$BATON_PERSIST_RESULT"
+      return
+    fi
+  fi
   return "$status"
 }
 

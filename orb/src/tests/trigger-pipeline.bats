@@ -4,6 +4,7 @@
 
 setup() {
   load helpers
+  export TMPDIR=$BATS_TEST_TMPDIR # where a deferred exit status waits
   # shellcheck source-path=SCRIPTDIR source=../scripts/trigger-pipeline.sh
   source "$SCRIPTS/trigger-pipeline.sh"
   make_stubs
@@ -41,11 +42,22 @@ aaaaaaaa-0000-4000-8000-000000000001 bbbbbbbb-0000-4000-8000-000000000002"
   assert [ ! -s "$BASH_ENV" ]
 }
 
-@test "a dry run records no pipeline" {
+@test "a dry run records no pipeline, whether dry_run reads true or 1" {
   stub baton 'exit 0'
-  BATON_DRY_RUN=true run trigger_pipeline
-  assert_success
-  assert [ ! -s "$BASH_ENV" ]
+  for dry in true 1 TRUE yes; do
+    BATON_DRY_RUN=$dry run trigger_pipeline
+    assert_success
+    assert [ ! -s "$BASH_ENV" ]
+  done
+}
+
+@test "dry_run at false or 0 is no dry run" {
+  for dry in false 0 ""; do
+    : >"$BASH_ENV"
+    BATON_DRY_RUN=$dry run trigger_pipeline
+    assert_success
+    assert [ -s "$BASH_ENV" ]
+  done
 }
 
 @test "the directories of the junit, summary and result files are created" {
@@ -94,16 +106,46 @@ aaaaaaaa-0000-4000-8000-000000000001 bbbbbbbb-0000-4000-8000-000000000002"
   assert_output sourced
 }
 
-@test "persist_result: the result file goes into the workspace directory, even when baton fails" {
+@test "persist_result: the result file goes into the workspace directory, and to result_file" {
   cd "$BATS_TEST_TMPDIR"
-  stub baton 'echo "{\"pipelines\": []}" >"$BATON_RESULT_FILE"; exit "${BATON_FAIL:-0}"'
-  BATON_PERSIST_RESULT=baton/deploy.json run trigger_pipeline
+  stub baton 'echo "{\"pipelines\": []}" >"$BATON_RESULT_FILE"'
+  BATON_PERSIST_RESULT=baton/deploy.json BATON_RESULT_FILE=out/result.json run trigger_pipeline
   assert_success
   assert [ -f .baton-workspace/baton/deploy.json ]
-  rm -r .baton-workspace
-  BATON_FAIL=1 BATON_PERSIST_RESULT=r.json BATON_RESULT_FILE=out/result.json run trigger_pipeline
-  assert_failure 1
-  assert [ -f out/result.json ] && assert [ -f .baton-workspace/r.json ]
+  assert [ -f out/result.json ]
+  assert [ ! -e "$TMPDIR/baton-orb-exit-status" ]
+}
+
+@test "persist_result: when baton fails after writing the result, the step waits to fail until it is persisted" {
+  cd "$BATS_TEST_TMPDIR"
+  stub baton 'echo "{}" >"$BATON_RESULT_FILE"; exit 4'
+  BATON_PERSIST_RESULT=r.json run trigger_pipeline
+  assert_success
+  assert_output --partial 'baton exited 4; its result (r.json) is persisted first, then the step "Exit as baton did" fails the job with exit code 4'
+  assert [ -f .baton-workspace/r.json ]
+  run cat "$TMPDIR/baton-orb-exit-status"
+  assert_output 4
+  run bash "$SCRIPTS/exit-as-baton.sh"
+  assert_failure 4
+  assert [ ! -e "$TMPDIR/baton-orb-exit-status" ]
+}
+
+@test "persist_result: when baton fails before writing a result, the step fails at once" {
+  cd "$BATS_TEST_TMPDIR"
+  mkdir -p .baton-workspace && echo stale >.baton-workspace/r.json
+  stub baton 'exit 2'
+  BATON_PERSIST_RESULT=r.json run trigger_pipeline
+  assert_failure 2
+  assert [ ! -e .baton-workspace/r.json ] # a result of an earlier run is never persisted as this one's
+  assert [ ! -e "$TMPDIR/baton-orb-exit-status" ]
+}
+
+@test "persist_result with dry_run is refused before baton runs" {
+  BATON_PERSIST_RESULT=r.json BATON_DRY_RUN=1 run trigger_pipeline
+  assert_failure 2
+  assert_output --partial "persist_result r.json with dry_run: a dry run sends nothing, so there is no result to persist"
+  run grep -c '^baton' "$CALLS"
+  assert_output 0
 }
 
 @test "persist_result must stay inside the workspace" {

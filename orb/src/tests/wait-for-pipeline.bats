@@ -3,6 +3,7 @@
 
 setup() {
   load helpers
+  export TMPDIR=$BATS_TEST_TMPDIR # where a deferred exit status waits
   # shellcheck source-path=SCRIPTDIR source=../scripts/wait-for-pipeline.sh
   source "$SCRIPTS/wait-for-pipeline.sh"
   make_stubs
@@ -68,15 +69,24 @@ setup() {
   assert_output --partial "until: 'soon' is not started or finished"
 }
 
-@test "persist_result: the result goes into the workspace directory, with baton's exit code" {
+@test "persist_result: the result goes into the workspace directory; baton's exit code waits until it is persisted" {
   cd "$BATS_TEST_TMPDIR"
   stub baton 'echo "{}" >"$BATON_RESULT_FILE"; exit 1'
-  BATON_PERSIST_RESULT=baton/wait.json BATON_PIPELINE_IDS=a run wait_for_pipelines
+  BATON_PERSIST_RESULT=baton/wait.json BATON_RESULT_FILE=out/r.json BATON_PIPELINE_IDS=a run wait_for_pipelines
+  assert_success
+  assert_output --partial 'baton exited 1; its result (baton/wait.json) is persisted first'
+  assert [ -f .baton-workspace/baton/wait.json ] && assert [ -f out/r.json ]
+  run bash "$SCRIPTS/exit-as-baton.sh"
   assert_failure 1
-  assert [ -f .baton-workspace/baton/wait.json ]
   BATON_PERSIST_RESULT=../x.json BATON_PIPELINE_IDS=a run wait_for_pipelines
   assert_failure
   assert_output --partial "persist_result ../x.json: give a path relative to the workspace"
+}
+
+@test "without persist_result baton's failure is the step's own" {
+  BATON_EXIT=6 BATON_PIPELINE_IDS=a run wait_for_pipelines
+  assert_failure 6
+  assert [ ! -e "$TMPDIR/baton-orb-exit-status" ]
 }
 
 @test "sourcing the script runs nothing" {

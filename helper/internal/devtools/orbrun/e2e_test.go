@@ -69,7 +69,7 @@ func testDeployAfterImagePush(t *testing.T) {
 	requireSuccess(t, deploy)
 	assert.Equal(t, "https://circleci.com", deploy.Job.Overridden["host"], "the example calls circleci.com; the test points host at the simulator")
 	assert.Equal(t, []string{"docker-hub", "circleci-api"}, deploy.Job.Contexts)
-	assert.Equal(t, "cimg/base:2025.01", deploy.Job.Executor.Image)
+	assert.Equal(t, "cimg/base:2026.09", deploy.Job.Executor.Image)
 	assert.Equal(t, "small", deploy.Job.Executor.ResourceClass)
 	installedFromRelease(t, deploy)
 
@@ -399,7 +399,7 @@ func TestUnpackedOrbPinsNothing(t *testing.T) {
 func TestEveryRunStepIsTheScriptItIncludes(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	scripts := map[string]string{}
-	for _, f := range []string{"install.sh", "trigger-pipeline.sh", "wait-for-pipeline.sh", "callback.sh", "pipeline-result.sh"} {
+	for _, f := range []string{"install.sh", "trigger-pipeline.sh", "wait-for-pipeline.sh", "callback.sh", "pipeline-result.sh", "exit-as-baton.sh"} {
 		data, err := os.ReadFile(filepath.Join(srcDir(), "scripts", f))
 		require.NoError(t, err)
 		scripts[string(data)] = f
@@ -413,7 +413,7 @@ func TestEveryRunStepIsTheScriptItIncludes(t *testing.T) {
 				_, ok := scripts[s.Command]
 				assert.True(t, ok, "%s: step %q of %s is not one of the orb's scripts", name, s.Name, strings.Join(s.Path, " > "))
 				assert.True(t, slices.Contains([]string{"Install baton", "Trigger pipelines with baton", "Wait for pipelines with baton",
-					"Call the upstream workflow back with baton", "Read the downstream result with baton"}, s.Name))
+					"Call the upstream workflow back with baton", "Read the downstream result with baton", "Exit as baton did"}, s.Name))
 			}
 		}
 	}
