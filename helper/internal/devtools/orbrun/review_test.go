@@ -153,6 +153,14 @@ func TestWaitingStepsOutlastTheirTimeout(t *testing.T) {
 		qmax, err := time.ParseDuration(quiet["default"].(string))
 		require.NoError(t, err)
 		assert.Greater(t, qmax, tmax, "%s: no_output_timeout's default must cover timeout's", name)
+		// A heartbeat keeps the step printing while it waits: it must come well within the
+		// quiet time CircleCI allows, or a quiet wait is killed before it times out.
+		if beat, ok := params["heartbeat"].(map[string]any); ok {
+			every, err := time.ParseDuration(beat["default"].(string))
+			require.NoError(t, err)
+			assert.LessOrEqual(t, 2*every, qmax, "%s: heartbeat's default must come twice within no_output_timeout's", name)
+			assert.Less(t, every, 10*time.Minute, "%s: heartbeat's default must come within CircleCI's default no_output_timeout", name)
+		}
 	}
 	assert.Equal(t, 7, checked, "trigger-pipeline, callback and pipeline-result (commands and jobs) and wait-for-pipeline")
 	for _, command := range []string{"trigger-pipeline", "wait-for-pipeline", "callback", "pipeline-result"} {

@@ -119,6 +119,22 @@ projects:
       - {name: build-number, type: string, default: ""}
       - {name: queue, type: string, default: normal}
     workflows: [{name: deploy, duration: 1m}]
+  # A downstream that fails with a failing test and leaves an artifact: what the upstream keeps.
+  - slug: gh/acme/checkout
+    workflows:
+      - name: checkout
+        duration: 1m
+        status: failed
+        jobs:
+          - name: browser-tests
+            tests:
+              passing: 3
+              failures:
+                - {classname: checkout, name: pays with card, message: "expected 200, got 502", file: spec/checkout_spec.rb}
+            steps:
+              - {name: Run tests, output: "4 examples, 1 failure\n", failed: true}
+            artifacts:
+              - {path: report/index.html, content: "<h1>checkout report</h1>"}
   - slug: gh/acme/contract-tests
     parameters: [{name: provider-sha, type: string, default: ""}]
     workflows: [{name: contract, duration: 2m, jobs: [{name: pact}]}]
