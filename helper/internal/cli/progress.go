@@ -33,12 +33,13 @@ func newRenderer(d *Deps, w io.Writer) renderer {
 	return &lines{w: w}
 }
 
-// inCI reports whether baton runs in CI (CircleCI sets CI=true), or on a terminal that cannot
-// move its cursor: there a redrawn view would be a mess of escape codes in the log.
+// inCI reports whether baton runs in CI (CircleCI sets CI=true; CI=false or 0 says not), or on
+// a terminal that cannot move its cursor: there a redrawn view would be a mess of escape codes
+// in the log.
 func inCI(d *Deps) bool {
 	ci, _ := d.LookupEnv("CI")
 	term, _ := d.LookupEnv("TERM")
-	return ci != "" && ci != "false" || term == "dumb"
+	return ci != "" && ci != "false" && ci != "0" || term == "dumb"
 }
 
 // terminalText makes text that carries server-supplied strings safe to print on a terminal

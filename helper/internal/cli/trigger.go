@@ -13,6 +13,7 @@ import (
 	"github.com/baton-ci/baton/helper/internal/circleci"
 	"github.com/baton-ci/baton/helper/internal/dispatch"
 	"github.com/baton-ci/baton/helper/internal/exitcode"
+	"github.com/baton-ci/baton/helper/internal/params"
 	"github.com/baton-ci/baton/helper/internal/preflight"
 	"github.com/baton-ci/baton/helper/internal/report"
 	"github.com/baton-ci/baton/helper/internal/request"
@@ -148,6 +149,9 @@ func (c *TriggerCmd) Run(d *Deps) error {
 	host, err := c.host()
 	if err != nil {
 		return err
+	}
+	if warning := params.CommaJoined(c.Parameters); warning != "" {
+		fmt.Fprintf(d.Stderr, "baton: warning: %s\n", warning) // sent as written all the same
 	}
 	targets, err := c.targets(d)
 	if err != nil {

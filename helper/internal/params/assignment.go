@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
 )
 
 // SourceParam and SourceLines name the text sources in errors.
@@ -34,15 +33,11 @@ func (s *Set) AddAssignment(arg string) error {
 // skipped; a "\r" before the "\n" is dropped. Nothing is added unless every line is good.
 func (s *Set) AddLines(text string) error {
 	return s.transaction(func() error {
-		for i, line := range strings.Split(text, "\n") {
-			line = strings.TrimSuffix(line, "\r")
-			if rest := strings.TrimLeftFunc(line, unicode.IsSpace); rest == "" || rest[0] == '#' {
-				continue
-			}
-			source := fmt.Sprintf("%s line %d", SourceLines, i+1)
-			p, typing, err := s.assignment(line)
+		for _, l := range assignmentLines(text) {
+			source := fmt.Sprintf("%s line %d", SourceLines, l.number)
+			p, typing, err := s.assignment(l.text)
 			if err != nil {
-				return usage(source+" ("+display(line)+")", err)
+				return usage(source+" ("+display(l.text)+")", err)
 			}
 			if err := s.add(p, source, typing); err != nil {
 				return err

@@ -172,3 +172,29 @@ func TestWhenReachesEveryRunStepOfACommand(t *testing.T) {
 		}
 	}
 }
+
+// TestCommaJoinedParametersAreNamedInTheStep: parameters written as other tools take them,
+// comma-joined on one line, get a warning in the step's output that names the pairs they would
+// have been; the value is still sent as written.
+func TestCommaJoinedParametersAreNamedInTheStep(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	res := w.run(usageOf(t, `
+version: 2.1
+orbs:
+  baton: baton-ci/baton@1.0
+workflows:
+  deploy:
+    jobs:
+      - baton/trigger-pipeline:
+          context: circleci-api
+          project_slug: gh/acme/worker
+          parameters: build-number=42,queue=fast
+`))
+	job := res["baton/trigger-pipeline"]
+	requireSuccess(t, job)
+	step, _ := job.Step("Trigger pipelines with baton")
+	assert.Contains(t, step.Output, `baton: warning: --parameters "build-number=42,queue=fast" is one parameter build-number="42,queue=fast"; if you meant 2 parameters, put one per line: build-number=42, queue=fast`+"\n")
+	reqs := w.triggers()
+	require.Len(t, reqs, 1)
+	assert.JSONEq(t, `{"parameters": {"build-number": "42,queue=fast"}}`, string(reqs[0].Body), "sent as written")
+}
