@@ -31,6 +31,7 @@ var exampleTests = map[string]func(t *testing.T){
 	"per-project-parameters":     testPerProjectParameters,
 	"callback-upstream":          testCallbackUpstream,
 	"callback-downstream":        testCallbackDownstream,
+	"roll-back-on-failure":       testRollBackOnFailure,
 }
 
 func TestEveryExampleRuns(t *testing.T) {
@@ -257,6 +258,33 @@ func testResultForALaterJob(t *testing.T) {
 	assert.Equal(t, "gh/acme/e2e #1: failed\n", s.Output, "the later job read the result from the attached workspace")
 }
 
+func testRollBackOnFailure(t *testing.T) {
+	t.Run("the deploy succeeds: nothing is rolled back", func(t *testing.T) {
+		w := newWorld(t, worldOptions{})
+		res := w.run(w.example("roll-back-on-failure"))
+		job := res["deploy"]
+		requireSuccess(t, job)
+		rollback, _ := job.Step("Roll back with baton")
+		assert.False(t, rollback.Ran)
+		assert.Empty(t, w.triggers())
+	})
+	t.Run("the deploy fails: the rollback is triggered and the job still fails", func(t *testing.T) {
+		w := newWorld(t, worldOptions{})
+		require.NoError(t, os.WriteFile(filepath.Join(w.stubs, "make"), []byte(strings.Replace(stub, "exit 0", "exit 2", 1)), 0o755))
+		res := w.run(w.example("roll-back-on-failure"))
+		job := res["deploy"]
+		assert.Equal(t, orbrun.JobFailed, job.Status)
+		failed, _ := job.FailedStep()
+		assert.Equal(t, "Deploy", failed.Step.Name)
+		rollback, _ := job.Step("Roll back with baton")
+		assert.True(t, rollback.Ran)
+		assert.Zero(t, rollback.ExitCode, rollback.Output)
+		reqs := w.triggers()
+		require.Len(t, reqs, 1)
+		assert.JSONEq(t, `{"branch": "main", "parameters": {"image-name": "acme/api:stable"}}`, string(reqs[0].Body))
+	})
+}
+
 // TestTamperedArchiveIsRefused serves a different archive than the one released: the install
 // refuses it naming both sums, nothing is unpacked or run, and nothing is triggered.
 func TestTamperedArchiveIsRefused(t *testing.T) {
@@ -413,7 +441,8 @@ func TestEveryRunStepIsTheScriptItIncludes(t *testing.T) {
 				_, ok := scripts[s.Command]
 				assert.True(t, ok, "%s: step %q of %s is not one of the orb's scripts", name, s.Name, strings.Join(s.Path, " > "))
 				assert.True(t, slices.Contains([]string{"Install baton", "Trigger pipelines with baton", "Wait for pipelines with baton",
-					"Call the upstream workflow back with baton", "Read the downstream result with baton", "Exit as baton did"}, s.Name))
+					"Call the upstream workflow back with baton", "Read the downstream result with baton", "Exit as baton did",
+					"Roll back with baton"}, s.Name), "%s: step %q", name, s.Name) // the last: roll-back-on-failure's step_name
 			}
 		}
 	}
