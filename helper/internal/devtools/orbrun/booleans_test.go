@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/baton-ci/baton/helper/internal/cli"
 	"github.com/baton-ci/baton/helper/internal/devtools/orbrun"
 )
 
@@ -82,9 +81,7 @@ func expandedEnv(t *testing.T, o *orbrun.Orb, command string, args map[string]an
 func batonReads(t *testing.T, sub, variable, text string) bool {
 	t.Helper()
 	t.Setenv(variable, text)
-	parser, err := kong.New(&cli.CLI{}, append(cli.AllCommands(), kong.Vars{"version": "test"}, kong.Exit(func(int) {}))...)
-	require.NoError(t, err)
-	ctx, err := kong.Trace(parser, []string{sub})
+	ctx, err := kong.Trace(cliParser(t), []string{sub})
 	require.NoError(t, err)
 	require.NoError(t, ctx.Error)
 	require.NoError(t, ctx.Reset())

@@ -173,11 +173,18 @@ func TestWaitingStepsOutlastTheirTimeout(t *testing.T) {
 	}
 }
 
-// cliEnvs are the environment variables each baton command reads, from its kong model.
-func cliEnvs(t *testing.T) map[string][]string {
+// cliParser is baton's command line, every command in it.
+func cliParser(t *testing.T) *kong.Kong {
 	t.Helper()
 	parser, err := kong.New(&cli.CLI{}, append(cli.AllCommands(), kong.Vars{"version": "test"}, kong.Exit(func(int) {}))...)
 	require.NoError(t, err)
+	return parser
+}
+
+// cliEnvs are the environment variables each baton command reads, from its kong model.
+func cliEnvs(t *testing.T) map[string][]string {
+	t.Helper()
+	parser := cliParser(t)
 	out := map[string][]string{}
 	for _, node := range parser.Model.Children {
 		for _, flag := range node.AllFlags(true) {

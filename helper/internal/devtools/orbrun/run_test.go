@@ -88,16 +88,22 @@ func TestAMissingContextIsAnError(t *testing.T) {
 	assert.ErrorContains(t, err, `context "nope" does not exist`)
 }
 
+// runSteps expands a job of these steps (a YAML list, indented by six spaces) on cimg/base and
+// runs it.
+func runSteps(t *testing.T, steps string) *orbrun.JobResult {
+	t.Helper()
+	jobs, err := expandConfig(t, "version: 2.1\njobs:\n  j:\n    docker: [{image: cimg/base:2026.09}]\n    steps:"+steps+"workflows:\n  w: {jobs: [j]}\n", pipeline)
+	require.NoError(t, err)
+	res, err := (&orbrun.Machine{Root: t.TempDir()}).RunJob(context.Background(), jobs[0])
+	require.NoError(t, err)
+	return res
+}
+
 // TestAfterAFailureOnlyWhatCircleCIRunsThenRuns: after a failed step, store_test_results and
 // store_artifacts still store what their paths hold at that moment, run steps with when:
 // always or on_fail run, and persist_to_workspace and on_success steps do not.
 func TestAfterAFailureOnlyWhatCircleCIRunsThenRuns(t *testing.T) {
-	jobs, err := expandConfig(t, `
-version: 2.1
-jobs:
-  j:
-    docker: [{image: cimg/base:2026.09}]
-    steps:
+	res := runSteps(t, `
       - run:
           name: Test
           command: |
@@ -112,13 +118,7 @@ jobs:
       - run: {name: Rewrite the results, command: "echo '<testsuite/>' >results/unit/junit.xml", when: always}
       - run: {name: On fail, command: "echo after the failure", when: on_fail}
       - store_test_results: {path: missing}
-workflows:
-  w: {jobs: [j]}
-`, pipeline)
-	require.NoError(t, err)
-	m := &orbrun.Machine{Root: t.TempDir()}
-	res, err := m.RunJob(context.Background(), jobs[0])
-	require.NoError(t, err)
+`)
 	assert.Equal(t, orbrun.JobFailed, res.Status)
 
 	ran := map[string]bool{}
@@ -143,22 +143,11 @@ workflows:
 }
 
 func TestPersistToWorkspaceNeedsAMatch(t *testing.T) {
-	jobs, err := expandConfig(t, `
-version: 2.1
-jobs:
-  j:
-    docker: [{image: cimg/base:2026.09}]
-    steps:
+	res := runSteps(t, `
       - run: {name: Write, command: "mkdir -p ws/baton && echo 1 >ws/baton/a.json && echo 2 >ws/baton/b.json"}
       - persist_to_workspace: {root: ws, paths: ["baton/*.json"]}
       - persist_to_workspace: {name: Nothing there, root: ws, paths: [baton/none.json]}
-workflows:
-  w: {jobs: [j]}
-`, pipeline)
-	require.NoError(t, err)
-	m := &orbrun.Machine{Root: t.TempDir()}
-	res, err := m.RunJob(context.Background(), jobs[0])
-	require.NoError(t, err)
+`)
 	glob := res.Steps[1]
 	assert.Zero(t, glob.ExitCode, "paths are globs")
 	none := res.Steps[2]
