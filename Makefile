@@ -47,11 +47,14 @@ demo-callback:
 fuzz:
 	scripts/fuzz.sh
 
-# dist/: the archives, SHA256SUMS and the packed orb pinning them, verified; nothing is published.
+# dist/: the archives, SHA256SUMS and the packed orb pinning them, verified, last as a user
+# checks a download; nothing is published. RELEASING.md says how a release is made.
 release-dry-run:
+	rm -rf dist
 	scripts/build-release.sh $(RELEASE_VERSION) dist
 	scripts/pack-orb.sh $(RELEASE_VERSION) dist
 	$(GO) run ./helper/cmd/baton-release verify --version $(RELEASE_VERSION) --dist dist
+	cd dist && sha256sum --strict -c SHA256SUMS
 
 # dist/orb.yml again from orb/src, against the release already in dist/.
 orb-pack:

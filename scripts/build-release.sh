@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # build-release.sh VERSION [DIST]: cross-compile baton for every platform the orb installs on
 # and write reproducible archives, baton_VERSION_OS_ARCH.tar.gz (.zip for Windows), and their
-# SHA256SUMS (with the sums of the binaries in them) to DIST (default dist/). Two builds of the
-# same tree give the same bytes. PLATFORMS="linux_amd64 …" builds only those (make demo).
+# SHA256SUMS to DIST (default dist/), which should be empty or absent: SHA256SUMS lists exactly
+# the archives, so `cd DIST && sha256sum --strict -c SHA256SUMS` checks them all. Two builds of
+# the same tree give the same bytes. PLATFORMS="linux_amd64 …" builds only those (make demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # pack-orb.sh VERSION DIST [OUT]: pack orb/src with the real circleci CLI and pin baton VERSION
-# in it with the SHA-256 of every archive in DIST (made by scripts/build-release.sh) and of the
-# binary in each. Writes OUT, default DIST/orb.yml: the orb to publish. The source carries
-# placeholders only, so it never holds a stale version or checksum.
+# in it with the SHA-256 of every archive in DIST (made by scripts/build-release.sh, checked
+# against its SHA256SUMS first) and of the binary in each, which the orb's installer uses to
+# recognise a baton already installed. Writes OUT, default DIST/orb.yml: the orb to publish. The
+# source carries placeholders only, so it never holds a stale version or checksum.
 #
 # The circleci CLI is built from the Go module proxy once (go install refuses its module) and
 # kept in .cache/bin; set CIRCLECI_CLI_VERSION to use another release.

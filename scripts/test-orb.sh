@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # test-orb.sh [DIR]: the orb's checks outside Go: the bats unit tests of its scripts, then a
-# release of baton built twice (the two must be byte-identical) and the orb packed with the
-# real circleci CLI and pinned to it, all checked by baton-release verify; and the project's own
-# packer (make demo's) giving the same bytes as the CLI. The release stays
-# in DIR (default .cache/orb-test) for the Go tests of helper/internal/devtools/orbrun, which expand and
-# run every example against it; scripts/test.sh points them there. Installs bats and its libraries when they are missing.
+# release of baton checked with `sha256sum --strict -c SHA256SUMS` and built again (the two must
+# be byte-identical), and the orb packed with the real circleci CLI and pinned to it, all
+# checked by baton-release verify; and the project's own packer (make demo's) giving the same
+# bytes as the CLI. The release stays in DIR (default .cache/orb-test) for the Go tests of
+# helper/internal/devtools/orbrun, which expand and run every example against it;
+# scripts/test.sh points them there. Installs bats and its libraries when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 version=${BATON_ORB_RELEASE_VERSION:-1.0.0-e2e} # the major version the examples show
@@ -18,17 +19,32 @@ done
 echo "== bats: orb/src/tests"
 bats orb/src/tests
 
-echo "== release $version, built twice"
+echo "== release $version: SHA256SUMS checks as a user checks a download"
 rm -rf "$dir"
 scripts/build-release.sh "$version" "$dir/dist" >/dev/null
-scripts/build-release.sh "$version" "$dir/again" >/dev/null
-if ! cmp "$dir/dist/SHA256SUMS" "$dir/again/SHA256SUMS"; then
-  echo "test-orb.sh: two builds of the same tree differ:" >&2
-  diff "$dir/dist/SHA256SUMS" "$dir/again/SHA256SUMS" >&2 || true
-  exit 1
-fi
-rm -rf "$dir/again"
 cat "$dir/dist/SHA256SUMS"
+(cd "$dir/dist" && sha256sum --strict -c SHA256SUMS)
+
+# Built again from a copy of the tree at another path, with another umask and time zone: every
+# file must be byte-identical (archive entry times, owners, modes and order are fixed, not taken
+# from the build). The Go build cache would hand back the same binaries, so this machine's
+# platform is also built once more with an empty cache, compiling everything anew.
+host=$("${GO:-go}" env GOOS)_$("${GO:-go}" env GOARCH)
+echo "== release $version built again elsewhere, and for $host with an empty build cache"
+elsewhere=$(mktemp -d)
+trap 'rm -rf "$elsewhere"' EXIT
+git ls-files -z --cached --others --exclude-standard | tar --null -cf - -T - | tar -xmf - -C "$elsewhere"
+(cd "$elsewhere" && umask 077 && TZ=Pacific/Chatham scripts/build-release.sh "$version" again >/dev/null)
+(cd "$elsewhere" && GOCACHE=$elsewhere/.gocache PLATFORMS=$host scripts/build-release.sh "$version" fresh >/dev/null)
+for f in "$dir"/dist/* "$elsewhere"/fresh/baton_*; do
+  again=$elsewhere/again/${f##*/}
+  if ! cmp "$f" "$again"; then
+    echo "test-orb.sh: two builds of the same tree differ: ${f##*/} (see scripts/build-release.sh)" >&2
+    exit 1
+  fi
+done
+rm -rf "$elsewhere"
+echo "every file the same, byte for byte"
 
 echo "== circleci orb pack, pinned to $version"
 KEEP_PACKED="$dir/packed-circleci.yml" scripts/pack-orb.sh "$version" "$dir/dist" "$dir/orb.yml"

@@ -39,21 +39,37 @@ func binaryName(platform string) string {
 	return "baton"
 }
 
-// binaryEntry names the binary in platform's archive in SHA256SUMS, as the orb's installer
-// looks it up.
+// binaryEntry names the binary in platform's archive among the sums the orb pins, as the orb's
+// installer looks it up to recognise a binary already installed. It is not a file of the
+// release, so it is never a line of SHA256SUMS: that file lists only what can be downloaded.
 func binaryEntry(version, platform string) string {
 	return fmt.Sprintf("baton_%s_%s/%s", version, platform, binaryName(platform))
 }
 
+// sumLine is one line of a SHA256SUMS file as sha256sum writes it: "HEX  NAME".
+type sumLine struct{ Sum, Name string }
+
+func (l sumLine) String() string { return l.Sum + "  " + l.Name }
+
+// formatSums is lines as a SHA256SUMS file.
+func formatSums(lines []sumLine) string {
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l.String() + "\n")
+	}
+	return b.String()
+}
+
 // writeArchives archives buildDir/PLATFORM/baton[.exe] for each of platforms, writes them and
-// SHA256SUMS (the archives' sums, then their binaries') into dist and returns the archive names
-// in SHA256SUMS order.
+// SHA256SUMS (one line per archive, in platforms' order) into dist and returns the archive
+// names in that order. SHA256SUMS names only files written beside it, so that
+// `sha256sum --strict -c SHA256SUMS` in dist checks every one of them.
 func writeArchives(version, buildDir, dist string, mtime time.Time, platforms []string) ([]string, error) {
 	if err := os.MkdirAll(dist, 0o755); err != nil {
 		return nil, err
 	}
 	var names []string
-	var sums, binarySums strings.Builder
+	var sums []sumLine
 	for _, platform := range platforms {
 		bin := filepath.Join(buildDir, platform, binaryName(platform))
 		data, err := os.ReadFile(bin)
@@ -73,11 +89,10 @@ func writeArchives(version, buildDir, dist string, mtime time.Time, platforms []
 		if err := os.WriteFile(filepath.Join(dist, name), archive, 0o644); err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(&sums, "%s  %s\n", sha256Hex(archive), name)
-		fmt.Fprintf(&binarySums, "%s  %s\n", sha256Hex(data), binaryEntry(version, platform))
+		sums = append(sums, sumLine{sha256Hex(archive), name})
 		names = append(names, name)
 	}
-	return names, os.WriteFile(filepath.Join(dist, sumsFile), []byte(sums.String()+binarySums.String()), 0o644)
+	return names, os.WriteFile(filepath.Join(dist, sumsFile), []byte(formatSums(sums)), 0o644)
 }
 
 func sha256Hex(data []byte) string {
@@ -179,62 +194,105 @@ func zipOne(name string, data []byte, mtime time.Time) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// parseSums reads SHA256SUMS lines ("HEX  NAME") into name → lower-case hex.
-func parseSums(text string) (map[string]string, error) {
-	sums := map[string]string{}
-	for i, line := range strings.Split(strings.TrimRight(text, "\n"), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) != 2 || len(fields[0]) != 64 {
+// parseSums reads a SHA256SUMS file as `sha256sum --strict -c` does: every line is
+// "HEX  NAME" (or "HEX *NAME", binary mode), with a 64-digit hex sum and a name given once.
+func parseSums(text string) ([]sumLine, error) {
+	if text == "" {
+		return nil, fmt.Errorf("%s is empty", sumsFile)
+	}
+	if !strings.HasSuffix(text, "\n") {
+		return nil, fmt.Errorf("%s does not end with a newline", sumsFile)
+	}
+	var lines []sumLine
+	seen := map[string]bool{}
+	for i, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		sum, name, ok := strings.Cut(line, " ")
+		if ok && len(name) > 0 && (name[0] == ' ' || name[0] == '*') {
+			name = name[1:]
+		} else {
+			ok = false
+		}
+		if _, err := hex.DecodeString(sum); !ok || len(sum) != 64 || err != nil || name == "" {
 			return nil, fmt.Errorf("%s line %d: want \"SHA256  NAME\", got %q", sumsFile, i+1, line)
 		}
-		if _, err := hex.DecodeString(fields[0]); err != nil {
-			return nil, fmt.Errorf("%s line %d: %q is not hex", sumsFile, i+1, fields[0])
+		if seen[name] {
+			return nil, fmt.Errorf("%s line %d: %s is listed twice", sumsFile, i+1, name)
 		}
-		sums[strings.TrimPrefix(fields[1], "*")] = strings.ToLower(fields[0])
+		seen[name] = true
+		lines = append(lines, sumLine{strings.ToLower(sum), name})
 	}
-	return sums, nil
+	return lines, nil
 }
 
-// verifyDist checks that dist holds an archive of version for each of platforms and that each,
-// and the binary in it, matches dist's SHA256SUMS. It returns the SHA256SUMS lines of those
-// archives, then of their binaries, in SHA256SUMS's order.
-func verifyDist(dist, version string, platforms []string) (string, error) {
+// orbFile is where scripts/pack-orb.sh writes the packed orb by default: it sits beside the
+// archives but is not downloaded from the release (the orb registry serves it), and it pins
+// SHA256SUMS's content, so SHA256SUMS cannot list it.
+const orbFile = "orb.yml"
+
+// release is a verified release directory: its archives' lines of SHA256SUMS and the sums of
+// the binaries in them, both in platforms' order.
+type release struct {
+	archives, binaries []sumLine
+}
+
+// pinned is what the orb carries: SHA256SUMS's lines, then the binaries'.
+func (r release) pinned() string { return formatSums(r.archives) + formatSums(r.binaries) }
+
+// verifyDist checks dist against version and platforms: SHA256SUMS lists exactly one archive of
+// version per platform, in platforms' order, and nothing else; each archive matches its line
+// and holds just the binary; dist holds nothing else but the packed orb. It returns the sums.
+func verifyDist(dist, version string, platforms []string) (release, error) {
 	raw, err := os.ReadFile(filepath.Join(dist, sumsFile))
 	if err != nil {
-		return "", exitcode.Usagef("%v (build the release first: scripts/build-release.sh %s %s)", err, version, dist)
+		return release{}, exitcode.Usagef("%v (build the release first: scripts/build-release.sh %s %s)", err, version, dist)
 	}
-	sums, err := parseSums(string(raw))
+	lines, err := parseSums(string(raw))
 	if err != nil {
-		return "", err
+		return release{}, fmt.Errorf("%s/%w", dist, err)
 	}
-	var lines, binLines []string
+	want := map[string]bool{sumsFile: true, orbFile: true}
+	listed := map[string]sumLine{}
+	for _, l := range lines {
+		listed[l.Name] = l
+	}
+	var rel release
 	for _, platform := range platforms {
 		name := archiveName(version, platform)
-		want, ok := sums[name]
+		want[name] = true
+		line, ok := listed[name]
 		if !ok {
-			return "", exitcode.Usagef("%s/%s has no line for %s: was the release built as version %s?", dist, sumsFile, name, version)
+			return release{}, exitcode.Usagef("%s/%s has no line for %s: was the release built as version %s?", dist, sumsFile, name, version)
 		}
 		data, err := os.ReadFile(filepath.Join(dist, name))
 		if err != nil {
-			return "", exitcode.Usagef("%v", err)
+			return release{}, exitcode.Usagef("%v", err)
 		}
-		if got := sha256Hex(data); got != want {
-			return "", fmt.Errorf("%s/%s: SHA-256 is %s but %s says %s", dist, name, got, sumsFile, want)
-		}
-		entry := binaryEntry(version, platform)
-		wantBin, ok := sums[entry]
-		if !ok {
-			return "", fmt.Errorf("%s/%s has no line for %s, the binary in %s: rebuild the release with scripts/build-release.sh", dist, sumsFile, entry, name)
+		if got := sha256Hex(data); got != line.Sum {
+			return release{}, fmt.Errorf("%s/%s: SHA-256 is %s but %s says %s", dist, name, got, sumsFile, line.Sum)
 		}
 		bin, err := archivedBinary(data, platform)
 		if err != nil {
-			return "", fmt.Errorf("%s/%s: %w", dist, name, err)
+			return release{}, fmt.Errorf("%s/%s: %w", dist, name, err)
 		}
-		if got := sha256Hex(bin); got != wantBin {
-			return "", fmt.Errorf("%s/%s: its %s has SHA-256 %s but %s says %s", dist, name, binaryName(platform), got, sumsFile, wantBin)
-		}
-		lines = append(lines, want+"  "+name)
-		binLines = append(binLines, wantBin+"  "+entry)
+		rel.archives = append(rel.archives, line)
+		rel.binaries = append(rel.binaries, sumLine{sha256Hex(bin), binaryEntry(version, platform)})
 	}
-	return strings.Join(append(lines, binLines...), "\n") + "\n", nil
+	for i, l := range lines {
+		if !want[l.Name] || l.Name == sumsFile || l.Name == orbFile {
+			return release{}, fmt.Errorf("%s/%s line %d lists %s, which is not an archive of baton %s: `sha256sum -c` must find every file it names; rebuild with scripts/build-release.sh", dist, sumsFile, i+1, l.Name, version)
+		}
+		if l != rel.archives[i] {
+			return release{}, fmt.Errorf("%s/%s line %d is %s, want %s: the archives in the platforms' order", dist, sumsFile, i+1, l.Name, rel.archives[i].Name)
+		}
+	}
+	entries, err := os.ReadDir(dist)
+	if err != nil {
+		return release{}, err
+	}
+	for _, e := range entries {
+		if !want[e.Name()] {
+			return release{}, fmt.Errorf("%s/%s is not part of baton %s (%s does not list it): build the release into an empty directory", dist, e.Name(), version, sumsFile)
+		}
+	}
+	return rel, nil
 }

@@ -8,15 +8,18 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// The placeholders orb/src/commands/install.yml carries until the orb is released.
+// The placeholders orb/src/commands/install.yml carries until the orb is released, and the
+// variables of its step that hold them, which orb/src/scripts/install.sh reads.
 const (
 	versionPlaceholder = "@BATON_PINNED_VERSION@"
 	sumsPlaceholder    = "@BATON_PINNED_SHA256SUMS@"
+	pinnedVersionKey   = "BATON_INSTALL_PINNED_VERSION"
+	pinnedSumsKey      = "BATON_INSTALL_PINNED_SHA256SUMS"
 	orbName            = "baton-ci/baton"
 )
 
-// fillOrb puts version and sums (SHA256SUMS lines) in place of the placeholders of the packed
-// orb, after checking that its usage examples show version's major version (orb-tools' RC011).
+// fillOrb puts version and sums (release.pinned: SHA256SUMS's lines, then the binaries') in
+// place of the placeholders of the packed orb, after checking that its usage examples show version's major version (orb-tools' RC011).
 // It works on the YAML tree, so a multi-line value cannot break the document.
 func fillOrb(packed []byte, version, sums string) ([]byte, error) {
 	var doc yaml.Node
@@ -53,6 +56,76 @@ func fillOrb(packed []byte, version, sums string) ([]byte, error) {
 		return nil, fmt.Errorf("a placeholder is left after filling: %q", firstPlaceholder(out.String()))
 	}
 	return out.Bytes(), nil
+}
+
+// checkOrbPins checks a packed orb before it is published: it follows orb-tools' RC011, and
+// every variable the installer reads its pins from holds exactly version and sums, so the orb
+// installs nothing but the archives in dist and recognises nothing but their binaries.
+func checkOrbPins(orb []byte, version, sums string) error {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(orb, &doc); err != nil {
+		return fmt.Errorf("not YAML: %w", err)
+	}
+	if err := checkExampleMajor(&doc, version); err != nil {
+		return err
+	}
+	want := map[string]string{pinnedVersionKey: version, pinnedSumsKey: sums}
+	found := map[string]int{}
+	var wrong error
+	walkPairs(&doc, func(key, value *yaml.Node) {
+		w, ok := want[key.Value]
+		if !ok || wrong != nil {
+			return
+		}
+		found[key.Value]++
+		switch {
+		case value.Kind != yaml.ScalarNode:
+			wrong = fmt.Errorf("%s (line %d) is not a string", key.Value, key.Line)
+		case value.Value != w && key.Value == pinnedVersionKey:
+			wrong = fmt.Errorf("%s (line %d) pins baton %q, not %s", key.Value, key.Line, value.Value, version)
+		case value.Value != w:
+			wrong = fmt.Errorf("%s (line %d) is not dist's sums: %s", key.Value, key.Line, firstDifference(value.Value, w))
+		}
+	})
+	if wrong != nil {
+		return wrong
+	}
+	for _, k := range []string{pinnedVersionKey, pinnedSumsKey} {
+		if found[k] == 0 {
+			return fmt.Errorf("no %s: the orb pins nothing (was it filled by scripts/pack-orb.sh?)", k)
+		}
+	}
+	return nil
+}
+
+// firstDifference names the first line where got and want (lines of sums) differ.
+func firstDifference(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < max(len(g), len(w)); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d is %q, want %q", i+1, gl, wl)
+		}
+	}
+	return "they differ" // unreachable: got != want
+}
+
+// walkPairs calls f on every key and value of every mapping under n.
+func walkPairs(n *yaml.Node, f func(key, value *yaml.Node)) {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			f(n.Content[i], n.Content[i+1])
+		}
+	}
+	for _, c := range n.Content {
+		walkPairs(c, f)
+	}
 }
 
 // walk calls f on every scalar node under n.

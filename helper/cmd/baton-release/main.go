@@ -5,11 +5,15 @@
 //	    BUILD_DIR/OS_ARCH/baton[.exe] → DIR/baton_V_OS_ARCH.tar.gz (.zip for Windows) and
 //	    DIR/SHA256SUMS, byte for byte the same on every run: fixed order, owners and times
 //	    ($SOURCE_DATE_EPOCH, else 2020-01-01), gzip without a name or time. SHA256SUMS lists
-//	    the archives, then the binaries in them as baton_V_OS_ARCH/baton[.exe], which the orb's
-//	    installer checks a binary it finds installed against.
+//	    the archives and nothing else, so `sha256sum --strict -c SHA256SUMS` in DIR checks them.
 //	baton-release fill-orb --version V --dist DIR [--platforms P,…] --in PACKED --out ORB
-//	    checks DIR's archives and binaries against its SHA256SUMS, then writes PACKED (circleci
-//	    orb pack's output) with the pinned version and sums in place of the placeholders.
+//	    checks DIR against its SHA256SUMS, then writes PACKED (circleci orb pack's output) with
+//	    the version and sums pinned in place of the placeholders: SHA256SUMS's lines, then the
+//	    sums of the binaries in the archives as baton_V_OS_ARCH/baton[.exe], which the orb's
+//	    installer checks a binary it finds installed against. Anyone can recompute those from
+//	    the archives; they are published only inside the orb.
+//	baton-release verify --version V --dist DIR [--platforms P,…] [--orb ORB]
+//	    checks a release before it is published (see verifyCmd).
 //	baton-release pack DIR
 //	    prints what `circleci orb pack DIR` prints, packed by orbrun.Pack (make demo uses it).
 //
@@ -120,7 +124,7 @@ func fillOrbCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	sums, err := verifyDist(*dist, *version, ps)
+	rel, err := verifyDist(*dist, *version, ps)
 	if err != nil {
 		return err
 	}
@@ -128,7 +132,10 @@ func fillOrbCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	filled, err := fillOrb(packed, *version, sums)
+	filled, err := fillOrb(packed, *version, rel.pinned())
+	if err == nil {
+		err = checkOrbPins(filled, *version, rel.pinned())
+	}
 	if err != nil {
 		return fmt.Errorf("the packed orb: %w", err)
 	}

@@ -7,7 +7,9 @@ import (
 	"compress/gzip"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -88,13 +90,29 @@ func TestArchivesHoldOneRootOwnedExecutable(t *testing.T) {
 	require.Len(t, zr.File, 1)
 	assert.Equal(t, "baton.exe", zr.File[0].Name)
 
+}
+
+func TestSHA256SUMSListsOnlyTheArchivesBesideIt(t *testing.T) {
+	dist := t.TempDir()
+	_, err := writeArchives("1.2.3", fakeBuild(t), dist, defaultDate, platforms)
+	require.NoError(t, err)
 	sums, err := os.ReadFile(filepath.Join(dist, sumsFile))
 	require.NoError(t, err)
-	lines := strings.Split(strings.TrimSpace(string(sums)), "\n")
-	require.Len(t, lines, 2*len(platforms), "the archives, then the binaries in them")
-	assert.Regexp(t, `^[0-9a-f]{64}  baton_1\.2\.3_darwin_amd64\.tar\.gz$`, lines[0])
-	assert.Equal(t, sha256Hex([]byte("binary for darwin_amd64"))+"  baton_1.2.3_darwin_amd64/baton", lines[len(platforms)])
-	assert.Equal(t, sha256Hex([]byte("binary for windows_amd64"))+"  baton_1.2.3_windows_amd64/baton.exe", lines[len(lines)-1])
+	lines := strings.Split(strings.TrimSuffix(string(sums), "\n"), "\n")
+	require.Len(t, lines, len(platforms), "one line per archive, nothing else")
+	for i, p := range platforms {
+		assert.Regexp(t, `^[0-9a-f]{64}  `+regexp.QuoteMeta(archiveName("1.2.3", p))+`$`, lines[i])
+	}
+
+	// The check everyone runs on a download, with coreutils' own sha256sum.
+	if _, err := exec.LookPath("sha256sum"); err != nil {
+		t.Skip("sha256sum is not installed")
+	}
+	check := exec.Command("sha256sum", "--strict", "-c", sumsFile)
+	check.Dir = dist
+	out, err := check.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, len(platforms), strings.Count(string(out), ": OK\n"), "%s", out)
 }
 
 func TestOnePlatformCanBeReleasedForTheDemo(t *testing.T) {
@@ -104,9 +122,11 @@ func TestOnePlatformCanBeReleasedForTheDemo(t *testing.T) {
 	names, err := writeArchives("1.2.3", build, dist, defaultDate, only)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"baton_1.2.3_linux_amd64.tar.gz"}, names)
-	sums, err := verifyDist(dist, "1.2.3", only)
+	rel, err := verifyDist(dist, "1.2.3", only)
 	require.NoError(t, err)
-	assert.Len(t, strings.Split(strings.TrimSpace(sums), "\n"), 2)
+	assert.Equal(t, []string{"baton_1.2.3_linux_amd64.tar.gz", "baton_1.2.3_linux_amd64/baton"},
+		[]string{rel.archives[0].Name, rel.binaries[0].Name})
+	assert.Len(t, strings.Split(strings.TrimSpace(rel.pinned()), "\n"), 2)
 	_, err = verifyDist(dist, "1.2.3", platforms)
 	assert.ErrorContains(t, err, "has no line for baton_1.2.3_darwin_amd64.tar.gz", "a release still needs every platform")
 	_, err = parsePlatforms("linux_amd64,plan9_386")
@@ -159,9 +179,9 @@ func TestFillOrbPinsVersionAndSums(t *testing.T) {
 	dist := t.TempDir()
 	_, err := writeArchives("1.4.0", fakeBuild(t), dist, defaultDate, platforms)
 	require.NoError(t, err)
-	sums, err := verifyDist(dist, "1.4.0", platforms)
+	rel, err := verifyDist(dist, "1.4.0", platforms)
 	require.NoError(t, err)
-	out, err := fillOrb([]byte(packed), "1.4.0", sums)
+	out, err := fillOrb([]byte(packed), "1.4.0", rel.pinned())
 	require.NoError(t, err)
 
 	var doc struct {
@@ -174,10 +194,16 @@ func TestFillOrbPinsVersionAndSums(t *testing.T) {
 	require.NoError(t, yaml.Unmarshal(out, &doc))
 	env := doc.Commands["install"].Steps[0].Run.Environment
 	assert.Equal(t, "1.4.0", env["BATON_INSTALL_PINNED_VERSION"])
-	want, err := os.ReadFile(filepath.Join(dist, sumsFile))
+	sums, err := os.ReadFile(filepath.Join(dist, sumsFile))
 	require.NoError(t, err)
-	assert.Equal(t, string(want), env["BATON_INSTALL_PINNED_SHA256SUMS"])
+	pinned := env["BATON_INSTALL_PINNED_SHA256SUMS"]
+	require.True(t, strings.HasPrefix(pinned, string(sums)), "SHA256SUMS first:\n%s", pinned)
+	binaries := strings.Split(strings.TrimSuffix(strings.TrimPrefix(pinned, string(sums)), "\n"), "\n")
+	require.Len(t, binaries, len(platforms), "then one line per binary")
+	assert.Equal(t, sha256Hex([]byte("binary for darwin_amd64"))+"  baton_1.4.0_darwin_amd64/baton", binaries[0])
+	assert.Equal(t, sha256Hex([]byte("binary for windows_amd64"))+"  baton_1.4.0_windows_amd64/baton.exe", binaries[len(binaries)-1])
 	assert.Contains(t, string(out), "BATON_INSTALL_PINNED_SHA256SUMS: |\n", "the sums stay readable as lines")
+	assert.NoError(t, checkOrbPins(out, "1.4.0", rel.pinned()))
 }
 
 func TestFillOrbRefuses(t *testing.T) {
@@ -223,4 +249,144 @@ func TestSourceDate(t *testing.T) {
 	assert.Equal(t, int64(1700000000), d.Unix())
 	_, err = sourceDate("yesterday")
 	assert.Error(t, err)
+}
+
+func TestParseSumsReadsWhatSha256sumStrictAccepts(t *testing.T) {
+	a, b := strings.Repeat("a", 64), strings.Repeat("B", 64)
+	cases := []struct {
+		name, text string
+		want       []sumLine
+		err        string
+	}{
+		{"text-mode lines are read in order", a + "  x.tar.gz\n" + b + "  y.zip\n", []sumLine{{a, "x.tar.gz"}, {strings.ToLower(b), "y.zip"}}, ""},
+		{"a binary-mode line is read too", a + " *x.tar.gz\n", []sumLine{{a, "x.tar.gz"}}, ""},
+		{"an empty file is refused", "", nil, "SHA256SUMS is empty"},
+		{"a last line without a newline is refused", a + "  x\n" + a + "  y", nil, "does not end with a newline"},
+		{"a blank line is refused", a + "  x\n\n", nil, `line 2: want "SHA256  NAME", got ""`},
+		{"one space before the name is refused", a + " x\n", nil, "line 1: want"},
+		{"a short sum is refused", "abc  x\n", nil, "line 1: want"},
+		{"a sum that is not hex is refused", strings.Repeat("g", 64) + "  x\n", nil, "line 1: want"},
+		{"a line without a name is refused", a + "  \n", nil, "line 1: want"},
+		{"a name listed twice is refused", a + "  x\n" + a + "  x\n", nil, "line 2: x is listed twice"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := parseSums(tc.text)
+			if tc.err != "" {
+				assert.ErrorContains(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestVerifyDistRefusesADirectoryThatIsNotExactlyTheRelease(t *testing.T) {
+	edit := func(f func(lines []string) []string) func(t *testing.T, dist string) {
+		return func(t *testing.T, dist string) {
+			raw, err := os.ReadFile(filepath.Join(dist, sumsFile))
+			require.NoError(t, err)
+			lines := f(strings.Split(strings.TrimSuffix(string(raw), "\n"), "\n"))
+			require.NoError(t, os.WriteFile(filepath.Join(dist, sumsFile), []byte(strings.Join(lines, "\n")+"\n"), 0o644))
+		}
+	}
+	write := func(name, data string) func(t *testing.T, dist string) {
+		return func(t *testing.T, dist string) {
+			require.NoError(t, os.WriteFile(filepath.Join(dist, name), []byte(data), 0o644))
+		}
+	}
+	twoFiles, err := tarGzOne("baton", []byte("x"), defaultDate)
+	require.NoError(t, err)
+	cases := []struct {
+		name  string
+		spoil func(t *testing.T, dist string)
+		want  string
+	}{
+		{"a release as built passes", func(*testing.T, string) {}, ""},
+		{"the packed orb beside it is allowed", write(orbFile, "version: 2.1\n"), ""},
+		{"a line for a binary inside an archive is refused: sha256sum -c would not find it", edit(func(l []string) []string {
+			return append(l, strings.Repeat("0", 64)+"  baton_1.2.3_linux_amd64/baton")
+		}), "line 6 lists baton_1.2.3_linux_amd64/baton, which is not an archive of baton 1.2.3"},
+		{"a line for SHA256SUMS itself is refused", edit(func(l []string) []string {
+			return append(l, strings.Repeat("0", 64)+"  SHA256SUMS")
+		}), "lists SHA256SUMS, which is not an archive"},
+		{"a missing line is refused", edit(func(l []string) []string { return l[1:] }),
+			"has no line for baton_1.2.3_darwin_amd64.tar.gz"},
+		{"lines out of order are refused", edit(func(l []string) []string {
+			l[0], l[1] = l[1], l[0]
+			return l
+		}), "line 1 is baton_1.2.3_darwin_arm64.tar.gz, want baton_1.2.3_darwin_amd64.tar.gz"},
+		{"a changed archive is refused", write("baton_1.2.3_linux_amd64.tar.gz", "changed"),
+			"baton_1.2.3_linux_amd64.tar.gz: SHA-256 is"},
+		{"an archive that holds something else is refused", func(t *testing.T, dist string) {
+			other, err := tarGzOne("sh", []byte("x"), defaultDate)
+			require.NoError(t, err)
+			write("baton_1.2.3_linux_amd64.tar.gz", string(other))(t, dist)
+			edit(func(l []string) []string {
+				l[2] = sha256Hex(other) + "  baton_1.2.3_linux_amd64.tar.gz"
+				return l
+			})(t, dist)
+		}, `want one regular file baton in the tar, found "sh"`},
+		{"another version's archive left in the directory is refused", write("baton_1.2.2_linux_amd64.tar.gz", string(twoFiles)),
+			"baton_1.2.2_linux_amd64.tar.gz is not part of baton 1.2.3 (SHA256SUMS does not list it)"},
+		{"a directory inside is refused", func(t *testing.T, dist string) {
+			require.NoError(t, os.Mkdir(filepath.Join(dist, "again"), 0o755))
+		}, "again is not part of baton 1.2.3"},
+		{"an unreadable SHA256SUMS is refused", write(sumsFile, "not sums\n"), `SHA256SUMS line 1: want "SHA256  NAME"`},
+		{"no SHA256SUMS is refused", func(t *testing.T, dist string) {
+			require.NoError(t, os.Remove(filepath.Join(dist, sumsFile)))
+		}, "build the release first: scripts/build-release.sh 1.2.3"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dist := t.TempDir()
+			_, err := writeArchives("1.2.3", fakeBuild(t), dist, defaultDate, platforms)
+			require.NoError(t, err)
+			tc.spoil(t, dist)
+			rel, err := verifyDist(dist, "1.2.3", platforms)
+			if tc.want != "" {
+				assert.ErrorContains(t, err, tc.want)
+				return
+			}
+			require.NoError(t, err)
+			assert.Len(t, rel.archives, len(platforms))
+			assert.Len(t, rel.binaries, len(platforms))
+		})
+	}
+}
+
+func TestCheckOrbPinsWantsExactlyTheReleaseInDist(t *testing.T) {
+	dist := t.TempDir()
+	_, err := writeArchives("1.4.0", fakeBuild(t), dist, defaultDate, platforms)
+	require.NoError(t, err)
+	rel, err := verifyDist(dist, "1.4.0", platforms)
+	require.NoError(t, err)
+	orb, err := fillOrb([]byte(packed), "1.4.0", rel.pinned())
+	require.NoError(t, err)
+	withoutLastBinary := formatSums(rel.archives) + formatSums(rel.binaries[:len(rel.binaries)-1])
+	withAnExtraLine := rel.pinned() + strings.Repeat("0", 64) + "  baton_1.4.0_plan9_386.tar.gz\n"
+	cases := []struct {
+		name, orb, version, sums, want string
+	}{
+		{"the orb filled from dist passes", string(orb), "1.4.0", rel.pinned(), ""},
+		{"another version is refused", string(orb), "1.4.1", rel.pinned(), `BATON_INSTALL_PINNED_VERSION (line 18) pins baton "1.4.0", not 1.4.1`},
+		{"a binary's line missing from the orb is refused", regexp.MustCompile(`(?m)^ *`+rel.binaries[4].String()+`\n`).ReplaceAllString(string(orb), ""), "1.4.0", rel.pinned(),
+			`BATON_INSTALL_PINNED_SHA256SUMS (line 7) is not dist's sums: line 10 is "", want "` + rel.binaries[4].String() + `"`},
+		{"sums the orb lacks are refused", string(orb), "1.4.0", withAnExtraLine, "is not dist's sums: line 11"},
+		{"an orb missing a line dist has is refused", string(orb), "1.4.0", withoutLastBinary, "is not dist's sums: line 10"},
+		{"an orb without the pins is refused", "version: 2.1\nexamples: {}\n", "1.4.0", rel.pinned(), "no BATON_INSTALL_PINNED_VERSION"},
+		{"an example of another major is refused", string(orb), "2.0.0", rel.pinned(), "example x uses baton-ci/baton@1.0 but this release is 2.0.0"},
+		{"a pin that is not a string is refused", strings.Replace(string(orb), "BATON_INSTALL_PINNED_VERSION: \"1.4.0\"", "BATON_INSTALL_PINNED_VERSION: [1]", 1), "1.4.0", rel.pinned(), "is not a string"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := checkOrbPins([]byte(tc.orb), tc.version, tc.sums)
+			if tc.want == "" {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorContains(t, err, tc.want)
+		})
+	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"debug/buildinfo"
 	"errors"
 	"flag"
@@ -22,8 +21,9 @@ import (
 	"github.com/baton-ci/baton/helper/internal/exitcode"
 )
 
-// verifyCmd checks a release before anything is published: every archive matches SHA256SUMS,
-// the packed orb pins the version and every one of those sums, the orb fits CircleCI's schema,
+// verifyCmd checks a release before anything is published: SHA256SUMS lists exactly the
+// archives and each matches, the packed orb pins the version, those sums and the sums of the
+// binaries in the archives and nothing else, the orb fits CircleCI's schema,
 // and the archive for this machine's platform was built as releases must be and runs
 // `baton version` as that version.
 func verifyCmd(args []string, stdout, stderr io.Writer) error {
@@ -47,27 +47,20 @@ func verifyCmd(args []string, stdout, stderr io.Writer) error {
 	if *orbPath == "" {
 		*orbPath = filepath.Join(*dist, "orb.yml")
 	}
-	lines, err := verifyDist(*dist, *version, ps)
+	rel, err := verifyDist(*dist, *version, ps)
 	if err != nil {
 		return err
 	}
-	sums := strings.Split(strings.TrimSpace(lines), "\n") // "SHA256  NAME"
-	fmt.Fprintf(stdout, "ok  %d archives, one per platform, and the binaries in them match SHA256SUMS\n", len(ps))
+	fmt.Fprintf(stdout, "ok  %s/%s lists exactly the %d archives in %s, one per platform, and each matches it\n", *dist, sumsFile, len(ps), *dist)
 
 	orb, err := os.ReadFile(*orbPath)
 	if err != nil {
 		return err
 	}
-	if !bytes.Contains(orb, []byte(*version)) {
-		return fmt.Errorf("%s does not pin version %s", *orbPath, *version)
+	if err := checkOrbPins(orb, *version, rel.pinned()); err != nil {
+		return fmt.Errorf("%s: %w", *orbPath, err)
 	}
-	for _, line := range sums {
-		sum, name, _ := strings.Cut(line, "  ")
-		if !bytes.Contains(orb, []byte(sum)) {
-			return fmt.Errorf("%s does not carry the SHA-256 of %s (%s)", *orbPath, name, sum)
-		}
-	}
-	fmt.Fprintf(stdout, "ok  %s pins %s and carries every archive's and binary's SHA-256\n", *orbPath, *version)
+	fmt.Fprintf(stdout, "ok  %s pins baton %s, every archive's SHA-256 and that of the binary in each\n", *orbPath, *version)
 
 	if err := validateOrb(stdout, orb); err != nil {
 		return fmt.Errorf("%s: %w", *orbPath, err)

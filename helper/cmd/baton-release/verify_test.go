@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -40,8 +41,8 @@ func releaseBaton(t *testing.T, printed string) []byte {
 }
 
 // fakeRelease writes a dist whose archive for this machine holds bin as `baton` (the others
-// hold a few bytes), its SHA256SUMS made by writeArchives, and an orb carrying version and
-// the sums.
+// hold a few bytes), its SHA256SUMS made by writeArchives, and an orb pinning version and the
+// sums, filled by fillOrb.
 func fakeRelease(t *testing.T, version string, bin []byte) string {
 	t.Helper()
 	build, dist := t.TempDir(), t.TempDir()
@@ -56,10 +57,12 @@ func fakeRelease(t *testing.T, version string, bin []byte) string {
 	}
 	_, err := writeArchives(version, build, dist, defaultDate, platforms)
 	require.NoError(t, err)
-	sums, err := os.ReadFile(filepath.Join(dist, "SHA256SUMS"))
+	rel, err := verifyDist(dist, version, platforms)
 	require.NoError(t, err)
-	orb := "version: \"2.1\"\ndescription: pins " + version + "\n# " + strings.ReplaceAll(strings.TrimSpace(string(sums)), "\n", "\n# ") + "\n"
-	require.NoError(t, os.WriteFile(filepath.Join(dist, "orb.yml"), []byte(orb), 0o644))
+	major, _, _ := strings.Cut(version, ".")
+	orb, err := fillOrb([]byte(strings.ReplaceAll(packed, "baton-ci/baton@1.0", "baton-ci/baton@"+major+".0")), version, rel.pinned())
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dist, orbFile), orb, 0o644))
 	return dist
 }
 
@@ -95,25 +98,29 @@ func TestVerifyRefusesAReleaseThatIsNotWhatItSays(t *testing.T) {
 			matches, _ := filepath.Glob(filepath.Join(dist, "*windows*"))
 			require.NoError(t, os.Remove(matches[0]))
 		}, sound, "windows"},
-		{"a release without the binaries' sums is caught", func(t *testing.T, dist string) {
+		{"a SHA256SUMS that also lists the binaries inside the archives is caught", func(t *testing.T, dist string) {
 			rewriteSums(t, dist, func(line string) string {
-				if strings.Contains(line, "/baton") {
-					return ""
+				if strings.HasSuffix(line, "linux_arm64.tar.gz") {
+					return line + "\n" + strings.Repeat("0", 64) + "  baton_9.9.9_linux_arm64/baton"
 				}
 				return line
 			})
-		}, sound, "has no line for baton_9.9.9_darwin_amd64/baton, the binary in baton_9.9.9_darwin_amd64.tar.gz"},
-		{"a wrong sum for a binary is caught", func(t *testing.T, dist string) {
-			rewriteSums(t, dist, func(line string) string {
-				if strings.HasSuffix(line, "linux_arm64/baton") {
-					return strings.Repeat("0", 64) + line[64:]
-				}
-				return line
-			})
-		}, sound, "baton_9.9.9_linux_arm64.tar.gz: its baton has SHA-256"},
-		{"an orb without the sum is caught", func(t *testing.T, dist string) {
-			require.NoError(t, os.WriteFile(filepath.Join(dist, "orb.yml"), []byte("description: pins 9.9.9\n"), 0o644))
-		}, sound, "does not carry the SHA-256"},
+		}, sound, "lists baton_9.9.9_linux_arm64/baton, which is not an archive of baton 9.9.9"},
+		{"an orb pinning an archive's sum but not its binary's is caught", func(t *testing.T, dist string) {
+			orb, err := os.ReadFile(filepath.Join(dist, orbFile))
+			require.NoError(t, err)
+			kept := regexp.MustCompile(`(?m)^ *[0-9a-f]{64}  baton_9\.9\.9_linux_arm64/baton\n`).ReplaceAll(orb, nil)
+			require.NotEqual(t, orb, kept)
+			require.NoError(t, os.WriteFile(filepath.Join(dist, orbFile), kept, 0o644))
+		}, sound, "BATON_INSTALL_PINNED_SHA256SUMS (line 7) is not dist's sums: line 9 is"},
+		{"an orb pinning another version is caught", func(t *testing.T, dist string) {
+			orb, err := os.ReadFile(filepath.Join(dist, orbFile))
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(filepath.Join(dist, orbFile), bytes.Replace(orb, []byte(`"9.9.9"`), []byte(`"9.9.8"`), 1), 0o644))
+		}, sound, `pins baton "9.9.8", not 9.9.9`},
+		{"an orb without the pins is caught", func(t *testing.T, dist string) {
+			require.NoError(t, os.WriteFile(filepath.Join(dist, orbFile), []byte("description: pins 9.9.9\nexamples: {}\n"), 0o644))
+		}, sound, "no BATON_INSTALL_PINNED_VERSION"},
 		{"a binary stamped with another version is caught", func(*testing.T, string) {}, releaseBaton(t, "baton 0.0.1"), `want "baton 9.9.9"`},
 		{"a binary built with HTTP/2 is caught", func(*testing.T, string) {}, fakeBaton(t, "baton 9.9.9", nil, "-trimpath"),
 			`not built as a release: -tags="", want "nethttpomithttp2"`},

@@ -3,6 +3,7 @@ package orbrun_test
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -326,6 +327,28 @@ func TestPackKeepsWhatCircleCIPackKeeps(t *testing.T) {
 	assert.ErrorContains(t, err, "@orb.yml file not found")
 }
 
+// pinnedSums is what the orb should pin for the release: its SHA256SUMS, then the SHA-256 of the
+// binary in each archive, unpacked with tar and unzip and summed with sha256sum.
+func pinnedSums(t *testing.T) string {
+	t.Helper()
+	sums, err := os.ReadFile(filepath.Join(release.Dist, "SHA256SUMS"))
+	require.NoError(t, err)
+	pinned := string(sums)
+	for _, line := range strings.Split(strings.TrimSuffix(string(sums), "\n"), "\n") {
+		_, archive, _ := strings.Cut(line, "  ")
+		unpack := `tar -xzOf "$1" baton`
+		bin := "baton"
+		if strings.HasSuffix(archive, ".zip") {
+			unpack, bin = `unzip -p "$1" baton.exe`, "baton.exe"
+		}
+		out, err := exec.Command("bash", "-c", "set -o pipefail; "+unpack+" | sha256sum", "-", filepath.Join(release.Dist, archive)).Output()
+		require.NoError(t, err, "unpacking %s", archive)
+		sum, _, _ := strings.Cut(string(out), " ")
+		pinned += sum + "  " + strings.TrimSuffix(strings.TrimSuffix(archive, ".zip"), ".tar.gz") + "/" + bin + "\n"
+	}
+	return pinned
+}
+
 // TestPackedOrbIsTheSourceWithItsPinsFilledIn: what `circleci orb pack` and pack-orb.sh
 // publish is exactly orb/src, includes resolved, with the version and sums in place of the
 // placeholders, and every example kept whole.
@@ -334,14 +357,13 @@ func TestPackedOrbIsTheSourceWithItsPinsFilledIn(t *testing.T) {
 	require.NoError(t, err)
 	packed, err := orbrun.LoadPacked(release.Orb)
 	require.NoError(t, err)
-	sums, err := os.ReadFile(filepath.Join(release.Dist, "SHA256SUMS"))
-	require.NoError(t, err)
+	sums := pinnedSums(t)
 
 	env := src.Commands["install"]["steps"].([]any)[0].(map[string]any)["run"].(map[string]any)["environment"].(map[string]any)
 	assert.Equal(t, "@BATON_PINNED_VERSION@", env["BATON_INSTALL_PINNED_VERSION"], "the source carries placeholders, never a version")
 	assert.Equal(t, "@BATON_PINNED_SHA256SUMS@", env["BATON_INSTALL_PINNED_SHA256SUMS"])
 	env["BATON_INSTALL_PINNED_VERSION"] = release.Version
-	env["BATON_INSTALL_PINNED_SHA256SUMS"] = string(sums)
+	env["BATON_INSTALL_PINNED_SHA256SUMS"] = sums
 
 	assert.Equal(t, src.Commands, packed.Commands)
 	assert.Equal(t, src.Jobs, packed.Jobs)
