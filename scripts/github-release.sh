@@ -1,61 +1,32 @@
 #!/usr/bin/env bash
-# github-release.sh TAG DIST: create the GitHub release TAG and upload every archive and
-# SHA256SUMS in DIST (from scripts/build-release.sh). Needs $GITHUB_TOKEN (from the
-# github-release context in CI). DRY_RUN=1 prints what would be sent and sends nothing.
+# github-release.sh TAG DIST: publish DIST as the GitHub release TAG (vX.Y.Z): the archives and
+# SHA256SUMS made by scripts/build-release.sh, with CHANGELOG.md's "## [X.Y.Z] - DATE" section
+# as the notes. baton-release github-release (helper/cmd/baton-release) does the work, so this
+# needs Go. It checks the tag, $GITHUB_TOKEN, DIST against SHA256SUMS and against the version
+# and sums DIST/orb.yml pins, and the notes, before it sends anything; then it creates a
+# draft, uploads every file, checks what GitHub holds and only then publishes the draft. When
+# a step fails it deletes the draft, or says exactly what is left and what to do.
+#   GITHUB_TOKEN       required (the github-release context); read from the environment only
+#   DRY_RUN=1          check everything and say what would be sent; send nothing, no token needed
+#   CHANGELOG          the notes' file, default CHANGELOG.md
+#   GITHUB_REPOSITORY  OWNER/NAME, default baton-ci/baton
+#   GITHUB_API_URL, GITHUB_UPLOADS_URL  GitHub Enterprise Server's, or a test server's
+# Exit codes: 2 bad input (nothing sent), 3 GitHub refused (token, missing tag, release already
+# there), 5 GitHub failed or could not be reached, 130/143 interrupted.
 set -euo pipefail
 
-tag=${1:?usage: github-release.sh TAG DIST}
-dist=${2:?usage: github-release.sh TAG DIST}
-repo=${GITHUB_REPOSITORY:-baton-ci/baton}
-api=${GITHUB_API_URL:-https://api.github.com}
-uploads=${GITHUB_UPLOADS_URL:-https://uploads.github.com}
-
-# release_assets lists what is uploaded: the archives and their checksums, nothing else.
-release_assets() {
-  find "$dist" -maxdepth 1 -type f \( -name 'baton_*.tar.gz' -o -name 'baton_*.zip' -o -name SHA256SUMS \) | sort
-}
-
-# github calls the API with the token in a header read from stdin, so it is never in argv.
-github() {
-  local method=$1 url=$2
-  shift 2
-  if [ -n "${DRY_RUN:-}" ]; then
-    echo "$method $url $*" >&2
-    [ "$method" = POST ] && [[ $url == */releases ]] && echo '{"id": 0}'
-    return 0
-  fi
-  printf 'Authorization: Bearer %s\n' "$GITHUB_TOKEN" |
-    curl -sSf --retry 3 -X "$method" -H @- -H 'Accept: application/vnd.github+json' "$url" "$@"
-}
-
-create_release() {
-  local body
-  body=$(jq -n --arg tag "$tag" '{tag_name: $tag, name: $tag, generate_release_notes: true}')
-  github POST "$api/repos/$repo/releases" -H 'Content-Type: application/json' -d "$body" | jq -r .id
-}
-
-upload() {
-  local id=$1 file=$2
-  github POST "$uploads/repos/$repo/releases/$id/assets?name=$(basename "$file")" \
-    -H 'Content-Type: application/octet-stream' --data-binary "@$file" >/dev/null
-  echo "uploaded $(basename "$file")"
-}
-
-main() {
-  if [ -z "${DRY_RUN:-}" ] && [ -z "${GITHUB_TOKEN:-}" ]; then
-    echo "github-release.sh: GITHUB_TOKEN is not set (the github-release context provides it)" >&2
-    exit 2
-  fi
-  local assets id file
-  assets=$(release_assets)
-  if [ -z "$assets" ] || ! grep -q SHA256SUMS <<<"$assets"; then
-    echo "github-release.sh: $dist holds no archives and SHA256SUMS; run scripts/build-release.sh first" >&2
-    exit 2
-  fi
-  id=$(create_release)
-  while read -r file; do upload "$id" "$file"; done <<<"$assets"
-}
-
-if [ "${BASH_SOURCE[0]}" = "$0" ]; then
-  main
+tag=${1:?usage: scripts/github-release.sh TAG DIST}
+dist=${2:?usage: scripts/github-release.sh TAG DIST}
+changelog=${CHANGELOG:-$(dirname "$0")/../CHANGELOG.md}
+case "$dist" in /*) ;; *) dist=$PWD/$dist ;; esac
+case "$changelog" in /*) ;; *) changelog=$PWD/$changelog ;; esac
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+if ! command -v "$GO" >/dev/null 2>&1; then
+  echo "github-release.sh: Go is needed to build helper/cmd/baton-release: run this in an image with Go (cimg/go)" >&2
+  exit 2
 fi
+
+# exec: a canceled job's SIGTERM reaches the tool, which then deletes its draft.
+"$GO" build -o .cache/bin/baton-release ./helper/cmd/baton-release
+exec .cache/bin/baton-release github-release --tag "$tag" --dist "$dist" --changelog "$changelog" ${DRY_RUN:+--dry-run}

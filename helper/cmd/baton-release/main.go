@@ -1,5 +1,6 @@
-// Command baton-release makes baton's release artifacts reproducible and fills them into the
-// packed orb. scripts/build-release.sh and scripts/pack-orb.sh drive it:
+// Command baton-release makes baton's release artifacts reproducible, fills them into the
+// packed orb, checks them and publishes them on GitHub. scripts/build-release.sh,
+// scripts/pack-orb.sh and scripts/github-release.sh drive it:
 //
 //	baton-release archive --version V --dist DIR [--platforms P,…] BUILD_DIR
 //	    BUILD_DIR/OS_ARCH/baton[.exe] → DIR/baton_V_OS_ARCH.tar.gz (.zip for Windows) and
@@ -14,6 +15,14 @@
 //	    the archives; they are published only inside the orb.
 //	baton-release verify --version V --dist DIR [--platforms P,…] [--orb ORB]
 //	    checks a release before it is published (see verifyCmd).
+//	baton-release github-release --tag vX.Y.Z --dist DIR [--orb ORB] [--changelog FILE] [--repo OWNER/NAME] [--dry-run]
+//	    publishes DIR as the GitHub release vX.Y.Z (scripts/github-release.sh drives it): checks
+//	    the tag, $GITHUB_TOKEN, DIR as for verify and the orb's pins, and takes the notes from
+//	    CHANGELOG.md's "## [X.Y.Z] - DATE" section, all before sending anything; then creates a
+//	    draft, uploads the archives and SHA256SUMS, checks what GitHub holds and publishes the
+//	    draft. A failure deletes the draft, or says exactly what is left. Exit codes: 2 bad
+//	    input, nothing sent; 3 GitHub refused (the token, the tag missing, the release already
+//	    there); 5 GitHub failed or could not be reached; 130/143 interrupted.
 //	baton-release pack DIR
 //	    prints what `circleci orb pack DIR` prints, packed by orbrun.Pack (make demo uses it).
 //
@@ -41,6 +50,7 @@ const usage = `Usage:
   baton-release archive --version V --dist DIR [--platforms P,…] BUILD_DIR
   baton-release fill-orb --version V --dist DIR [--platforms P,…] --in PACKED --out ORB
   baton-release verify --version V --dist DIR [--platforms P,…] [--orb ORB]
+  baton-release github-release --tag vX.Y.Z --dist DIR [--orb ORB] [--changelog FILE] [--repo OWNER/NAME] [--dry-run]
   baton-release pack DIR`
 
 // run dispatches to a subcommand and returns the exit code.
@@ -59,6 +69,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = verifyCmd(args[1:], stdout, stderr)
 	case "pack":
 		err = packCmd(args[1:], stdout)
+	case "github-release":
+		ctx, stop := signalContext()
+		defer stop()
+		err = githubReleaseCmd(ctx, args[1:], stdout, stderr, defaultReleaseDeps)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return exitcode.OK
