@@ -21,7 +21,7 @@ fi
 # README length and first screen, the orb and CLI references against orb/src, the exit codes and
 # the CLI's environment variables, make targets, relative links, history vocabulary.
 "$GO" test -count=1 ./helper/internal/devtools/doccheck
-shellcheck scripts/*.sh .ci/run
+shellcheck scripts/*.sh scripts/tests/*.bats .ci/run
 shellcheck -x orb/src/scripts/*.sh orb/src/tests/*.bats orb/src/tests/helpers.bash
 yamllint --strict -c orb/.yamllint orb .circleci
 echo "lint: ok"
