@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite, as CI runs it: lint, the bats tests of scripts/, the orb's bats tests and
-# release (scripts/test-orb.sh),
-# then every Go test with the race detector (fuzz seeds included), the orb's end-to-end tests
-# among them. Needs only Go and root for apt-get; installs what is missing.
+# release (scripts/test-orb.sh), then every Go test with the race detector (fuzz seeds
+# included), the orb's end-to-end tests among them. Needs only Go and root for apt-get;
+# installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
