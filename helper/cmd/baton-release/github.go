@@ -346,7 +346,7 @@ func (g *github) publish(ctx context.Context, p publication, out io.Writer) erro
 			fmt.Fprintf(out, "published %s: %s (the answer to publishing was lost: %v)\n", p.Tag, now.HTMLURL, err)
 			return nil
 		}
-		return fmt.Errorf("publishing the draft release %s: %w; it remains a draft holding all %d files, checked (%s): publish it there, or delete it and run this again", p.Tag, err, len(p.Assets), draft.HTMLURL)
+		return fmt.Errorf("publishing the draft release %s: %w; it remains a draft holding all %d files, checked (%s): delete it and run this again (publishing it by hand leaves the orb to publish by hand too: RELEASING.md)", p.Tag, err, len(p.Assets), draft.HTMLURL)
 	}
 	fmt.Fprintf(out, "published %s: %s\n", p.Tag, published.HTMLURL)
 	return nil

@@ -330,7 +330,7 @@ func TestGitHubReleaseNeverLeavesAHalfMadeReleaseSilently(t *testing.T) {
 				gh.fail(`^PATCH `, 0, 0, false, status(502, "Bad Gateway"))
 			},
 			code: exitcode.Unreachable, stderr: []string{"publishing the draft release v1.2.0: PATCH /repos/baton-ci/baton/releases/101: 502 Bad Gateway (giving up after 3 attempts)",
-				"it remains a draft holding all 6 files, checked (https://github.com/baton-ci/baton/releases/tag/untagged-101): publish it there, or delete it and run this again"},
+				"it remains a draft holding all 6 files, checked (https://github.com/baton-ci/baton/releases/tag/untagged-101): delete it and run this again"},
 			left: "draft", posts: 1},
 		{name: "a publish whose answer is lost but which happened succeeds",
 			setup: func(gh *fakeGitHub) {
