@@ -125,7 +125,7 @@ func (b *budget) observe(res *response, fallback time.Duration) time.Time {
 			return time.Time{}
 		}
 	}
-	d = min(d, maxServerWait)
+	d = min(d, MaxServerWait)
 	if d <= 0 {
 		return time.Time{}
 	}

@@ -113,7 +113,8 @@ func TestAThrottledAnswerPausesEveryRequest(t *testing.T) {
 		{"a 429 with only RateLimit-Reset pauses until the reset", map[string]string{"RateLimit-Reset": "7"}, 429, 7 * time.Second},
 		{"a 429 with X-RateLimit-Reset as seconds, as CircleCI documents it", map[string]string{"X-RateLimit-Reset": "9"}, 429, 9 * time.Second},
 		{"a 429 saying nothing pauses for the base delay", nil, 429, time.Second},
-		{"a Retry-After beyond two minutes is capped", map[string]string{"Retry-After": "3600"}, 429, 2 * time.Minute},
+		{"a Retry-After beyond MaxServerWait pauses the others that long", map[string]string{"Retry-After": "3600"}, 429, MaxServerWait},
+		{"a RateLimit-Reset beyond MaxServerWait too", map[string]string{"RateLimit-Remaining": "0", "RateLimit-Reset": "99999999999"}, 200, MaxServerWait},
 		{"a 200 with RateLimit-Remaining 0 pauses until its reset", map[string]string{"RateLimit-Remaining": "0", "RateLimit-Reset": "4"}, 200, 4 * time.Second},
 		{"a 200 with X-RateLimit-Remaining-Minute 0 pauses until the reset", map[string]string{"X-RateLimit-Remaining-Minute": "0", "X-RateLimit-Reset": "30"}, 200, 30 * time.Second},
 		{"the latest reset counts when both systems are spent", map[string]string{"RateLimit-Remaining": "0", "X-RateLimit-Remaining": "0", "RateLimit-Reset": "3", "X-RateLimit-Reset": "6"}, 200, 6 * time.Second},
@@ -242,10 +243,10 @@ func FuzzObserveNeverPausesBeyondTheCap(f *testing.F) {
 		clock := testkit.NewClock(budgetStart)
 		b := newBudget(0, 0, clock.Now, clock.Sleep, nil)
 		until := b.observe(&response{status: status, header: h}, time.Second)
-		if !until.IsZero() && (!until.After(budgetStart) || until.Sub(budgetStart) > maxServerWait) {
+		if !until.IsZero() && (!until.After(budgetStart) || until.Sub(budgetStart) > MaxServerWait) {
 			t.Fatalf("paused until %s, %s from now", until, until.Sub(budgetStart))
 		}
-		if d := b.delay(); d < 0 || d > maxServerWait {
+		if d := b.delay(); d < 0 || d > MaxServerWait {
 			t.Fatalf("delay %s", d)
 		}
 	})

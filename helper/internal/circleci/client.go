@@ -371,6 +371,11 @@ func (c *Client) do(req *http.Request, kind requestKind) (*response, error) {
 			c.trace.note("! %v", err)
 			return nil, err
 		}
+		if d := tooLong(res, c.now()); d != nil {
+			err := &WaitTooLongError{Method: method, Route: route, Wait: d.wait, Header: d.header, Value: redactString(d.value, c.token), Last: cause}
+			c.trace.note("! %s", safetext.Terminal(err.Error()))
+			return nil, err
+		}
 		wait, why := c.retry.wait(attempt, res, c.now())
 		// A wait that reaches the caller's deadline is cut to it, and no attempt follows: one
 		// started at the deadline could only fail.

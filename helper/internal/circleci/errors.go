@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -91,6 +92,34 @@ func (e *RetryError) Unwrap() error { return e.Last }
 
 // ExitCode is exitcode.Unreachable.
 func (e *RetryError) ExitCode() int { return exitcode.Unreachable }
+
+// WaitTooLongError is an answer that asked baton to wait longer than it ever waits
+// (MaxServerWait) before asking again, e.g. "Retry-After: 99999999": baton gives up at once,
+// rather than sleep for years, and says what the server asked. A trigger that got it created
+// nothing (a 429 is answered before anything is done; other answers to a trigger are not
+// retried at all).
+type WaitTooLongError struct {
+	Method string
+	Route  string
+	Wait   time.Duration // what the server asked for
+	Header string        // the header that asked: Retry-After, RateLimit-Reset or X-RateLimit-Reset
+	Value  string        // its value, as sent
+	Last   error         // the answer that asked: an *APIError
+}
+
+// Error reads like "POST /api/v2/project/gh%2Facme%2Fapi/pipeline: 429 Rate limit exceeded; the
+// server asked to wait 1157d9h46m (Retry-After: 99999999), more than baton waits (5m0s); giving
+// up".
+func (e *WaitTooLongError) Error() string {
+	return fmt.Sprintf("%s %s: %s; the server asked to wait %s (%s: %s), more than baton waits (%s); giving up",
+		e.Method, e.Route, detailOf(e.Last), days(e.Wait), e.Header, oneLine(e.Value, 60), MaxServerWait)
+}
+
+// Unwrap returns the answer's error.
+func (e *WaitTooLongError) Unwrap() error { return e.Last }
+
+// ExitCode is exitcode.Unreachable: the API would not answer within any time baton waits.
+func (e *WaitTooLongError) ExitCode() int { return exitcode.Unreachable }
 
 // OutcomeUnknownError is returned by the trigger operations when the request was sent but its
 // outcome is unknown. It matches ErrOutcomeUnknown with errors.Is, and also its Cause (so a

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -19,9 +20,11 @@ const (
 	DefaultMaxDelay    = 30 * time.Second
 )
 
-// maxServerWait caps a wait the server asks for (Retry-After, RateLimit-Reset): long enough for
-// a rate-limit window, short enough that a CI job does not hang on one odd header.
-const maxServerWait = 2 * time.Minute
+// MaxServerWait is the longest baton waits when the server asks it to (Retry-After,
+// RateLimit-Reset): long enough for a rate-limit window, short enough that a CI job does not
+// hang on one odd header. A request asked to wait longer gives up at once (WaitTooLongError),
+// and the pause it puts on every other request (budget.go) lasts at most this long.
+const MaxServerWait = 5 * time.Minute
 
 // RetryPolicy says how often and how patiently to retry. Zero fields take the defaults.
 // Which outcomes are retried at all is decided by decide, not by the policy.
@@ -81,23 +84,38 @@ func (p RetryPolicy) backoff(n int) time.Duration {
 }
 
 // wait is how long to wait after attempt n, which got res (nil: no answer), and why: what the
-// server asked for when it said, else the jittered backoff.
+// server asked for when it said (at most MaxServerWait: see tooLong), else the jittered backoff.
 func (p RetryPolicy) wait(n int, res *response, now time.Time) (time.Duration, string) {
 	if res != nil {
 		if d, from, ok := serverWait(res.status, res.header, now); ok {
-			if d > maxServerWait {
-				return maxServerWait, from + ", capped"
-			}
-			return d, from
+			return min(d, MaxServerWait), from
 		}
 	}
 	return p.backoff(n), "backoff"
 }
 
+// tooLong is the demand of an answer that asks for a longer wait than MaxServerWait, or nil.
+func tooLong(res *response, now time.Time) *demand {
+	if res == nil {
+		return nil
+	}
+	if d, from, ok := serverWait(res.status, res.header, now); ok && d > MaxServerWait {
+		return &demand{wait: d, header: from, value: res.header.Get(from)}
+	}
+	return nil
+}
+
+// demand is a wait the server asked for, with the header that asked and its value as sent.
+type demand struct {
+	wait          time.Duration
+	header, value string
+}
+
 // serverWait reads how long the server asked the client to wait: Retry-After on any answer
 // (seconds or an HTTP date); on a 429 also RateLimit-Reset and X-RateLimit-Reset (seconds, or a
 // Unix time when the number is that large). On other answers the reset headers only describe a
-// window that is not used up, so they are ignored.
+// window that is not used up, so they are ignored. The wait is what the server asked, however
+// long (up to the longest time.Duration); callers cap it.
 func serverWait(status int, h http.Header, now time.Time) (time.Duration, string, bool) {
 	if v := h.Get("Retry-After"); v != "" {
 		if d, ok := parseRetryAfter(v, now); ok {
@@ -148,12 +166,21 @@ func parseReset(v string, now time.Time) (time.Duration, bool) {
 	return seconds(f), true
 }
 
-// seconds converts without overflowing: anything beyond a day is a day (and is capped later).
+// seconds converts without overflowing: beyond the longest time.Duration (292 years), that.
 func seconds(f float64) time.Duration {
-	if f > 86400 {
-		f = 86400
+	if f >= float64(math.MaxInt64)/float64(time.Second) {
+		return math.MaxInt64
 	}
 	return time.Duration(f * float64(time.Second))
+}
+
+// days is a long duration for people: 1157d9h46m, 2h30m, 45s.
+func days(d time.Duration) string {
+	if d < 24*time.Hour {
+		return d.Round(time.Second).String()
+	}
+	d = d.Truncate(time.Minute)
+	return fmt.Sprintf("%dd%dh%dm", d/(24*time.Hour), d%(24*time.Hour)/time.Hour, d%time.Hour/time.Minute)
 }
 
 // requestKind says what sending a request twice would do.

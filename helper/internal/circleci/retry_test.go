@@ -1,12 +1,14 @@
 package circleci
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -137,7 +139,8 @@ func TestServerWait(t *testing.T) {
 		{"a negative reset header is ignored", 429, h("RateLimit-Reset", "-3"), 0, ""},
 		{"reset headers on a 503 are ignored", 503, h("RateLimit-Reset", "9"), 0, ""},
 		{"no headers, no wait asked", 429, h(), 0, ""},
-		{"an absurd number of seconds does not overflow", 429, h("Retry-After", "99999999999999999"), 24 * time.Hour, "Retry-After"},
+		{"an absurd number of seconds does not overflow", 429, h("Retry-After", "99999999999999999"), math.MaxInt64, "Retry-After"},
+		{"years are what the server asked for (the caller caps them)", 429, h("Retry-After", "99999999"), 99999999 * time.Second, "Retry-After"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,10 +192,10 @@ func TestReadsAreRetried(t *testing.T) {
 			w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(now.Unix()+20, 10))
 			reply(w, 429, ``)
 		}, 20 * time.Second},
-		{"a Retry-After of an hour is capped", func(t *testing.T, w http.ResponseWriter) {
-			w.Header().Set("Retry-After", "3600")
+		{"a Retry-After of four minutes is waited for", func(t *testing.T, w http.ResponseWriter) {
+			w.Header().Set("Retry-After", "240")
 			reply(w, 429, ``)
-		}, maxServerWait},
+		}, 4 * time.Minute},
 		{"a 429 without hints backs off", func(t *testing.T, w http.ResponseWriter) { reply(w, 429, ``) }, time.Second},
 		{"a 503 backs off", func(t *testing.T, w http.ResponseWriter) { reply(w, 503, ``) }, time.Second},
 		{"a 503 with Retry-After waits as long as it says", func(t *testing.T, w http.ResponseWriter) {
@@ -596,5 +599,69 @@ func TestSleepCtx(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		assert.ErrorIs(t, Sleep(ctx, 0), context.Canceled)
+	})
+}
+
+// A server asking for a wait longer than baton ever waits is not obeyed by sleeping: the request
+// gives up at once with exit 5, and the error quotes what the server asked.
+func TestAWaitLongerThanBatonWaitsGivesUpAtOnce(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 12, 6, 20, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+		says   string
+	}{
+		{"Retry-After in seconds", map[string]string{"Retry-After": "99999999"},
+			"the server asked to wait 1157d9h46m (Retry-After: 99999999), more than baton waits (5m0s); giving up"},
+		{"Retry-After as a date in 2099", map[string]string{"Retry-After": "Thu, 31 Dec 2099 23:59:59 GMT"},
+			"the server asked to wait 26688d3h59m (Retry-After: Thu, 31 Dec 2099 23:59:59 GMT), more than baton waits (5m0s); giving up"},
+		{"RateLimit-Reset of an hour", map[string]string{"RateLimit-Reset": "3600"},
+			"the server asked to wait 1h0m0s (RateLimit-Reset: 3600), more than baton waits (5m0s); giving up"},
+		{"X-RateLimit-Reset as a Unix time far ahead", map[string]string{"X-RateLimit-Reset": "4102444800"},
+			"the server asked to wait 26688d4h0m (X-RateLimit-Reset: 4102444800), more than baton waits (5m0s); giving up"},
+	} {
+		for _, call := range []struct {
+			name string
+			do   func(c *Client) error
+			path string
+		}{
+			{"a read", func(c *Client) error { _, err := c.GetPipeline(ctx, pipelineID); return err }, "GET /api/v2/pipeline/" + pipelineID},
+			{"a trigger", func(c *Client) error { _, err := c.TriggerPipeline(ctx, "gh/acme/api", []byte(`{}`)); return err }, "POST /api/v2/project/gh%2Facme%2Fapi/pipeline"},
+		} {
+			t.Run(call.name+" answered 429 with "+tc.name, func(t *testing.T) {
+				srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+					for k, v := range tc.header {
+						w.Header()[k] = []string{v}
+					}
+					reply(w, 429, `{"message":"Rate limit exceeded"}`)
+				})
+				var trace bytes.Buffer
+				c, sl := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Debug = &trace })
+				c.now = func() time.Time { return now }
+				err := call.do(c)
+				require.Error(t, err)
+				assert.EqualError(t, err, call.path+": 429 Rate limit exceeded; "+tc.says)
+				assert.Equal(t, exitcode.Unreachable, exitcode.Of(err))
+				assert.NotErrorIs(t, err, ErrOutcomeUnknown, "a 429 is answered before anything is created")
+				assert.Len(t, srv.requests(), 1, "never sent again")
+				assert.Empty(t, sl.got(), "no wait at all")
+				assert.Contains(t, trace.String(), "! "+call.path+": 429 Rate limit exceeded; the server asked to wait ")
+			})
+		}
+	}
+	t.Run("a wait within MaxServerWait is waited for and the request sent again", func(t *testing.T) {
+		srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) {
+			if n == 1 {
+				w.Header().Set("Retry-After", strconv.Itoa(int(MaxServerWait/time.Second)))
+				reply(w, 429, ``)
+				return
+			}
+			reply(w, 200, pipelineJSON)
+		})
+		c, sl := newTestClient(t, srv.URL)
+		_, err := c.GetPipeline(ctx, pipelineID)
+		require.NoError(t, err)
+		assert.Equal(t, []time.Duration{MaxServerWait}, sl.got())
 	})
 }

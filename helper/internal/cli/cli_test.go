@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,4 +108,40 @@ func TestAnUnknownOutcomeNeverMakesTwoPipelines(t *testing.T) {
 			assert.Contains(t, stderr.String(), tc.note)
 		})
 	}
+}
+
+// A trigger told to come back in three years gives up at once, exit 5, saying what the server
+// asked; nothing is sent again and nothing waits.
+func TestAnAbsurdRetryAfterGivesUpAtOnce(t *testing.T) {
+	for _, args := range [][]string{
+		{"trigger", "--project", "gh/acme/deploy"},
+		{"trigger", "--project", "gh/acme/deploy", "--wait", "--timeout", "10m"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			w := newWorld(t)
+			require.NoError(t, w.sim.AddFault(simulator.Fault{Operation: "triggerPipeline", Status: 429, RetryAfter: 99999999, Times: -1}))
+			var stdout, stderr bytes.Buffer
+			var slept []time.Duration
+			code := cli.Run(append(args, "--host", w.url), simDeps(&stdout, &stderr, &slept))
+			assert.Equal(t, 5, code, stderr.String())
+			assert.Equal(t, "baton: trigger gh/acme/deploy: POST /api/v2/project/gh%2Facme%2Fdeploy/pipeline: 429 Rate limit exceeded; "+
+				"the server asked to wait 1157d9h46m (Retry-After: 99999999), more than baton waits (5m0s); giving up\n", stderr.String())
+			assert.Len(t, w.requests("triggerPipeline"), 1)
+			assert.Empty(t, w.sim.Pipelines())
+			assert.Empty(t, slept)
+		})
+	}
+	t.Run("a trigger whose outcome is unknown is never sent again when its lookup is told the same", func(t *testing.T) {
+		w := newWorld(t)
+		require.NoError(t, w.sim.AddFault(simulator.Fault{Operation: "triggerPipeline", Kind: "processed", Status: 503}))
+		require.NoError(t, w.sim.AddFault(simulator.Fault{Operation: "*", Status: 429, RetryAfter: 99999999, Times: -1}))
+		var stdout, stderr bytes.Buffer
+		var slept []time.Duration
+		code := cli.Run([]string{"trigger", "--project", "gh/acme/deploy", "--host", w.url}, simDeps(&stdout, &stderr, &slept))
+		assert.Equal(t, 5, code, stderr.String())
+		assert.Contains(t, stderr.String(), "so it was not sent again")
+		assert.Contains(t, stderr.String(), "the server asked to wait 1157d9h46m (Retry-After: 99999999)")
+		assert.Len(t, w.requests("triggerPipeline"), 1)
+		assert.Len(t, w.sim.Pipelines(), 1, "the one the unknown outcome created, and no other")
+	})
 }
