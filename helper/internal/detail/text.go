@@ -51,9 +51,11 @@ func Cut(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// Tail is the last n lines of the output made of msgs (written one after another, as a
-// terminal shows them): ANSI escape sequences removed, a line redrawn with \r kept as last
-// drawn, trailing blank lines dropped, each line cut to fit. Only the last MiB is looked at.
+// Tail is the last n lines of the output made of msgs (written one after another): ANSI escape
+// sequences removed, trailing blank lines dropped, each line cut to fit. A carriage return
+// inside a line is kept, for the printers to show as \r: a terminal would let the text after it
+// overwrite the text before, and "FAILED\rok" must not read as "ok". Only the last MiB is
+// looked at.
 func Tail(msgs []string, n int) []string {
 	if n <= 0 {
 		return nil
@@ -79,9 +81,6 @@ func Tail(msgs []string, n int) []string {
 	lines = lines[max(0, len(lines)-n):]
 	out := make([]string, len(lines))
 	for i, l := range lines {
-		if j := strings.LastIndexByte(strings.TrimRight(l, "\r"), '\r'); j >= 0 {
-			l = l[j+1:] // a progress bar redrawn in place: what it showed last
-		}
 		out[i] = Cut(strings.TrimRight(l, "\r \t"), maxLineRunes)
 	}
 	return out

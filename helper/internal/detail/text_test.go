@@ -36,11 +36,11 @@ func TestTail(t *testing.T) {
 	for i := 1; i <= 30; i++ {
 		msgs = append(msgs, fmt.Sprintf("\x1b[32mline %d\x1b[0m\r\n", i))
 	}
-	msgs = append(msgs, "progress 10%\rprogress 100%\n", "\n\n")
+	msgs = append(msgs, "ok\r\x1b[Kfake ok\r\n", "\n\n")
 	got := Tail(msgs, 20)
 	assert.Len(t, got, 20)
 	assert.Equal(t, "line 12", got[0])
-	assert.Equal(t, "progress 100%", got[19], "a redrawn line shows what it showed last; blank lines at the end are dropped")
+	assert.Equal(t, "ok\rfake ok", got[19], "a carriage return hides nothing: the printers show it; blank lines at the end are dropped")
 	assert.Nil(t, Tail(msgs, 0))
 	assert.Empty(t, Tail(nil, 5))
 
@@ -69,6 +69,7 @@ func TestStripANSI(t *testing.T) {
 
 func FuzzTail(f *testing.F) {
 	f.Add("line\r\nline2\rredrawn\n\x1b[31mred\x1b[0m\n", 3)
+	f.Add("FAILED\rok", 1)
 	f.Add("\x1b]8;;x\x1b\\", 1)
 	f.Add("\xff\xfe\n", 2)
 	f.Fuzz(func(t *testing.T, s string, n int) {
@@ -83,6 +84,13 @@ func FuzzTail(f *testing.F) {
 		for _, l := range got {
 			if strings.ContainsAny(l, "\x1b\n") || !utf8.ValidString(l) {
 				t.Fatalf("line %q keeps an escape, a newline or invalid UTF-8", l)
+			}
+		}
+		// Nothing is hidden: a line of plain text comes back whole, carriage returns and all.
+		if plain := strings.TrimRight(s, "\r\n \t"); utf8.ValidString(s) && len(s) < 300 &&
+			!strings.ContainsAny(s, "\x1b\n\u009b") && strings.TrimSpace(plain) != "" {
+			if len(got) != 1 || got[0] != plain {
+				t.Fatalf("Tail(%q) = %q; want the line whole", s, got)
 			}
 		}
 	})

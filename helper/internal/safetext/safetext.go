@@ -13,7 +13,8 @@ import (
 // text becomes a visible escape, so the reader still sees that it was there:
 //
 //   - C0 controls and DEL: \n, \r and \t as written in Go, the others as \x1b, \x07, \x7f. An ESC
-//     losing its byte turns a whole CSI or OSC sequence ("\x1b]0;title\x07") into plain text.
+//     losing its byte turns a whole CSI or OSC sequence ("\x1b]0;title\x07") into plain text; a
+//     carriage return shown as \r cannot let "ok" overwrite the "FAILED" printed before it.
 //   - C1 controls (U+0080–U+009F, which some terminals obey like ESC-sequences): \u009b.
 //   - Unicode bidi controls (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069), which
 //     reorder what is shown, and the line and paragraph separators U+2028, U+2029: \u202e.

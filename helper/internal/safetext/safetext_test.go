@@ -18,6 +18,7 @@ func TestTerminal(t *testing.T) {
 		{"a CSI that clears the screen", "\x1b[2Jok", `\x1b[2Jok`},
 		{"colour codes", "\x1b[31mred\x1b[0m", `\x1b[31mred\x1b[0m`},
 		{"newlines, carriage returns and tabs", "a\nb\rc\td", `a\nb\rc\td`},
+		{"a carriage return cannot hide what came before it", "ok\r\x1b[Kfake ok", `ok\r\x1b[Kfake ok`},
 		{"NUL and DEL", "a\x00b\x7f", `a\x00b\x7f`},
 		{"a C1 CSI", "a\u009b2Jb", `a\u009b2Jb`},
 		{"a right-to-left override", "fail\u202eliated", `fail\u202eliated`},
@@ -68,7 +69,7 @@ func unsafeIn(s string) (rune, bool) {
 
 var seeds = []string{
 	"\x1b]0;pwned\x07", "\x1b[2J", "\u009b31m", "\u202eevil", "a\xff\xfe", "\xc2\x9b", "\xe2\x80\xae",
-	"<b>x</b>", "[a](b)", "1. x", "|a|b|",
+	"<b>x</b>", "[a](b)", "1. x", "|a|b|", "FAILED\rok", "ok\r\x1b[Kfake ok",
 }
 
 func FuzzTerminal(f *testing.F) {
