@@ -2,7 +2,6 @@ package preflight
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -100,7 +99,7 @@ func typeAs(project string, dp Param, p params.Param, o params.Origin) (value an
 		}
 		return nil, fmt.Sprintf("%s: %s declares a boolean; %s is not one (write true or false)", key, project, quote(text)), ""
 	case TypeEnum:
-		if slices.Contains(dp.Enum, text) {
+		if dp.Allows(text) {
 			return text, "", ""
 		}
 		return nil, fmt.Sprintf("%s: %s allows only %s; %s is not one of them", key, project, enumList(dp.Enum), quote(text)), ""
@@ -122,7 +121,7 @@ func fits(dp Param, v any) bool {
 		return ok
 	case TypeEnum:
 		s, ok := v.(string)
-		return ok && slices.Contains(dp.Enum, s)
+		return ok && dp.Allows(s)
 	}
 	return true // a type pre-flight does not know: CircleCI decides
 }
@@ -235,10 +234,13 @@ func declaredType(dp Param) string {
 	return show(dp.Type)
 }
 
-func enumList(values []string) string {
+func enumList(values []EnumValue) string {
 	shown := make([]string, len(values))
 	for i, v := range values {
-		shown[i] = show(v)
+		shown[i] = v.Text // (null), (a mapping), (a list): what no value can be
+		if v.Scalar {
+			shown[i] = show(v.Text)
+		}
 	}
 	return strings.Join(shown, ", ")
 }

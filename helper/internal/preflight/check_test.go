@@ -19,7 +19,7 @@ var declared = &preflight.Declarations{
 		"replicas":   {Name: "replicas", Type: "integer", Default: int64(1), HasDefault: true},
 		"flag":       {Name: "flag", Type: "string"},
 		"deploy":     {Name: "deploy", Type: "boolean"},
-		"env":        {Name: "env", Type: "enum", Enum: []string{"dev", "prod"}},
+		"env":        {Name: "env", Type: "enum", Enum: preflight.EnumOf("dev", "prod")},
 		"var":        {Name: "var", Type: "env_var_name"},
 		"steps":      {Name: "steps", Type: "steps"},
 	},
@@ -145,7 +145,7 @@ func TestCheckAgainstAProjectWithoutParameters(t *testing.T) {
 
 func TestCheckNeverPrintsAConfigsControlCharacters(t *testing.T) {
 	hostile := &preflight.Declarations{Params: map[string]preflight.Param{
-		"\x1b[31mimage": {Name: "\x1b[31mimage", Type: "enum", Enum: []string{"a\x1b]0;t\x07", "b\u202e"}},
+		"\x1b[31mimage": {Name: "\x1b[31mimage", Type: "enum", Enum: preflight.EnumOf("a\x1b]0;t\x07", "b\u202e")},
 		"other":         {Name: "other", Type: "\x1b[2J"},
 	}}
 	ps, origins := given(t, "[31mimage=x", "other=1", "nope-at-all-nothing-like=1")
@@ -159,4 +159,50 @@ func TestCheckNeverPrintsAConfigsControlCharacters(t *testing.T) {
 		assert.NotContains(t, l, "\x07")
 	}
 	assert.Contains(t, d.Problems[0], `did you mean "\x1b[31mimage"?`, "quoted with Go escapes")
+}
+
+// An enum's entries are compared as YAML wrote them: a null entry never matches a string (not
+// even the empty one), a mapping or a list never matches anything, and 1 or true match the
+// text written.
+func TestEnumsCompareTheirYAMLValues(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		enum   string // the YAML list
+		param  string // what --param gives
+		allows bool
+	}{
+		{"a null entry does not match an empty value", "[dev, null]", "x=", false},
+		{"a ~ entry does not match an empty value", "[dev, ~]", "x=", false},
+		{"an empty entry is null too", "[dev, ]", "x=", false},
+		{"a quoted empty string matches an empty value", `[dev, ""]`, "x=", true},
+		{"the word null quoted is a string", `["null"]`, "x=null", true},
+		{"a null entry does not match the word null", "[null]", "x=null", false},
+		{"a mapping matches nothing", "[{a: b}]", "x=map[a:b]", false},
+		{"a mapping matches no empty value", "[{}]", "x=", false},
+		{"a list matches nothing", "[[a]]", "x=[a]", false},
+		{"a number matches the text written", "[1, 2]", "x=1", true},
+		{"a boolean matches the text written", "[true]", "x=true", true},
+		{"an alias to a string matches it", "[&d dev, *d]", "x=dev", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := preflight.Parse("parameters: {x: {type: enum, enum: " + tc.enum + "}}\n")
+			require.NoError(t, err)
+			decl := &preflight.Declarations{Params: cfg.Params}
+			ps, origins := given(t, tc.param)
+			d := preflight.Check(project, ps, origins, decl)
+			if tc.allows {
+				assert.Empty(t, d.Problems)
+				return
+			}
+			require.Len(t, d.Problems, 1)
+			assert.Contains(t, d.Problems[0], "x: gh/acme/deploy allows only ")
+		})
+	}
+	t.Run("the refusal names what no value can be", func(t *testing.T) {
+		cfg, err := preflight.Parse("parameters: {x: {type: enum, enum: [dev, null, {a: b}, [c]]}}\n")
+		require.NoError(t, err)
+		ps, origins := given(t, "x=")
+		d := preflight.Check(project, ps, origins, &preflight.Declarations{Params: cfg.Params})
+		assert.Equal(t, []string{`x: gh/acme/deploy allows only dev, (null), (a mapping), (a list); "" is not one of them`}, d.Problems)
+	})
 }

@@ -96,7 +96,7 @@ func TestLearnFindsTheConfigOfTheLatestPipelineOnTheRef(t *testing.T) {
 			require.NotNil(t, l.Decls, l.Why)
 			assert.Equal(t, tt.from, l.Decls.From)
 			assert.Equal(t, []string{"env", "image-name", "replicas"}, (&preflight.Config{Params: l.Decls.Params}).Names())
-			assert.Equal(t, []string{"dev", "prod"}, l.Decls.Params["env"].Enum)
+			assert.Equal(t, preflight.EnumOf("dev", "prod"), l.Decls.Params["env"].Enum)
 			assert.Equal(t, tt.ops, w.since(n))
 			assert.Equal(t, tt.borrowed, l.Decls.Borrowed, "only a ref's fallback to the default branch borrows")
 		})

@@ -23,11 +23,33 @@ const (
 // Param is one declared pipeline parameter.
 type Param struct {
 	Name    string
-	Type    string   // one of the Type constants, or what the config says when it is none of them
-	Default any      // string, int64, bool or nil; only meaningful when HasDefault
-	Enum    []string // the allowed values of an enum, as text
+	Type    string      // one of the Type constants, or what the config says when it is none of them
+	Default any         // string, int64, bool or nil; only meaningful when HasDefault
+	Enum    []EnumValue // the entries of an enum's list
 	// HasDefault: the declaration gives a default.
 	HasDefault bool
+}
+
+// EnumValue is one entry of an enum's list, as YAML wrote it. Enums list strings; a list may
+// also hold 1 or true, which count as the text written, and null, a mapping or a list, which no
+// value can equal (CircleCI compares a parameter's value with the entries; a null is not "").
+type EnumValue struct {
+	Text   string // a scalar's text as written; for anything else how messages name it: (null), (a mapping), (a list)
+	Scalar bool   // a YAML scalar other than null: the only kind of entry a value can equal
+}
+
+// EnumOf is the enum of these strings.
+func EnumOf(values ...string) []EnumValue {
+	out := make([]EnumValue, len(values))
+	for i, v := range values {
+		out[i] = EnumValue{Text: v, Scalar: true}
+	}
+	return out
+}
+
+// Allows reports whether the enum p declares has an entry equal to the text s.
+func (p Param) Allows(s string) bool {
+	return slices.ContainsFunc(p.Enum, func(e EnumValue) bool { return e.Scalar && e.Text == s })
 }
 
 // Config is what pre-flight reads from one config file: whether it is a setup config (setup:
@@ -84,9 +106,10 @@ func declaration(name string, node *yaml.Node) (Param, error) {
 		return Param{}, fmt.Errorf("parameter %s declares no type", strconv.Quote(name))
 	}
 	p := Param{Name: name, Type: typ}
-	if enum, ok := d["enum"].([]any); ok {
-		for _, v := range enum {
-			p.Enum = append(p.Enum, scalarText(v))
+	var nodes map[string]yaml.Node // the same mapping, to read the enum's entries as written
+	if node.Decode(&nodes) == nil {
+		if n, ok := nodes["enum"]; ok {
+			p.Enum = enumValues(&n)
 		}
 	}
 	if v, ok := d["default"]; ok {
@@ -106,15 +129,36 @@ func normalize(v any) any {
 	return v
 }
 
-// scalarText is an enum value as text: enums list strings, but a YAML list may spell 1 or true.
-func scalarText(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case nil:
-		return ""
+// enumValues reads an enum's list; nil when it is not a list.
+func enumValues(n *yaml.Node) []EnumValue {
+	n = resolved(n)
+	if n.Kind != yaml.SequenceNode {
+		return nil
 	}
-	return fmt.Sprint(v)
+	out := make([]EnumValue, 0, len(n.Content))
+	for _, item := range n.Content {
+		item = resolved(item)
+		switch {
+		case item.Kind == yaml.ScalarNode && item.ShortTag() == "!!null":
+			out = append(out, EnumValue{Text: "(null)"})
+		case item.Kind == yaml.ScalarNode:
+			out = append(out, EnumValue{Text: item.Value, Scalar: true})
+		case item.Kind == yaml.MappingNode:
+			out = append(out, EnumValue{Text: "(a mapping)"})
+		default:
+			out = append(out, EnumValue{Text: "(a list)"})
+		}
+	}
+	return out
+}
+
+// resolved follows aliases to the node they name (the decoder has already refused cycles and
+// excessive aliasing).
+func resolved(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
 }
 
 // Names returns the declared names, sorted.

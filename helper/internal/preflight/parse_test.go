@@ -1,6 +1,7 @@
 package preflight_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,7 +31,7 @@ jobs:
 			"image-name": {Name: "image-name", Type: "string", Default: "latest", HasDefault: true},
 			"replicas":   {Name: "replicas", Type: "integer", Default: int64(3), HasDefault: true},
 			"deploy":     {Name: "deploy", Type: "boolean", Default: false, HasDefault: true},
-			"env":        {Name: "env", Type: "enum", Enum: []string{"dev", "prod"}, Default: "dev", HasDefault: true},
+			"env":        {Name: "env", Type: "enum", Enum: preflight.EnumOf("dev", "prod"), Default: "dev", HasDefault: true},
 		}, false},
 		{"anchors, aliases and merge keys", `
 version: 2.1
@@ -47,7 +48,7 @@ parameters:
 `, map[string]preflight.Param{
 			"a": {Name: "a", Type: "string", Default: "x", HasDefault: true},
 			"b": {Name: "b", Type: "integer", Default: int64(1), HasDefault: true},
-			"c": {Name: "c", Type: "enum", Enum: []string{"dev", "staging", "prod"}},
+			"c": {Name: "c", Type: "enum", Enum: preflight.EnumOf("dev", "staging", "prod")},
 		}, false},
 		{"a merge into the parameters map itself", `
 common: &common
@@ -63,7 +64,7 @@ parameters:
 			map[string]preflight.Param{"x": {Name: "x", Type: "string"}}, true},
 		{"no parameters key", "version: 2.1\njobs: {}\n", map[string]preflight.Param{}, false},
 		{"enum values written as numbers are text", "parameters: {n: {type: enum, enum: [1, 2]}}",
-			map[string]preflight.Param{"n": {Name: "n", Type: "enum", Enum: []string{"1", "2"}}}, false},
+			map[string]preflight.Param{"n": {Name: "n", Type: "enum", Enum: preflight.EnumOf("1", "2")}}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,6 +124,7 @@ func FuzzParse(f *testing.F) {
 		"r: &r {type: integer}\nparameters: {a: *r, b: {<<: *r, default: 2}}",
 		"setup: true\nparameters: {e: {type: enum, enum: [a, b]}}",
 		"parameters: {a: string}", "- x", "", "parameters: *x",
+		"parameters: {e: {type: enum, enum: [null, ~, {a: b}, [c], '', 1]}}",
 	} {
 		f.Add(s)
 	}
@@ -135,6 +137,17 @@ func FuzzParse(f *testing.F) {
 		for name, p := range cfg.Params {
 			assert.Equal(t, name, p.Name)
 			assert.NotEmpty(t, p.Type, "a declaration without a type is refused")
+			// Only an entry that is a string, number or boolean as written lets a value through:
+			// not a null (which is not ""), not a mapping or a list (whatever they print as).
+			for _, e := range p.Enum {
+				if !e.Scalar {
+					assert.False(t, p.Allows(e.Text) && !slices.Contains(p.Enum, preflight.EnumValue{Text: e.Text, Scalar: true}),
+						"entry %q of %q lets a value through", e.Text, name)
+				}
+			}
+			if p.Allows("") {
+				assert.Contains(t, p.Enum, preflight.EnumValue{Text: "", Scalar: true}, "only a written empty string allows an empty value")
+			}
 			switch p.Default.(type) {
 			case nil, string, int64, bool, float64, []any, map[string]any:
 			default:
