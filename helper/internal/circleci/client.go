@@ -332,6 +332,15 @@ func (c *Client) readError(req *http.Request, res *response, err error) error {
 // do sends req until it succeeds, the retry policy says stop, or attempts run out. It returns
 // 2xx answers; anything else becomes an error (see decide for which).
 func (c *Client) do(req *http.Request, kind requestKind) (*response, error) {
+	return c.doReading(req, kind, nil)
+}
+
+// bodyReader reads a 2xx answer's body into what the caller decodes; nil reads it whole, up to
+// maxResponseBytes.
+type bodyReader func(io.Reader) ([]byte, error)
+
+// doReading is do with the 2xx answers' bodies read by read.
+func (c *Client) doReading(req *http.Request, kind requestKind, read bodyReader) (*response, error) {
 	ctx := req.Context()
 	method, route := req.Method, req.URL.EscapedPath()
 	var last error       // the previous attempt's error, for the text of a cancellation while waiting
@@ -343,7 +352,7 @@ func (c *Client) do(req *http.Request, kind requestKind) (*response, error) {
 		if err := c.budget.wait(ctx, paused); err != nil {
 			return nil, c.waitedOut(method, route, cmp.Or(ctx.Err(), err), last)
 		}
-		res, o := c.attempt(ctx, req, attempt)
+		res, o := c.attempt(ctx, req, attempt, read)
 		paused = c.budget.observe(res, c.retry.BaseDelay)
 		if o.err != nil && ctx.Err() != nil { // the caller gave up; that beats any retry
 			if kind == createsPipeline && o.sent {
@@ -425,8 +434,9 @@ const (
 	writeFailed              // writing failed part-way: the server cannot have the whole request
 )
 
-// attempt sends req once under its own timeout and reads the whole answer.
-func (c *Client) attempt(ctx context.Context, req *http.Request, n int) (*response, outcome) {
+// attempt sends req once under its own timeout and reads the whole answer (a 2xx one with read,
+// when it is set).
+func (c *Client) attempt(ctx context.Context, req *http.Request, n int, read bodyReader) (*response, outcome) {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var state atomic.Int32
@@ -459,9 +469,14 @@ func (c *Client) attempt(ctx context.Context, req *http.Request, n int) (*respon
 	}
 	defer resp.Body.Close()
 	c.clock.observe(sentAt, c.now(), resp.Header.Get("Date"))
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if err == nil && len(body) > maxResponseBytes {
-		err = errTooLarge
+	var body []byte
+	if read != nil && resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		body, err = read(resp.Body)
+	} else {
+		body, err = io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
+		if err == nil && len(body) > maxResponseBytes {
+			err = errTooLarge
+		}
 	}
 	res := &response{status: resp.StatusCode, header: resp.Header, body: body}
 	c.trace.response(resp, body, time.Since(start))

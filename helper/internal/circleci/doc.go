@@ -14,9 +14,11 @@
 //   - times.go: their timestamps, read leniently: one that cannot be read counts as missing.
 //   - pipeline.go, workflow.go, user.go, insights.go: one method per API operation.
 //   - page.go: decoding a page of a list item by item, within a cap on items.
+//   - jobdetail.go, steptail.go: a job's tests, steps and step output; the output is read in
+//     one pass and only its last MiB kept, however large it is.
 //
-// Answers are bounded: at most 4 MiB each, a list at most 10,000 items across its pages (and
-// 100 pages). Server text quoted in an error is one line, redacted and safe for a terminal.
+// Answers are bounded: at most 4 MiB each (a step's output excepted: its end is kept), a list
+// at most 10,000 items across its pages (and 100 pages). Server text quoted in an error is one line, redacted and safe for a terminal.
 //
 // The trigger operations (TriggerPipeline, RunPipeline) must never create two pipelines, so they
 // are retried only when the request certainly was not processed; when it may have been, the error

@@ -177,6 +177,8 @@ func (e *bodyError) Error() string {
 	switch {
 	case errors.Is(e.err, errTooLarge):
 		return fmt.Sprintf("the %d response is %v", e.status, errTooLarge)
+	case errors.Is(e.err, errMalformed):
+		return fmt.Sprintf("the %d response could not be read: %v", e.status, e.err)
 	case errors.As(e.err, &timeout):
 		return fmt.Sprintf("the %d response did not arrive in full within %s", e.status, timeout.after)
 	case errors.Is(e.err, io.ErrUnexpectedEOF):

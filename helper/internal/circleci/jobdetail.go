@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -129,9 +130,11 @@ type StepOutputMessage struct {
 	Message string `json:"message"`
 }
 
-// GetStepOutput reads a step's output from its output_url. That URL is presigned and on another
-// host (a storage bucket), so it is sent WITHOUT the token; it must be https (or http to a
-// loopback address). The answer is capped like every other.
+// GetStepOutput reads a step's output from its output_url: its last messages, the last
+// MaxStepOutput bytes of their text (the first one kept starting at a line), however large the
+// output is; it is read in one pass, never held whole. That URL is presigned and on another host
+// (a storage bucket), so it is sent WITHOUT the token; it must be https (or http to a loopback
+// address).
 func (c *Client) GetStepOutput(ctx context.Context, outputURL string) ([]StepOutputMessage, error) {
 	u, err := foreignURL(outputURL)
 	if err != nil {
@@ -142,7 +145,7 @@ func (c *Client) GetStepOutput(ctx context.Context, outputURL string) ([]StepOut
 		return nil, err
 	}
 	req.Header.Del("Circle-Token") // presigned: the signature is the authorization
-	res, err := c.do(req, repeatable)
+	res, err := c.doReading(req, repeatable, func(r io.Reader) ([]byte, error) { return readStepTail(r, MaxStepOutput) })
 	if err != nil {
 		return nil, err
 	}

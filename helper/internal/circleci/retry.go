@@ -266,7 +266,7 @@ func isPermanent(err error) bool {
 		invalid          x509.CertificateInvalidError
 		verification     *tls.CertificateVerificationError
 	)
-	return errors.Is(err, errTooLarge) ||
+	return errors.Is(err, errTooLarge) || errors.Is(err, errMalformed) ||
 		errors.As(err, &unknownAuthority) || errors.As(err, &hostname) ||
 		errors.As(err, &invalid) || errors.As(err, &verification)
 }

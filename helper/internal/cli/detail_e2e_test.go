@@ -284,3 +284,37 @@ func TestOnATerminalTheDetailsFollowTheRows(t *testing.T) {
 	assert.Contains(t, below, "        │ line 30\n")
 	assert.Equal(t, 1, strings.Count(stdout, "✗ checkout › pays with card"), "not redrawn with the rows")
 }
+
+// A step that printed more than any other answer may hold (6 MiB here) still shows its last
+// lines, and a carriage return in them hides nothing.
+func TestAHugeStepOutputStillShowsItsLastLines(t *testing.T) {
+	var out strings.Builder
+	for i := 0; out.Len() < 6<<20; i++ {
+		fmt.Fprintf(&out, `progress line %d of a long, long test run\n`, i)
+	}
+	out.WriteString(`FAILED checkout_spec.rb:12\r\u001b[Kok\n`)
+	config := `
+tokens: [{token: ` + token + `}]
+projects:
+  - slug: gh/acme/noisy
+    workflows:
+      - name: build
+        status: failed
+        duration: 1m
+        jobs:
+          - name: test
+            status: failed
+            steps: [{name: Run tests, failed: true, output: "` + out.String() + `"}]
+`
+	cfg, err := simulator.ParseConfig([]byte(config))
+	require.NoError(t, err)
+	w := newClockWorld(t, func(c *simulator.Config) { *c = cfg }, nil)
+	files := httptest.NewServer(w.sim)
+	t.Cleanup(files.Close)
+	w.sim.SetFilesHost(files.URL)
+	code, stdout, stderr := w.baton("trigger", "--project", "gh/acme/noisy", "--wait", "--log-lines", "2")
+	require.Equal(t, 1, code, stderr)
+	assert.Contains(t, stdout, "\n      last 2 lines of step \"Run tests\":\n")
+	assert.Regexp(t, `\n        │ progress line \d+ of a long, long test run\n        │ FAILED checkout_spec.rb:12\\rok\n`, stdout)
+	assert.NotContains(t, stdout, "could not be read")
+}

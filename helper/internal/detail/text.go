@@ -9,8 +9,8 @@ import (
 
 // Caps on what one test or one log line may take in a report.
 const (
-	maxLineRunes = 400 // a log line
-	maxTailBytes = 1 << 20
+	maxLineRunes = 400                    // a log line
+	maxTailBytes = circleci.MaxStepOutput // what the client keeps of a step's output
 )
 
 // Failing reports whether a test result counts as a failure.
