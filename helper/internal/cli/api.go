@@ -9,6 +9,7 @@ import (
 	"github.com/baton-ci/baton/helper/internal/circleci"
 	"github.com/baton-ci/baton/helper/internal/exitcode"
 	"github.com/baton-ci/baton/helper/internal/userfile"
+	"github.com/baton-ci/baton/helper/internal/watch"
 )
 
 // APIFlags are the flags of every command that talks to CircleCI.
@@ -27,7 +28,7 @@ func (APIFlags) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
 		"host":                    {"URL", "CircleCI host; set it for CircleCI server. Plain http:// only for loopback (default: ${default})."},
 		"token-env":               {"NAME", "Name of the environment variable holding the API token (the token itself is never a flag; default: ${default})."},
-		"retries":                 {"N", "Retries of a request that failed (default: ${default}): reads after connection errors, 429 and 5xx; a trigger only when it certainly did nothing (connection refused, 429). A trigger whose outcome is unknown (timeout, dropped connection, any 5xx) is looked up, never resent blindly."},
+		"retries":                 {"N", "Retries of a request that failed (default: ${default}): reads after connection errors, 429 and 5xx; a trigger only when it certainly did nothing (connection refused, 429). A trigger whose outcome is unknown (timeout, dropped connection, any 5xx) is looked up, never resent blindly. A server asking to wait more than " + watch.Human(circleci.MaxServerWait) + " before a retry is not waited for: exit 5."},
 		"request-timeout":         {"DURATION", "Time limit for each HTTP request (default: ${default})."},
 		"debug":                   {"", "Trace every request and answer on stderr (the token shows as [redacted])."},
 		"max-requests-per-minute": {"N", "Requests to CircleCI a minute, shared by triggers, polls and cancels, after a burst of up to 100 at once; a 429 pauses them all (default: ${default})."},

@@ -31,8 +31,9 @@ var detailOnly = []string{"log-lines", "artifacts-dir", "artifacts", "junit-all-
 // flagDocs is how --help shows DetailFlags's flags (see help.go).
 func (DetailFlags) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
-		"log-lines":       {"N", "For each failed downstream job, print the last N lines of the step that failed (from API v1.1's job details); 0 reads none (default: ${default})."},
-		"artifacts-dir":   {"DIR", "Download the downstream jobs' artifacts into DIR/<project>/<job>-<number>/<path>, whatever the outcome."},
+		"log-lines": {"N", "For each failed downstream job, print the last N lines of the step that failed (from API v1.1's job details); 0 reads none (default: ${default})."},
+		"artifacts-dir": {"DIR", fmt.Sprintf("Download the downstream jobs' artifacts into DIR/<project>/<job>-<number>/<path>, whatever the outcome: %d at a time, at most %d files, %d GiB and %s in all (the rest are listed as skipped); a path used twice is saved as NAME~2.EXT.",
+			detail.DefaultArtifactWorkers, detail.DefaultMaxArtifacts, detail.DefaultMaxArtifactBytes>>30, watch.Human(detail.DefaultArtifactsTime))},
 		"artifacts":       {"GLOB", "Only the artifacts whose path matches GLOB (** for any folders; a GLOB without / matches file names), e.g. '**/report*.html'."},
 		"junit-all-tests": {"", "Also write the failed downstream jobs' passing tests into --junit, not only their failures."},
 	}
@@ -179,43 +180,49 @@ func (d *detailer) onDone(ctx context.Context, ref pipelineRef, res *watch.Resul
 }
 
 // downloadArtifacts downloads the artifacts of every pipeline that ended, in the order they
-// ended. It runs once the scheduler has returned: a download of up to a gigabyte inside OnDone
-// would hold up every other pipeline's events and the heartbeat, which are serialized with it.
+// ended, within the downloader's bounds for the whole run. It runs once the scheduler has
+// returned: a download of up to a gigabyte inside OnDone would hold up every other pipeline's
+// events and the heartbeat, which are serialized with it.
 func (d *detailer) downloadArtifacts(ctx context.Context, view renderer) {
-	if d == nil || d.dl == nil {
+	if d == nil || d.dl == nil || ctx.Err() != nil {
 		return
 	}
+	var jobs []detail.JobRef
+	var owner []*pipelineDetail // the pipeline of each job
 	for _, e := range d.ended {
-		if ctx.Err() != nil {
-			return
-		}
-		ref, res, p := e.ref, e.res, e.p
 		slug := ""
-		if res.Pipeline != nil {
-			slug = res.Pipeline.ProjectSlug
+		if e.res.Pipeline != nil {
+			slug = e.res.Pipeline.ProjectSlug
 		}
-		for _, w := range res.Workflows {
+		for _, w := range e.res.Workflows {
 			for _, j := range w.Jobs {
 				if j.JobNumber == nil || j.Type == "approval" {
 					continue
 				}
-				project := firstNonEmpty(j.ProjectSlug, w.Workflow.ProjectSlug, slug)
-				saved, err := d.dl.Job(ctx, project, j.Name, *j.JobNumber)
-				if err != nil {
-					p.artifacts = append(p.artifacts, report.ArtifactResult{Job: j.Name, Number: *j.JobNumber, Error: "the artifacts could not be listed: " + err.Error()})
-					continue
-				}
-				for _, s := range saved {
-					a := report.ArtifactResult{Job: j.Name, Number: *j.JobNumber, Path: s.Path, File: s.File, Bytes: s.Bytes}
-					if s.Err != nil {
-						a.Error = s.Err.Error()
-					}
-					p.artifacts = append(p.artifacts, a)
-				}
+				jobs = append(jobs, detail.JobRef{Project: firstNonEmpty(j.ProjectSlug, w.Workflow.ProjectSlug, slug), Name: j.Name, Number: *j.JobNumber})
+				owner = append(owner, e.p)
 			}
 		}
-		if dv, ok := view.(detailView); ok && len(p.artifacts) > 0 {
-			dv.artifacts(ref, d.dl.Dir, p.artifacts)
+	}
+	for i, got := range d.dl.Download(ctx, jobs) {
+		p := owner[i]
+		if got.Err != nil {
+			p.artifacts = append(p.artifacts, report.ArtifactResult{Job: got.Name, Number: got.Number, Error: "the artifacts could not be listed: " + got.Err.Error()})
+			continue
+		}
+		for _, s := range got.Saved {
+			a := report.ArtifactResult{Job: got.Name, Number: got.Number, Path: s.Path, File: s.File, Bytes: s.Bytes, Skipped: s.Skipped, Note: s.Note}
+			if s.Err != nil {
+				a.Error = s.Err.Error()
+			}
+			p.artifacts = append(p.artifacts, a)
+		}
+	}
+	if dv, ok := view.(detailView); ok {
+		for _, e := range d.ended {
+			if len(e.p.artifacts) > 0 {
+				dv.artifacts(e.ref, d.dl.Dir, e.p.artifacts)
+			}
 		}
 	}
 }
@@ -254,7 +261,7 @@ func (l *lines) detail(ref pipelineRef, header string, d *report.JobDetail) {
 }
 
 func (l *lines) artifacts(ref pipelineRef, dir string, arts []report.ArtifactResult) {
-	l.line(artifactsText(ref, dir, arts))
+	l.line(report.ArtifactsText(ref.label, dir, arts))
 }
 
 func (v *liveView) detail(ref pipelineRef, header string, d *report.JobDetail) {
@@ -269,7 +276,7 @@ func (v *liveView) detail(ref pipelineRef, header string, d *report.JobDetail) {
 func (v *liveView) artifacts(ref pipelineRef, dir string, arts []report.ArtifactResult) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.after = append(v.after, strings.Split(artifactsText(ref, dir, arts), "\n")...)
+	v.after = append(v.after, strings.Split(report.ArtifactsText(ref.label, dir, arts), "\n")...)
 }
 
 // detailText is a failed job's details as lines below its own, safe for a terminal.
@@ -282,37 +289,6 @@ func detailText(header string, d *report.JobDetail) string {
 		return "\n    " + terminalText(header) + body
 	}
 	return body
-}
-
-// artifactsText says what was saved and what was refused, one line each refusal.
-func artifactsText(ref pipelineRef, dir string, arts []report.ArtifactResult) string {
-	var n int
-	var bytes int64
-	var refused []string
-	for _, a := range arts {
-		if a.Error != "" {
-			what := a.Job
-			if a.Path != "" {
-				what += " " + a.Path
-			}
-			refused = append(refused, "    "+terminalText(what+": "+a.Error))
-			continue
-		}
-		n++
-		bytes += a.Bytes
-	}
-	line := fmt.Sprintf("%s: saved %d artifact%s (%d bytes) below %s", terminalText(ref.label), n, plural(n), bytes, terminalText(dir))
-	if len(refused) > 0 {
-		line += fmt.Sprintf("; %d not saved:\n%s", len(refused), strings.Join(refused, "\n"))
-	}
-	return line
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 func firstNonEmpty(s ...string) string {

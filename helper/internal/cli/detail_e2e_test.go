@@ -318,3 +318,119 @@ projects:
 	assert.Regexp(t, `\n        │ progress line \d+ of a long, long test run\n        │ FAILED checkout_spec.rb:12\\rok\n`, stdout)
 	assert.NotContains(t, stdout, "could not be read")
 }
+
+// artifactWorld is a simulator for artifact downloads: its files come from a second host.
+func artifactWorld(t *testing.T, config string, hs ...simulator.Hostile) *clockWorld {
+	t.Helper()
+	cfg, err := simulator.ParseConfig([]byte(config))
+	require.NoError(t, err)
+	w := newClockWorld(t, func(c *simulator.Config) { *c = cfg }, nil)
+	files := httptest.NewServer(w.sim)
+	t.Cleanup(files.Close)
+	w.sim.SetFilesHost(files.URL)
+	for _, h := range hs {
+		require.NoError(t, w.sim.AddHostile(h))
+	}
+	return w
+}
+
+// onDisk lists the files below dir, by slash path.
+func onDisk(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	require.NoError(t, filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			b, _ := os.ReadFile(p)
+			files[filepath.ToSlash(rel)] = string(b)
+		}
+		return err
+	}))
+	return files
+}
+
+// A server that lists one path twice, or names two projects' jobs alike, cannot make artifacts
+// overwrite each other while the result reports them all saved: every artifact reported saved is
+// on disk, in a file of its own, and what was renamed says so.
+func TestArtifactsReportedSavedAreAllOnDisk(t *testing.T) {
+	w := artifactWorld(t, `
+tokens: [{token: `+token+`}]
+projects:
+  - slug: gh/acme/one
+    workflows:
+      - name: build
+        duration: 1m
+        jobs: [{name: build, artifacts: [{path: out.txt, content: "one"}, {path: out.txt, content: "one again"}, {path: OUT.txt, content: "ONE"}]}]
+  - slug: gh/acme/two
+    workflows:
+      - name: build
+        duration: 1m
+        jobs: [{name: build, artifacts: [{path: out.txt, content: "two"}]}]
+`, simulator.Hostile{Operation: "listWorkflowJobs", Set: map[string]any{"project_slug": "gh/acme/one"}})
+	dir := filepath.Join(t.TempDir(), "artifacts")
+	result := filepath.Join(t.TempDir(), "result.json")
+	code, stdout, stderr := w.baton("trigger", "--project", "gh/acme/one", "--project", "gh/acme/two", "--wait", "--artifacts-dir", dir, "--result-file", result)
+	require.Equal(t, 0, code, stderr)
+
+	var res struct {
+		Pipelines []struct {
+			Artifacts []struct {
+				Path, File, Error, Note string
+				Bytes                   int64
+			}
+		}
+	}
+	b, err := os.ReadFile(result)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &res))
+	files := onDisk(t, dir)
+	reported := 0
+	for _, p := range res.Pipelines {
+		for _, a := range p.Artifacts {
+			require.Empty(t, a.Error)
+			rel, err := filepath.Rel(dir, a.File)
+			require.NoError(t, err)
+			content, ok := files[filepath.ToSlash(rel)]
+			require.True(t, ok, "%s is reported saved but is not on disk", a.File)
+			assert.Equal(t, int64(len(content)), a.Bytes)
+			reported++
+		}
+	}
+	assert.Equal(t, 6, reported, "three artifacts of each job: gh/acme/two's jobs claim to be gh/acme/one's")
+	assert.Len(t, files, reported, "one file for each artifact reported saved: %v", files)
+	assert.Equal(t, "one again", files["gh/acme/one/build-1/out~2.txt"])
+	assert.Contains(t, stdout, "    build out.txt: saved as out~2.txt: another artifact of the job has the same path\n")
+	assert.Contains(t, stdout, "    build OUT.txt: saved as OUT~3.txt: another artifact of the job has the same path\n")
+	assert.Contains(t, stdout, "in folder build-1~2: another job of this run has the folder build-1")
+}
+
+// A job storing thousands of files costs a bounded number of downloads: the first 500 of the
+// run, 4 at a time, and the result says how many were skipped and why.
+func TestArtifactDownloadsAreBoundedInNumber(t *testing.T) {
+	var arts strings.Builder
+	for i := range 520 {
+		fmt.Fprintf(&arts, "{path: f/%d.txt, content: \"%d\"}, ", i, i)
+	}
+	w := artifactWorld(t, `
+tokens: [{token: `+token+`}]
+projects:
+  - slug: gh/acme/many
+    workflows:
+      - name: build
+        duration: 1m
+        jobs: [{name: build, artifacts: [`+arts.String()+`]}]
+`)
+	dir := filepath.Join(t.TempDir(), "artifacts")
+	code, stdout, stderr := w.baton("trigger", "--project", "gh/acme/many", "--wait", "--artifacts-dir", dir)
+	require.Equal(t, 0, code, stderr)
+	assert.Len(t, onDisk(t, dir), 500)
+	assert.Contains(t, stdout, "gh/acme/many #1: saved 500 artifacts (1390 bytes) below "+dir+"; 20 not saved:\n"+
+		"    20 not downloaded: the cap on the number of artifacts was reached (500 in a run)\n")
+	downloads := 0
+	for _, r := range w.sim.Requests() {
+		if r.Operation == "files:artifact" {
+			downloads++
+		}
+	}
+	assert.Equal(t, 500, downloads, "nothing past the cap is asked for")
+}

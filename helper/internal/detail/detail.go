@@ -10,7 +10,9 @@
 //
 //   - detail.go: Fetch, a failed job's tests and step output.
 //   - text.go: the pure parts: which tests failed, a test as one line, a log's tail.
-//   - artifacts.go: downloading artifacts, path safety, the glob filter.
+//   - artifacts.go: downloading artifacts a few at a time within bounds on their number, size
+//     and time, each file on a path of its own (checked on disk afterwards), path safety, the
+//     glob filter.
 package detail
 
 import (

@@ -35,14 +35,67 @@ type JobDetail struct {
 	Notes     []string // what could not be read, one line each
 }
 
-// ArtifactResult is one artifact of a downstream job, downloaded or refused.
+// ArtifactResult is one artifact of a downstream job, downloaded, refused or skipped.
 type ArtifactResult struct {
-	Job    string `json:"job"`
-	Number int64  `json:"job_number"`
-	Path   string `json:"path"` // as the server named it
-	File   string `json:"file"` // where it was written; "" when it was not
-	Bytes  int64  `json:"bytes"`
-	Error  string `json:"error"` // why it was not written; "" when it was
+	Job     string `json:"job"`
+	Number  int64  `json:"job_number"`
+	Path    string `json:"path"` // as the server named it
+	File    string `json:"file"` // where it is on disk; "" when it is not
+	Bytes   int64  `json:"bytes"`
+	Error   string `json:"error"`   // why it was not written; "" when it was
+	Skipped bool   `json:"skipped"` // not tried: the run's cap on count, size or time was reached first
+	Note    string `json:"note"`    // why File is not where the server's path would put it (renamed)
+}
+
+// ArtifactsText says what became of a pipeline's artifacts, for a terminal: how many were saved
+// and where; then, one line each, those saved under another name than their path and those
+// refused; and those skipped for a bound of the run, counted on one line per bound.
+func ArtifactsText(label, dir string, arts []ArtifactResult) string {
+	var saved, notSaved int
+	var bytes int64
+	var lines, bounds []string
+	skipped := map[string]int{}
+	for _, a := range arts {
+		what := a.Job
+		if a.Path != "" {
+			what += " " + a.Path
+		}
+		switch {
+		case a.Skipped:
+			if skipped[a.Error] == 0 {
+				bounds = append(bounds, a.Error)
+			}
+			skipped[a.Error]++
+			notSaved++
+		case a.Error != "":
+			lines = append(lines, "    "+safetext.Terminal(what+": "+a.Error))
+			notSaved++
+		default:
+			saved++
+			bytes += a.Bytes
+			if a.Note != "" {
+				lines = append(lines, "    "+safetext.Terminal(what+": "+a.Note))
+			}
+		}
+	}
+	for _, e := range bounds {
+		lines = append(lines, fmt.Sprintf("    %d %s", skipped[e], safetext.Terminal(e)))
+	}
+	s := fmt.Sprintf("%s: saved %d artifact%s (%d bytes) below %s", safetext.Terminal(label), saved, plural(saved), bytes, safetext.Terminal(dir))
+	if notSaved > 0 {
+		s += fmt.Sprintf("; %d not saved", notSaved)
+	}
+	if len(lines) > 0 {
+		s += ":\n" + strings.Join(lines, "\n")
+	}
+	return s
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }
 
 // ShownFailures is how many failing tests the progress lines show under a job.

@@ -87,3 +87,22 @@ func TestSummaryFencesTheLogTail(t *testing.T) {
 	require.NoError(t, Summary(&b, []Downstream{d}))
 	assert.Contains(t, b.String(), "      ````\n      ```\n      <b>x</b>\n      ````\n", "a fence longer than any in the log keeps it inside")
 }
+
+func TestArtifactsTextSaysWhatIsWhereAndCountsWhatWasSkipped(t *testing.T) {
+	arts := []ArtifactResult{
+		{Job: "chrome", Path: "report.html", File: "/a/report.html", Bytes: 10},
+		{Job: "chrome", Path: "report.html", File: "/a/report~2.html", Bytes: 5, Note: "saved as report~2.html: another artifact of the job has the same path"},
+		{Job: "chrome", Path: "../x", Error: "refused: the path leaves the job's folder (..)"},
+		{Job: "chrome", Path: "a\x1b[2J", Error: "not downloaded: the cap on the number of artifacts was reached (500 in a run)", Skipped: true},
+		{Job: "firefox", Path: "b", Error: "not downloaded: the cap on the number of artifacts was reached (500 in a run)", Skipped: true},
+		{Job: "firefox", Path: "c", Error: "not downloaded: the time allowed for artifacts ran out (5m0s)", Skipped: true},
+	}
+	assert.Equal(t, "gh/acme/e2e #3: saved 2 artifacts (15 bytes) below /a; 4 not saved:\n"+
+		"    chrome report.html: saved as report~2.html: another artifact of the job has the same path\n"+
+		"    chrome ../x: refused: the path leaves the job's folder (..)\n"+
+		"    2 not downloaded: the cap on the number of artifacts was reached (500 in a run)\n"+
+		"    1 not downloaded: the time allowed for artifacts ran out (5m0s)",
+		ArtifactsText("gh/acme/e2e #3", "/a", arts))
+	assert.Equal(t, `x #1: saved 1 artifact (3 bytes) below d\x1b`, ArtifactsText("x #1", "d\x1b", []ArtifactResult{{Job: "j", Path: "p", File: "f", Bytes: 3}}),
+		"one saved, nothing to list; server and user text shown safely")
+}
