@@ -128,38 +128,21 @@ func (s *stepScanner) list() ([]StepOutputMessage, error) {
 	default:
 		return nil, errNotStepOutput
 	}
-	for first := true; ; first = false {
-		c, err := s.next()
-		if err != nil {
-			return nil, err
-		}
-		if c == ']' && first {
-			break
-		}
-		if !first {
-			if c == ']' {
-				break
-			}
-			if c != ',' {
-				return nil, errNotStepOutput
-			}
-			if c, err = s.next(); err != nil {
-				return nil, err
-			}
-		}
+	err = s.items(']', func(c byte) error {
 		switch c {
 		case '{':
-			if err := s.object(); err != nil {
-				return nil, err
-			}
+			return s.object()
 		case 'n': // a null item: an empty message, as encoding/json reads it
 			if err := s.literal("ull"); err != nil {
-				return nil, err
+				return err
 			}
 			s.add(StepOutputMessage{}, 0)
-		default:
-			return nil, errNotStepOutput
+			return nil
 		}
+		return errNotStepOutput
+	})
+	if err != nil {
+		return nil, err
 	}
 	if s.msgs == nil {
 		s.msgs = []StepOutputMessage{}
@@ -167,22 +150,18 @@ func (s *stepScanner) list() ([]StepOutputMessage, error) {
 	return s.msgs, s.end()
 }
 
-// object reads one message object, its opening brace read.
-func (s *stepScanner) object() error {
-	var m StepOutputMessage
-	var dropped byte
+// items reads the items of a list or the members of an object up to closer, the opening
+// bracket read: item is called with each one's first byte.
+func (s *stepScanner) items(closer byte, item func(c byte) error) error {
 	for first := true; ; first = false {
 		c, err := s.next()
 		if err != nil {
 			return err
 		}
-		if c == '}' && first {
-			break
+		if c == closer {
+			return nil
 		}
 		if !first {
-			if c == '}' {
-				break
-			}
 			if c != ',' {
 				return errNotStepOutput
 			}
@@ -190,42 +169,61 @@ func (s *stepScanner) object() error {
 				return err
 			}
 		}
-		if c != '"' {
-			return errNotStepOutput
-		}
-		var key limited
-		key.max = 64
-		if err := s.str(&key); err != nil {
+		if err := item(c); err != nil {
 			return err
 		}
-		if c, err = s.next(); err != nil {
-			return err
-		} else if c != ':' {
-			return errNotStepOutput
-		}
-		if c, err = s.next(); err != nil {
+	}
+}
+
+// member reads an object's member, its key's opening quote read: the key (its first 64 bytes)
+// and the first byte of its value.
+func (s *stepScanner) member(c byte) (string, byte, error) {
+	if c != '"' {
+		return "", 0, errNotStepOutput
+	}
+	key := limited{max: 64}
+	if err := s.str(&key); err != nil {
+		return "", 0, err
+	}
+	if c, err := s.next(); err != nil {
+		return "", 0, err
+	} else if c != ':' {
+		return "", 0, errNotStepOutput
+	}
+	c, err := s.next()
+	return key.String(), c, err
+}
+
+// object reads one message object, its opening brace read.
+func (s *stepScanner) object() error {
+	var m StepOutputMessage
+	var dropped byte
+	err := s.items('}', func(c byte) error {
+		key, c, err := s.member(c)
+		if err != nil {
 			return err
 		}
 		switch {
-		case strings.EqualFold(key.String(), "message") && c == '"': // any case, as encoding/json reads keys
+		case strings.EqualFold(key, "message") && c == '"': // any case, as encoding/json reads keys
 			s.text.reset(s.keep)
 			if err := s.str(&s.text); err != nil {
 				return err
 			}
 			m.Message = s.text.String()
 			dropped = s.text.dropped
-		case strings.EqualFold(key.String(), "type") && c == '"':
-			var typ limited
-			typ.max = 64
+		case strings.EqualFold(key, "type") && c == '"':
+			typ := limited{max: 64}
 			if err := s.str(&typ); err != nil {
 				return err
 			}
 			m.Type = typ.String()
 		default:
-			if err := s.skip(c, 0); err != nil {
-				return err
-			}
+			return s.skip(c, 0)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	s.add(m, dropped)
 	return nil
@@ -344,47 +342,16 @@ func (s *stepScanner) skip(c byte, depth int) error {
 				return s.r.UnreadByte()
 			}
 		}
-	case c == '[' || c == '{':
-		closer := byte(']')
-		if c == '{' {
-			closer = '}'
-		}
-		for first := true; ; first = false {
-			b, err := s.next()
+	case c == '[':
+		return s.items(']', func(c byte) error { return s.skip(c, depth+1) })
+	case c == '{':
+		return s.items('}', func(c byte) error {
+			_, c, err := s.member(c)
 			if err != nil {
 				return err
 			}
-			if b == closer {
-				return nil
-			}
-			if !first {
-				if b != ',' {
-					return errNotStepOutput
-				}
-				if b, err = s.next(); err != nil {
-					return err
-				}
-			}
-			if c == '{' {
-				if b != '"' {
-					return errNotStepOutput
-				}
-				if err := s.str(discard{}); err != nil {
-					return err
-				}
-				if b, err = s.next(); err != nil {
-					return err
-				} else if b != ':' {
-					return errNotStepOutput
-				}
-				if b, err = s.next(); err != nil {
-					return err
-				}
-			}
-			if err := s.skip(b, depth+1); err != nil {
-				return err
-			}
-		}
+			return s.skip(c, depth+1)
+		})
 	}
 	return errNotStepOutput
 }

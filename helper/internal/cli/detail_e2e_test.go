@@ -61,16 +61,22 @@ projects:
 `
 }
 
-// newDetailWorld is a simulator whose step output and artifact contents come from a second
-// host, as CircleCI's come from storage.
-func newDetailWorld(t *testing.T) *clockWorld {
+// newDetailWorld is filesWorld with detailWorldConfig.
+func newDetailWorld(t *testing.T) *clockWorld { t.Helper(); return filesWorld(t, detailWorldConfig()) }
+
+// filesWorld is a simulator with config and the hostile rewrites hs, whose step output and
+// artifact contents come from a second host, as CircleCI's come from storage.
+func filesWorld(t *testing.T, config string, hs ...simulator.Hostile) *clockWorld {
 	t.Helper()
-	cfg, err := simulator.ParseConfig([]byte(detailWorldConfig()))
+	cfg, err := simulator.ParseConfig([]byte(config))
 	require.NoError(t, err)
 	w := newClockWorld(t, func(c *simulator.Config) { *c = cfg }, nil)
 	files := httptest.NewServer(w.sim)
 	t.Cleanup(files.Close)
 	w.sim.SetFilesHost(files.URL)
+	for _, h := range hs {
+		require.NoError(t, w.sim.AddHostile(h))
+	}
 	return w
 }
 
@@ -306,32 +312,12 @@ projects:
             status: failed
             steps: [{name: Run tests, failed: true, output: "` + out.String() + `"}]
 `
-	cfg, err := simulator.ParseConfig([]byte(config))
-	require.NoError(t, err)
-	w := newClockWorld(t, func(c *simulator.Config) { *c = cfg }, nil)
-	files := httptest.NewServer(w.sim)
-	t.Cleanup(files.Close)
-	w.sim.SetFilesHost(files.URL)
+	w := filesWorld(t, config)
 	code, stdout, stderr := w.baton("trigger", "--project", "gh/acme/noisy", "--wait", "--log-lines", "2")
 	require.Equal(t, 1, code, stderr)
 	assert.Contains(t, stdout, "\n      last 2 lines of step \"Run tests\":\n")
 	assert.Regexp(t, `\n        │ progress line \d+ of a long, long test run\n        │ FAILED checkout_spec.rb:12\\rok\n`, stdout)
 	assert.NotContains(t, stdout, "could not be read")
-}
-
-// artifactWorld is a simulator for artifact downloads: its files come from a second host.
-func artifactWorld(t *testing.T, config string, hs ...simulator.Hostile) *clockWorld {
-	t.Helper()
-	cfg, err := simulator.ParseConfig([]byte(config))
-	require.NoError(t, err)
-	w := newClockWorld(t, func(c *simulator.Config) { *c = cfg }, nil)
-	files := httptest.NewServer(w.sim)
-	t.Cleanup(files.Close)
-	w.sim.SetFilesHost(files.URL)
-	for _, h := range hs {
-		require.NoError(t, w.sim.AddHostile(h))
-	}
-	return w
 }
 
 // onDisk lists the files below dir, by slash path.
@@ -353,7 +339,7 @@ func onDisk(t *testing.T, dir string) map[string]string {
 // overwrite each other while the result reports them all saved: every artifact reported saved is
 // on disk, in a file of its own, and what was renamed says so.
 func TestArtifactsReportedSavedAreAllOnDisk(t *testing.T) {
-	w := artifactWorld(t, `
+	w := filesWorld(t, `
 tokens: [{token: `+token+`}]
 projects:
   - slug: gh/acme/one
@@ -411,7 +397,7 @@ func TestArtifactDownloadsAreBoundedInNumber(t *testing.T) {
 	for i := range 520 {
 		fmt.Fprintf(&arts, "{path: f/%d.txt, content: \"%d\"}, ", i, i)
 	}
-	w := artifactWorld(t, `
+	w := filesWorld(t, `
 tokens: [{token: `+token+`}]
 projects:
   - slug: gh/acme/many
