@@ -2,6 +2,7 @@ package circleci
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -358,6 +359,7 @@ func (s *stepScanner) skip(c byte, depth int) error {
 
 // sink takes a string's text as it is unescaped.
 type sink interface {
+	io.Writer
 	WriteByte(c byte) error
 	WriteRune(r rune) (int, error)
 }
@@ -367,6 +369,9 @@ type sink interface {
 // log is what matters, and the printers make them visible.
 func (s *stepScanner) str(w sink) error {
 	for {
+		if err := s.plain(w); err != nil {
+			return err
+		}
 		c, err := s.r.ReadByte()
 		if err != nil {
 			return cutOff(err)
@@ -406,6 +411,29 @@ func (s *stepScanner) str(w sink) error {
 			}
 		default:
 			w.WriteByte(c)
+		}
+	}
+}
+
+// plain writes to w, in bulk, the bytes up to the next quote or backslash: most of a log.
+func (s *stepScanner) plain(w sink) error {
+	for {
+		buf, err := s.r.Peek(max(s.r.Buffered(), 1))
+		if len(buf) == 0 {
+			return cutOff(err)
+		}
+		end := bytes.IndexByte(buf, '"')
+		run := buf
+		if end >= 0 {
+			run = buf[:end]
+		}
+		if esc := bytes.IndexByte(run, '\\'); esc >= 0 {
+			end, run = esc, run[:esc]
+		}
+		_, _ = w.Write(run)
+		_, _ = s.r.Discard(len(run))
+		if end >= 0 {
+			return nil
 		}
 	}
 }
@@ -462,6 +490,24 @@ type tail struct {
 }
 
 func (t *tail) reset(keep int) { t.keep, t.buf, t.dropped = keep, t.buf[:0], 0 }
+
+func (t *tail) Write(p []byte) (int, error) {
+	if len(p) >= t.keep { // it alone fills what is kept
+		from := runeStart(p, len(p)-t.keep)
+		if from > 0 {
+			t.dropped = p[from-1]
+		} else if len(t.buf) > 0 {
+			t.dropped = t.buf[len(t.buf)-1]
+		}
+		t.buf = t.buf[:0]
+		t.room(len(p) - from)
+		t.buf = append(t.buf, p[from:]...)
+		return len(p), nil
+	}
+	t.room(len(p))
+	t.buf = append(t.buf, p...)
+	return len(p), nil
+}
 
 func (t *tail) WriteByte(c byte) error {
 	t.room(1)
@@ -524,6 +570,11 @@ type limited struct {
 	buf []byte
 }
 
+func (l *limited) Write(p []byte) (int, error) {
+	l.buf = append(l.buf, p[:min(len(p), max(l.max-len(l.buf), 0))]...)
+	return len(p), nil
+}
+
 func (l *limited) WriteByte(c byte) error {
 	if len(l.buf) < l.max {
 		l.buf = append(l.buf, c)
@@ -543,5 +594,6 @@ func (l *limited) String() string { return string(l.buf) }
 // discard takes a string and keeps nothing.
 type discard struct{}
 
+func (discard) Write(p []byte) (int, error)   { return len(p), nil }
 func (discard) WriteByte(byte) error          { return nil }
 func (discard) WriteRune(r rune) (int, error) { return utf8.RuneLen(r), nil }

@@ -75,6 +75,21 @@ type endlessLog struct {
 }
 
 func (e *endlessLog) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := e.read(p[n:])
+		n += m
+		if err != nil {
+			if n > 0 {
+				return n, nil
+			}
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+func (e *endlessLog) read(p []byte) (int, error) {
 	if len(e.pending) == 0 {
 		switch {
 		case e.done:
