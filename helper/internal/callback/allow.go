@@ -7,22 +7,26 @@ import (
 	"github.com/baton-ci/baton/helper/internal/slug"
 )
 
-// AllowList is the upstream projects a downstream accepts callbacks from, and optionally the
-// approval jobs of each. It is required: a reference is only a workflow id and a job name, which
-// anyone who can trigger the downstream can write, so the downstream's own config must say whose
-// approval jobs its token may approve. A project given alone allows any approval job of its
-// workflows (a production gate included); PROJECT:JOB entries allow only the jobs they name.
+// Wildcard, as the job of an entry (gh/acme/deploy:*), allows any approval job of the project.
+const Wildcard = "*"
+
+// AllowList is the upstream approval jobs a downstream may approve, each named with its project
+// (PROJECT:JOB). It is required, and a project alone is refused: a reference is only a workflow
+// id and a job name, which anyone who can trigger the downstream can write, so the downstream's
+// own config must name the approval jobs its token may approve, or else any approval job of the
+// project (a production gate included) would be one forged reference away. PROJECT:* allows any
+// approval job of PROJECT, and every approval it grants says so.
 type AllowList struct {
-	keys  map[string]bool            // slug.Key of each project
-	jobs  map[string]map[string]bool // slug.Key → the approval jobs allowed; absent: any
-	names []string                   // as given, for messages
+	jobs    map[string]map[string]bool // slug.Key of each project → its allowed jobs (Wildcard: any)
+	project map[string]string          // slug.Key → the project as first given, for messages
+	names   []string                   // the entries as given, for messages
 }
 
-// ParseAllowList reads project slugs, each alone or as PROJECT:JOB, separated by spaces, commas
-// or newlines; # starts a comment. An empty list is an error: a callback would approve nothing
-// anyway. A project given both alone and with jobs is limited to those jobs.
+// ParseAllowList reads PROJECT:JOB entries separated by spaces, commas or newlines; # starts a
+// comment. An empty list, and a project without a job, are usage errors (exit 2) that name the
+// PROJECT:JOB form: a callback would approve nothing anyway.
 func ParseAllowList(text string) (AllowList, error) {
-	a := AllowList{keys: map[string]bool{}, jobs: map[string]map[string]bool{}}
+	a := AllowList{jobs: map[string]map[string]bool{}, project: map[string]string{}}
 	for _, line := range strings.Split(text, "\n") {
 		line, _, _ = strings.Cut(line, "#")
 		for _, field := range strings.FieldsFunc(line, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\r' }) {
@@ -31,45 +35,53 @@ func ParseAllowList(text string) (AllowList, error) {
 			if err != nil {
 				return AllowList{}, exitcode.Usagef("--allowed-projects: %v", err)
 			}
-			if withJob && job == "" {
-				return AllowList{}, exitcode.Usagef("--allowed-projects: %s: no job name after the colon", field)
+			if !withJob {
+				// field parsed as a slug: it holds nothing that needs quoting.
+				return AllowList{}, exitcode.Usagef("--allowed-projects %s: name the approval job too, as %s:JOB (or %s:%s for any approval job of that project)", field, field, field, Wildcard)
 			}
-			if !a.keys[s.Key()] {
-				a.keys[s.Key()] = true
-				a.names = append(a.names, s.String())
+			if err := checkJobName("--allowed-projects "+show(field), job); err != nil {
+				return AllowList{}, err
 			}
-			if withJob {
-				if a.jobs[s.Key()] == nil {
-					a.jobs[s.Key()] = map[string]bool{}
-				}
+			if a.jobs[s.Key()] == nil {
+				a.jobs[s.Key()], a.project[s.Key()] = map[string]bool{}, s.String()
+			}
+			if !a.jobs[s.Key()][job] {
 				a.jobs[s.Key()][job] = true
 				a.names = append(a.names, s.String()+":"+job)
 			}
 		}
 	}
-	if len(a.keys) == 0 {
-		return AllowList{}, exitcode.Usagef("--allowed-projects is required: the upstream projects (e.g. gh/acme/deploy) whose workflows this pipeline may approve; nothing was approved")
+	if len(a.jobs) == 0 {
+		return AllowList{}, exitcode.Usagef("--allowed-projects is required: the upstream approval jobs this pipeline may approve, as PROJECT:JOB (e.g. gh/acme/deploy:await-e2e); nothing was approved")
 	}
 	return a, nil
 }
 
-// Allows reports whether the project the API names (a workflow's project_slug) is allowed.
-// A slug that does not parse is not.
+// Allows reports whether any approval job of the project the API names (a workflow's
+// project_slug) is allowed. A slug that does not parse is not.
 func (a AllowList) Allows(projectSlug string) bool {
 	s, err := slug.Parse(projectSlug)
-	return err == nil && a.keys[s.Key()]
+	return err == nil && len(a.jobs[s.Key()]) > 0
 }
 
-// AllowsJob reports whether the approval job named job may be approved in the allowed project
-// the API names: any job when the project was given alone, else only those it was given with.
-func (a AllowList) AllowsJob(projectSlug, job string) bool {
+// Match reports whether the approval job named job may be approved in the project the API
+// names, and whether only the project's wildcard entry allows it (then wildcard is that entry,
+// e.g. "gh/acme/deploy:*", for the message that must announce it). A job named exactly is
+// never reported as allowed by the wildcard.
+func (a AllowList) Match(projectSlug, job string) (allowed bool, wildcard string) {
 	s, err := slug.Parse(projectSlug)
-	if err != nil || !a.keys[s.Key()] {
-		return false
+	if err != nil {
+		return false, ""
 	}
-	jobs, limited := a.jobs[s.Key()]
-	return !limited || jobs[job]
+	jobs := a.jobs[s.Key()]
+	switch {
+	case jobs[job] && job != Wildcard:
+		return true, ""
+	case jobs[Wildcard]:
+		return true, a.project[s.Key()] + ":" + Wildcard
+	}
+	return false, ""
 }
 
-// String lists the allowed projects, for messages.
+// String lists the entries, for messages.
 func (a AllowList) String() string { return strings.Join(a.names, ", ") }

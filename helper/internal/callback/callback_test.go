@@ -79,7 +79,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func TestAllowList(t *testing.T) {
-	a, err := ParseAllowList("gh/acme/deploy, github/Acme/Web\n# the release train\nbb/acme/mail  circleci/8e4z1Akd74woxagxnvLT5q/V29Cenkg8EaiSZARmWm8Lz")
+	a, err := ParseAllowList("gh/acme/deploy:await-e2e, github/Acme/Web:approve\n# the release train\nbb/acme/mail:*  circleci/8e4z1Akd74woxagxnvLT5q/V29Cenkg8EaiSZARmWm8Lz:hold")
 	require.NoError(t, err)
 	for _, s := range []string{"gh/acme/deploy", "gh/ACME/Deploy", "gh/acme/web", "bb/acme/mail", "circleci/8e4z1Akd74woxagxnvLT5q/V29Cenkg8EaiSZARmWm8Lz"} {
 		assert.True(t, a.Allows(s), s)
@@ -87,37 +87,77 @@ func TestAllowList(t *testing.T) {
 	for _, s := range []string{"gh/acme/deploy-fork", "gh/evil/deploy", "bb/acme/deploy", "", "gh/acme/deploy/x", "circleci/8e4z1akd74woxagxnvlt5q/v29cenkg8eaiszarmwm8lz"} {
 		assert.False(t, a.Allows(s), s)
 	}
-	assert.Equal(t, "gh/acme/deploy, gh/Acme/Web, bb/acme/mail, circleci/8e4z1Akd74woxagxnvLT5q/V29Cenkg8EaiSZARmWm8Lz", a.String())
+	assert.Equal(t, "gh/acme/deploy:await-e2e, gh/Acme/Web:approve, bb/acme/mail:*, circleci/8e4z1Akd74woxagxnvLT5q/V29Cenkg8EaiSZARmWm8Lz:hold", a.String())
+}
 
-	for _, text := range []string{"", "  \n# none\n", ","} {
-		_, err := ParseAllowList(text)
-		assert.ErrorContains(t, err, "--allowed-projects is required", "%q", text)
+func TestParseAllowListRefusesWhatDoesNotNameAnApprovalJob(t *testing.T) {
+	tests := []struct{ name, text, err string }{
+		{"an empty list", "", "--allowed-projects is required: the upstream approval jobs this pipeline may approve, as PROJECT:JOB (e.g. gh/acme/deploy:await-e2e); nothing was approved"},
+		{"comments only", "  \n# none\n", "--allowed-projects is required"},
+		{"separators only", ",", "--allowed-projects is required"},
+		{"a project alone", "gh/acme/deploy",
+			"--allowed-projects gh/acme/deploy: name the approval job too, as gh/acme/deploy:JOB (or gh/acme/deploy:* for any approval job of that project)"},
+		{"a project alone beside PROJECT:JOB entries", "gh/acme/deploy:await-e2e gh/acme/web gh/acme/deploy:approve",
+			"--allowed-projects gh/acme/web: name the approval job too, as gh/acme/web:JOB (or gh/acme/web:* for any approval job of that project)"},
+		{"a colon and no job", "gh/acme/deploy:", `--allowed-projects "gh/acme/deploy:": the approval job's name is empty`},
+		{"a job with a control character", "gh/acme/deploy:a\x1bb", "control character"},
+		{"a project that is not one", "gh/acme/deploy:x gh/acme:y", `--allowed-projects: project slug "gh/acme"`},
 	}
-	_, err = ParseAllowList("gh/acme/deploy gh/acme")
-	assert.ErrorContains(t, err, "--allowed-projects: project slug \"gh/acme\"")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseAllowList(tt.text)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.err)
+			assert.NotContains(t, err.Error(), "\n", "one line")
+			assert.NotContains(t, err.Error(), "any approval job of its", "a project alone is never described as allowing everything")
+			assert.Equal(t, exitcode.Usage, exitcode.Of(err))
+		})
+	}
 }
 
 func TestCheckWorkflowTrustsTheAPIsProjectOnly(t *testing.T) {
-	a, err := ParseAllowList("gh/acme/deploy")
+	a, err := ParseAllowList("gh/acme/deploy:await-e2e")
 	require.NoError(t, err)
 	assert.NoError(t, CheckWorkflow(&circleci.Workflow{ID: wfID, ProjectSlug: "gh/acme/deploy"}, a))
 	err = CheckWorkflow(&circleci.Workflow{ID: wfID, ProjectSlug: "gh/evil/deploy"}, a)
-	assert.EqualError(t, err, `refused, nothing approved: workflow `+wfID+` belongs to "gh/evil/deploy", which is not in --allowed-projects (gh/acme/deploy)`)
+	assert.EqualError(t, err, `refused, nothing approved: workflow `+wfID+` belongs to "gh/evil/deploy", which is not in --allowed-projects (gh/acme/deploy:await-e2e)`)
 	assert.Equal(t, exitcode.Usage, exitcode.Of(err))
 }
 
-func TestCheckJobLimitsAProjectToTheJobsItWasGivenWith(t *testing.T) {
-	a, err := ParseAllowList("gh/acme/deploy:await-e2e gh/acme/web")
+func TestCheckJobAllowsOnlyTheJobsNamedOrAnnouncesTheWildcard(t *testing.T) {
+	a, err := ParseAllowList("gh/acme/deploy:wait-for-tests gh/acme/web:* gh/acme/web:approve")
 	require.NoError(t, err)
 	deploy := &circleci.Workflow{ID: wfID, ProjectSlug: "gh/ACME/deploy"}
-	assert.NoError(t, CheckJob(deploy, "await-e2e", a))
-	err = CheckJob(deploy, "approve_prod", a)
-	assert.EqualError(t, err, `refused, nothing approved: job "approve_prod" of "gh/ACME/deploy" is not among the approval jobs --allowed-projects allows (gh/acme/deploy, gh/acme/deploy:await-e2e, gh/acme/web)`)
-	assert.Equal(t, exitcode.Usage, exitcode.Of(err))
-	assert.NoError(t, CheckJob(&circleci.Workflow{ID: wfID, ProjectSlug: "gh/acme/web"}, "approve_prod", a), "a project given alone allows any of its approval jobs")
-	assert.Error(t, CheckJob(&circleci.Workflow{ID: wfID, ProjectSlug: "gh/evil/deploy"}, "await-e2e", a))
-	_, err = ParseAllowList("gh/acme/deploy:")
-	assert.ErrorContains(t, err, "no job name after the colon")
+	web := &circleci.Workflow{ID: wfID, ProjectSlug: "github/acme/web"}
+	tests := []struct {
+		name     string
+		w        *circleci.Workflow
+		job      string
+		wildcard string
+		refused  string
+	}{
+		{"the job named is allowed", deploy, "wait-for-tests", "", ""},
+		{"another approval job of the same project is refused", deploy, "approve-prod", "",
+			`refused, nothing approved: job "approve-prod" of "gh/ACME/deploy" is not among the approval jobs --allowed-projects allows (gh/acme/deploy:wait-for-tests, gh/acme/web:*, gh/acme/web:approve)`},
+		{"names are compared exactly", deploy, "Wait-For-Tests", "", "is not among the approval jobs"},
+		{"the wildcard allows any job, and says so", web, "approve-prod", "gh/acme/web:*", ""},
+		{"a job also named exactly is not put down to the wildcard", web, "approve", "", ""},
+		{"a project not in the list is refused", &circleci.Workflow{ID: wfID, ProjectSlug: "gh/evil/deploy"}, "wait-for-tests", "", "is not among the approval jobs"},
+		{"a project the API names oddly is refused", &circleci.Workflow{ID: wfID, ProjectSlug: "gh/acme"}, "wait-for-tests", "", "is not among the approval jobs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wildcard, err := CheckJob(tt.w, tt.job, a)
+			if tt.refused != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.refused)
+				assert.Equal(t, exitcode.Usage, exitcode.Of(err))
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.wildcard, wildcard)
+		})
+	}
 }
 
 func TestChoose(t *testing.T) {
@@ -165,4 +205,25 @@ func TestWorkflowOver(t *testing.T) {
 	for _, s := range []string{"success", "failed", "error", "canceled", "not_run", "unauthorized", ""} {
 		assert.True(t, WorkflowOver(s), s)
 	}
+}
+
+func FuzzParseAllowList(f *testing.F) {
+	f.Add("gh/acme/deploy:await-e2e, gh/acme/web:*\n# c\nbb/a/b:x")
+	f.Add("gh/acme/deploy")
+	f.Add("gh/acme/deploy::")
+	f.Fuzz(func(t *testing.T, text string) {
+		a, err := ParseAllowList(text)
+		if err != nil {
+			assert.NotContains(t, err.Error(), "\n")
+			assert.Equal(t, exitcode.Usage, exitcode.Of(err))
+			return
+		}
+		for _, entry := range strings.Split(a.String(), ", ") {
+			project, job, ok := strings.Cut(entry, ":")
+			require.True(t, ok, "every entry accepted names a job: %q", entry)
+			allowed, wildcard := a.Match(project, job)
+			assert.True(t, allowed, "%q allows itself", entry)
+			assert.Equal(t, job == Wildcard, wildcard != "", "%q", entry)
+		}
+	})
 }

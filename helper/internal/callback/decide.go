@@ -52,13 +52,15 @@ func CheckWorkflow(w *circleci.Workflow, allow AllowList) error {
 	return nil
 }
 
-// CheckJob refuses a job name that --allowed-projects does not allow in the workflow's project
-// (it names jobs for that project, and not this one).
-func CheckJob(w *circleci.Workflow, job string, allow AllowList) error {
-	if !allow.AllowsJob(w.ProjectSlug, job) {
-		return refuse("job %s of %s is not among the approval jobs --allowed-projects allows (%s)", show(job), show(w.ProjectSlug), allow)
+// CheckJob refuses a job name that --allowed-projects does not allow in the workflow's project.
+// When only the project's wildcard entry allows it, that entry (gh/acme/deploy:*) is returned,
+// for the approval to announce; "" otherwise.
+func CheckJob(w *circleci.Workflow, job string, allow AllowList) (wildcard string, err error) {
+	ok, wildcard := allow.Match(w.ProjectSlug, job)
+	if !ok {
+		return "", refuse("job %s of %s is not among the approval jobs --allowed-projects allows (%s)", show(job), show(w.ProjectSlug), allow)
 	}
-	return nil
+	return wildcard, nil
 }
 
 // WorkflowOver reports whether a workflow has ended for good, so no job of it can be approved:

@@ -110,7 +110,7 @@ type CallbackCmd struct {
 func (CallbackCmd) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
 		"reference":        {"REF", "The callback reference this pipeline was triggered with (its baton_callback parameter); empty: not called back, nothing to do."},
-		"allowed-projects": {"SLUGS", "Upstream projects whose approval jobs this pipeline may approve, separated by spaces, commas or lines (required with a reference); PROJECT:JOB allows only that approval job of the project, e.g. gh/acme/deploy:await-e2e."},
+		"allowed-projects": {"ENTRIES", "Upstream approval jobs this pipeline may approve, each as PROJECT:JOB (e.g. gh/acme/deploy:await-e2e), separated by spaces, commas or lines; required with a reference. A project alone is refused; PROJECT:* allows any approval job of PROJECT, and each approval it grants says so."},
 		"timeout":          {"DURATION", "How long to wait for this pipeline's other workflows to end, and for the upstream approval job to go on hold (default: ${default})."},
 		"poll-interval":    {"DURATION", "First wait between looks while waiting; it doubles up to 30s (default: ${default})."},
 	}
@@ -126,9 +126,13 @@ it approves on failure too, and the upstream's pipeline-result job fails with th
 
 It approves only when all of these hold, and otherwise approves nothing:
   - the reference is well-formed (an empty one means this pipeline was not called back: exit 0);
-  - the upstream workflow, as the API names its project, is in --allowed-projects;
+  - --allowed-projects names the job with the upstream workflow's project as the API names it
+    (PROJECT:JOB), or allows any of that project's approval jobs (PROJECT:*);
   - the named job is the one job of that name in it, of type approval, and on hold (while it is
     still blocked behind the upstream trigger job, baton waits up to --timeout).
+The reference is a pipeline parameter: anyone who can start this pipeline with a value of their
+choosing can write one. --allowed-projects is what limits it to the approval jobs you name.
+
 Before approving it waits (up to --timeout, then goes on) for this pipeline's other workflows
 to end, so the upstream reads a finished pipeline. An approval already given, or an upstream
 workflow canceled or ended meanwhile, is said in one line and exits 0: a rerun is harmless.
@@ -136,26 +140,35 @@ workflow canceled or ended meanwhile, is said in one line and exits 0: a rerun i
 The host and token are this pipeline's own (--host, --token-env); the reference carries neither.
 
 Examples:
-  # The downstream's last job (the orb's callback job does this):
-  baton callback --reference "$BATON_CALLBACK_REFERENCE" --allowed-projects gh/acme/deploy
+  # The downstream's last job (the orb's callback job does this): only the await-e2e approval
+  # job of gh/acme/deploy's workflows may be approved.
+  baton callback --reference "$BATON_CALLBACK_REFERENCE" --allowed-projects gh/acme/deploy:await-e2e
+
+  # Any approval job of gh/acme/deploy (each approval says it was allowed by the wildcard):
+  baton callback --reference "$BATON_CALLBACK_REFERENCE" --allowed-projects 'gh/acme/deploy:*'
 
 ` + exitCodes + `
-  (callback: 2 also when the reference is refused — outside --allowed-projects, not an approval
-  job — and nothing was approved)`
+  (callback: 2 also when the reference is refused — a job --allowed-projects does not name, not
+  an approval job — and nothing was approved)`
 }
 
 // Run approves the referenced approval job when every condition holds.
 func (c *CallbackCmd) Run(d *Deps) error {
 	raw := strings.TrimSpace(c.Reference)
+	// A list given is checked even without a reference, so that a wrong one fails the pipelines
+	// nobody called back too, not first the one that matters.
+	var allow callback.AllowList
+	var err error
+	if raw != "" || strings.TrimSpace(c.AllowedProjects) != "" {
+		if allow, err = callback.ParseAllowList(c.AllowedProjects); err != nil {
+			return err
+		}
+	}
 	if raw == "" {
 		fmt.Fprintln(d.Stdout, "baton: no callback reference: this pipeline was not triggered with baton trigger --callback; nothing to approve")
 		return nil
 	}
 	ref, err := callback.Parse(raw)
-	if err != nil {
-		return err
-	}
-	allow, err := callback.ParseAllowList(c.AllowedProjects)
 	if err != nil {
 		return err
 	}
@@ -190,9 +203,11 @@ func (c *CallbackCmd) Run(d *Deps) error {
 	if err := callback.CheckWorkflow(upstream, allow); err != nil {
 		return err
 	}
-	if err := callback.CheckJob(upstream, ref.Job, allow); err != nil {
+	wildcard, err := callback.CheckJob(upstream, ref.Job, allow)
+	if err != nil {
 		return err
 	}
+	cb.wildcard = wildcard
 	cb.upstream = upstream
 	cb.url = upstreamURL(host, upstream)
 	if own, ok := d.LookupEnv("CIRCLE_WORKFLOW_ID"); ok && slug.IsUUID(strings.TrimSpace(own)) {
@@ -211,6 +226,7 @@ type caller struct {
 	ref      callback.Reference
 	upstream *circleci.Workflow
 	url      string
+	wildcard string // the PROJECT:* entry that alone allows the job; "" when it is named
 }
 
 // what names the approval job and its workflow for messages.
@@ -325,7 +341,11 @@ func (cb *caller) post(ctx context.Context, requestID string) error {
 			return cb.cmd.explain(fmt.Errorf("approve %s: %w", cb.what(), err))
 		}
 	}
-	fmt.Fprintf(cb.d.Stdout, "baton: approved %s (%s)\n", cb.what(), cb.url)
+	by := ""
+	if cb.wildcard != "" {
+		by = " (allowed by the wildcard " + terminalText(cb.wildcard) + ")"
+	}
+	fmt.Fprintf(cb.d.Stdout, "baton: approved %s%s (%s)\n", cb.what(), by, cb.url)
 	return nil
 }
 

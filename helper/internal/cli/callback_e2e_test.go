@@ -18,7 +18,8 @@ import (
 
 // The callback pattern end to end, in-process, against the simulator on a clock the injected
 // sleep moves: the upstream trigger with a callback, the downstream pipeline running, its last
-// job calling back, the upstream's result job.
+// job calling back, the upstream's result job. The upstream workflow also holds a production
+// gate, approve-prod, that no callback may approve unless the allow-list names it.
 
 const callbackConfig = `
 tokens:
@@ -36,6 +37,8 @@ projects:
           - {name: start-e2e, duration: 10s}
           - {name: await-e2e, type: approval, requires: [start-e2e]}
           - {name: e2e-result, status: blocked, requires: [await-e2e]}
+          - {name: approve-prod, type: approval, requires: [start-e2e]}
+          - {name: deploy-prod, status: blocked, requires: [approve-prod]}
   - slug: gh/evil/deploy
     workflows: [*upstream]
   - slug: gh/acme/e2e
@@ -141,7 +144,7 @@ func (w *callbackWorld) downstream(project string) (id, reference, workflowID st
 func (w *callbackWorld) callback(downstreamWF, reference string, args ...string) (int, string, string) {
 	w.t.Helper()
 	return w.run(map[string]string{"CIRCLE_WORKFLOW_ID": downstreamWF}, nil,
-		append([]string{"callback", "--reference", reference, "--allowed-projects", "gh/acme/deploy"}, args...)...)
+		append([]string{"callback", "--reference", reference, "--allowed-projects", "gh/acme/deploy:await-e2e"}, args...)...)
 }
 
 // triggerWithCallback starts an upstream pipeline, then triggers project from its workflow
@@ -233,14 +236,17 @@ func TestTheCallbackRefusesWhatItMustNotApprove(t *testing.T) {
 		stderr          string
 	}{
 		{"an upstream outside the allow-list", "baton-callback:v1:" + evil + ":await-e2e", nil, 2,
-			"baton: refused, nothing approved: workflow " + evil + ` belongs to "gh/evil/deploy", which is not in --allowed-projects (gh/acme/deploy)`},
-		{"a forged reference naming a build job", "baton-callback:v1:" + acme + ":lint", nil, 2,
+			"baton: refused, nothing approved: workflow " + evil + ` belongs to "gh/evil/deploy", which is not in --allowed-projects (gh/acme/deploy:await-e2e)`},
+		// the wildcard, so that the job's type, and the job list, are what refuse these two
+		{"a forged reference naming a build job", "baton-callback:v1:" + acme + ":lint", []string{"--allowed-projects", "gh/acme/deploy:*"}, 2,
 			`baton: refused, nothing approved: job "lint" of the upstream workflow is of type "build", not an approval job`},
-		{"a job the workflow does not have", "baton-callback:v1:" + acme + ":deploy-prod", nil, 2, `no job named "deploy-prod"`},
+		{"a job the workflow does not have", "baton-callback:v1:" + acme + ":ship-it", []string{"--allowed-projects", "gh/acme/deploy:*"}, 2, `no job named "ship-it"`},
 		{"a reference that is not one", "https://evil.example/approve", nil, 2, "not a baton callback reference"},
 		{"no allow-list", "baton-callback:v1:" + acme + ":await-e2e", []string{"--allowed-projects", ""}, 2, "--allowed-projects is required"},
+		{"a forged reference naming the production gate", "baton-callback:v1:" + acme + ":approve-prod", []string{"--allowed-projects", "gh/acme/deploy:wait-for-tests"}, 2,
+			`baton: refused, nothing approved: job "approve-prod" of "gh/acme/deploy" is not among the approval jobs --allowed-projects allows (gh/acme/deploy:wait-for-tests)`},
 		{"an approval job the allow-list does not name", "baton-callback:v1:" + acme + ":await-e2e", []string{"--allowed-projects", "gh/acme/deploy:approve-prod"}, 2,
-			`baton: refused, nothing approved: job "await-e2e" of "gh/acme/deploy" is not among the approval jobs --allowed-projects allows (gh/acme/deploy, gh/acme/deploy:approve-prod)`},
+			`baton: refused, nothing approved: job "await-e2e" of "gh/acme/deploy" is not among the approval jobs --allowed-projects allows (gh/acme/deploy:approve-prod)`},
 		{"a workflow that does not exist", "baton-callback:v1:00000000-0000-4000-8000-000000000000:await-e2e", nil, 3, "404 Workflow not found"},
 	}
 	for _, tt := range tests {
@@ -253,13 +259,60 @@ func TestTheCallbackRefusesWhatItMustNotApprove(t *testing.T) {
 	}
 	assert.Empty(t, w.approvals(), "nothing was approved")
 	assert.Equal(t, "on_hold", w.job(acme, "await-e2e"))
+	assert.Equal(t, "on_hold", w.job(acme, "approve-prod"))
 	assert.Equal(t, "on_hold", w.job(evil, "await-e2e"))
+}
+
+func TestTheAllowListNamesTheApprovalJobs(t *testing.T) {
+	t.Run("PROJECT:JOB approves exactly that job", func(t *testing.T) {
+		w := newCallbackWorld(t)
+		up := w.upstream("gh/acme/deploy")
+		w.clock.Advance(time.Minute)
+		code, out, errOut := w.callback("", "baton-callback:v1:"+up+":await-e2e", "--allowed-projects", "gh/acme/deploy:await-e2e, gh/acme/deploy:wait-for-tests")
+		require.Equal(t, 0, code, out+errOut)
+		assert.Regexp(t, `^baton: approved approval job await-e2e of gh/acme/deploy workflow deploy \(http://\S+\)\n$`, out, "named, not announced as a wildcard")
+		require.Len(t, w.approvals(), 1)
+		assert.Equal(t, "success", w.job(up, "await-e2e"))
+		assert.Equal(t, "on_hold", w.job(up, "approve-prod"), "the production gate is left alone")
+	})
+	for _, tt := range []struct{ name, allowed, bare string }{
+		{"a project alone is refused, and nothing is sent", "gh/acme/deploy", "gh/acme/deploy"},
+		{"a project alone beside PROJECT:JOB entries is refused too", "gh/acme/deploy:await-e2e\ngh/acme/web", "gh/acme/web"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newCallbackWorld(t)
+			up := w.upstream("gh/acme/deploy")
+			w.clock.Advance(time.Minute)
+			before := len(w.sim.Requests())
+			for _, ref := range []string{"baton-callback:v1:" + up + ":await-e2e", ""} {
+				code, out, errOut := w.callback("", ref, "--allowed-projects", tt.allowed)
+				assert.Equal(t, 2, code, out+errOut)
+				assert.Empty(t, out)
+				assert.Equal(t, "baton: --allowed-projects "+tt.bare+": name the approval job too, as "+tt.bare+":JOB (or "+tt.bare+":* for any approval job of that project)\n", errOut,
+					"one line, which shows the PROJECT:JOB form, even without a reference")
+			}
+			assert.Len(t, w.sim.Requests(), before, "nothing was sent")
+			assert.Equal(t, "on_hold", w.job(up, "await-e2e"))
+		})
+	}
+	t.Run("the wildcard approves any approval job, and says so each time", func(t *testing.T) {
+		w := newCallbackWorld(t)
+		up := w.upstream("gh/acme/deploy")
+		w.clock.Advance(time.Minute)
+		for _, job := range []string{"approve-prod", "await-e2e"} {
+			code, out, errOut := w.callback("", "baton-callback:v1:"+up+":"+job, "--allowed-projects", "gh/acme/deploy:*")
+			require.Equal(t, 0, code, out+errOut)
+			assert.Regexp(t, `^baton: approved approval job `+job+` of gh/acme/deploy workflow deploy \(allowed by the wildcard gh/acme/deploy:\*\) \(http://\S+\)\n$`, out)
+			assert.Equal(t, "success", w.job(up, job))
+		}
+		assert.Len(t, w.approvals(), 2)
+	})
 }
 
 func TestTheCallbackWaitsForTheApprovalAndKnowsWhenItIsOver(t *testing.T) {
 	t.Run("an empty reference: not called back, nothing to do", func(t *testing.T) {
 		w := newCallbackWorld(t)
-		code, out, _ := w.run(nil, nil, "callback", "--reference", "", "--allowed-projects", "gh/acme/deploy")
+		code, out, _ := w.run(nil, nil, "callback", "--reference", "", "--allowed-projects", "gh/acme/deploy:await-e2e")
 		assert.Equal(t, 0, code)
 		assert.Contains(t, out, "nothing to approve")
 		assert.Empty(t, w.approvals())

@@ -40,7 +40,7 @@ call_back() {
   fi
   baton=$(find_baton) || return
   if [ -z "${BATON_ALLOWED_PROJECTS:-}" ]; then
-    error "allowed_projects is empty: name the upstream projects (e.g. gh/acme/deploy) whose approval jobs this pipeline may approve"
+    error "allowed_projects is empty: name the upstream approval jobs this pipeline may approve, as PROJECT:JOB (e.g. gh/acme/deploy:await-e2e)"
     return
   fi
   "$baton" callback

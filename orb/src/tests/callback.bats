@@ -11,21 +11,21 @@ setup() {
 }
 
 @test "baton callback gets the reference and the allow-list from the environment" {
-  BATON_CALLBACK_REFERENCE=baton-callback:v1:x:await BATON_ALLOWED_PROJECTS=gh/acme/deploy run call_back
+  BATON_CALLBACK_REFERENCE=baton-callback:v1:x:await BATON_ALLOWED_PROJECTS=gh/acme/deploy:await run call_back
   assert_success
   run grep '^ref=' "$CALLS"
-  assert_output "ref=baton-callback:v1:x:await allowed=gh/acme/deploy"
+  assert_output "ref=baton-callback:v1:x:await allowed=gh/acme/deploy:await"
   run grep -c '^baton callback$' "$CALLS"
   assert_output 1
 }
 
 @test "baton's exit code is the step's: a refusal fails the job" {
-  BATON_CALLBACK_REFERENCE=r BATON_ALLOWED_PROJECTS=gh/acme/deploy BATON_EXIT=2 run call_back
+  BATON_CALLBACK_REFERENCE=r BATON_ALLOWED_PROJECTS=gh/acme/deploy:await BATON_EXIT=2 run call_back
   assert_failure 2
 }
 
 @test "a pipeline that was not called back succeeds without baton" {
-  BATON_ALLOWED_PROJECTS=gh/acme/deploy run call_back
+  BATON_ALLOWED_PROJECTS=gh/acme/deploy:await run call_back
   assert_success
   assert_output --partial "nothing to approve"
   run grep -c '^baton' "$CALLS"

@@ -5,7 +5,7 @@
 // runs baton callback; the upstream's result job reads the pipeline once. The same downstream
 // with --wait shows what a waiting job costs.
 //
-//	go run ./helper/internal/democallback
+//	go run ./helper/internal/devtools/democallback
 package main
 
 import (
@@ -166,7 +166,7 @@ func scenario(out io.Writer, say func(string, ...any), outcome string) (callback
 		return 0, 0, err
 	}
 	code, _, _ = w.baton(map[string]string{"CIRCLE_WORKFLOW_ID": downWF},
-		"callback", "--reference", reference, "--allowed-projects", "gh/acme/deploy")
+		"callback", "--reference", reference, "--allowed-projects", "gh/acme/deploy:await-e2e")
 	if code != 0 {
 		return 0, 0, fmt.Errorf("the callback exited %d", code)
 	}

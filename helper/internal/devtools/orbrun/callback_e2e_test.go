@@ -258,31 +258,52 @@ func testCallbackDownstream(t *testing.T) {
 	for _, tt := range []struct {
 		name, job string
 		args      map[string]any
+		code      int
 		says      string
 	}{
-		{"a reference to a project outside the allow-list is refused", "await-e2e", map[string]any{"allowed_projects": "gh/acme/web"},
-			`belongs to "gh/acme/api", which is not in --allowed-projects (gh/acme/web)`},
-		{"a reference to a job the example's allow-list does not name is refused", "start-e2e", nil,
-			`job "start-e2e" of "gh/acme/api" is not among the approval jobs --allowed-projects allows (gh/acme/api, gh/acme/api:await-e2e)`},
-		// the project alone in the allow-list, so that the job's type is what refuses it
-		{"a forged reference naming a job that is not an approval is refused", "start-e2e", map[string]any{"allowed_projects": "gh/acme/api"},
-			`job "start-e2e" of the upstream workflow is of type "build", not an approval job`},
+		{"a reference to a project outside the allow-list is refused", "await-e2e", map[string]any{"allowed_projects": "gh/acme/web:await-e2e"}, 2,
+			`belongs to "gh/acme/api", which is not in --allowed-projects (gh/acme/web:await-e2e)`},
+		{"a forged reference naming the production gate is refused", "approve-prod", map[string]any{"allowed_projects": "gh/acme/api:wait-for-tests"}, 2,
+			`refused, nothing approved: job "approve-prod" of "gh/acme/api" is not among the approval jobs --allowed-projects allows (gh/acme/api:wait-for-tests)`},
+		{"a reference to a job the example's allow-list does not name is refused", "approve-prod", nil, 2,
+			`refused, nothing approved: job "approve-prod" of "gh/acme/api" is not among the approval jobs --allowed-projects allows (gh/acme/api:await-e2e)`},
+		// the wildcard in the allow-list, so that the job's type is what refuses it
+		{"a forged reference naming a job that is not an approval is refused", "start-e2e", map[string]any{"allowed_projects": "gh/acme/api:*"}, 2,
+			`refused, nothing approved: job "start-e2e" of the upstream workflow is of type "build", not an approval job`},
+		{"a project alone in the allow-list is refused before anything is sent", "await-e2e", map[string]any{"allowed_projects": "gh/acme/api"}, 2,
+			"baton: --allowed-projects gh/acme/api: name the approval job too, as gh/acme/api:JOB (or gh/acme/api:* for any approval job of that project)\n"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(t, worldOptions{})
 			up := w.startUpstream()
-			time.Sleep(100 * time.Millisecond) // a minute on the simulator's clock: the approval is on hold
+			time.Sleep(100 * time.Millisecond) // a minute on the simulator's clock: the approvals are on hold
 			require.Equal(t, "on_hold", w.upstreamJob(up, "await-e2e"))
+			require.Equal(t, "on_hold", w.upstreamJob(up, "approve-prod"))
 			down := w.runDownstream(downstreamOptions{reference: "baton-callback:v1:" + up + ":" + tt.job, workflowID: downstream(w), args: tt.args})
 			cb := down["baton/callback"]
 			assert.Equal(t, orbrun.JobFailed, cb.Status)
 			failed, ok := cb.FailedStep()
 			require.True(t, ok)
-			assert.Equal(t, 2, failed.ExitCode, failed.Output)
-			assert.Contains(t, failed.Output, "refused, nothing approved: ")
+			assert.Equal(t, tt.code, failed.ExitCode, failed.Output)
 			assert.Contains(t, failed.Output, tt.says)
 			assert.Equal(t, 0, w.approvals(), "nothing was approved")
 			assert.Equal(t, "on_hold", w.upstreamJob(up, "await-e2e"))
+			assert.Equal(t, "on_hold", w.upstreamJob(up, "approve-prod"))
 		})
 	}
+	t.Run("a wildcard approves any approval job of the project, and says so", func(t *testing.T) {
+		w := newWorld(t, worldOptions{})
+		up := w.startUpstream()
+		time.Sleep(100 * time.Millisecond)
+		require.Equal(t, "on_hold", w.upstreamJob(up, "approve-prod"))
+		down := w.runDownstream(downstreamOptions{reference: "baton-callback:v1:" + up + ":approve-prod", workflowID: downstream(w),
+			args: map[string]any{"allowed_projects": "gh/acme/api:*"}})
+		cb := down["baton/callback"]
+		requireSuccess(t, cb)
+		step, _ := cb.Step("Call the upstream workflow back with baton")
+		assert.Contains(t, step.Output, "approved approval job approve-prod of gh/acme/api workflow deploy (allowed by the wildcard gh/acme/api:*)")
+		assert.Equal(t, 1, w.approvals())
+		assert.Equal(t, "success", w.upstreamJob(up, "approve-prod"))
+		assert.Equal(t, "on_hold", w.upstreamJob(up, "await-e2e"))
+	})
 }

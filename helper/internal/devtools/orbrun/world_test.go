@@ -67,7 +67,8 @@ projects:
     workflows:
       # Hours even on the fast clock: the typed-parameters example waits only until it starts.
       - {name: release, duration: 10h}
-      # The callback examples' upstream workflow: it waits at await-e2e until called back.
+      # The callback examples' upstream workflow: it waits at await-e2e until called back, and
+      # at its production gate approve-prod, which no callback may approve.
       - name: deploy
         duration: 20s
         status: on_hold
@@ -76,6 +77,8 @@ projects:
           - {name: start-e2e, duration: 10s}
           - {name: await-e2e, type: approval, requires: [start-e2e]}
           - {name: e2e-result, status: blocked, requires: [await-e2e]}
+          - {name: approve-prod, type: approval, requires: [start-e2e]}
+          - {name: deploy-prod, status: blocked, requires: [approve-prod]}
   - slug: gh/acme/integration-tests
     parameters:
       - {name: target-url, type: string, default: ""}
