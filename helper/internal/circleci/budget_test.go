@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -195,11 +196,12 @@ func TestAWaitForTheBudgetEndsWithTheContext(t *testing.T) {
 	assert.Equal(t, exitcode.Timeout, exitcode.Of(err), "a wait past the deadline is a timeout")
 	assert.Len(t, srv.requests(), 1, "nothing was sent during the pause")
 
-	ctx, cancel = context.WithCancel(context.Background())
-	cancel()
-	_, err = c.GetPipeline(ctx, pipelineID)
+	ctx2, cancel2 := context.WithCancelCause(context.Background())
+	cancel2(exitcode.SignalOf(syscall.SIGTERM))
+	_, err = c.GetPipeline(ctx2, pipelineID)
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.Equal(t, exitcode.Failed, exitcode.Of(err), "an interrupt is not a timeout")
+	assert.Equal(t, exitcode.Terminated, exitcode.Of(err), "an interrupt is not a timeout: it carries the signal's code")
+	assert.Contains(t, err.Error(), "interrupted by SIGTERM")
 }
 
 func TestTheTraceSaysWhenTheBudgetHoldsARequest(t *testing.T) {

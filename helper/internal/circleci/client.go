@@ -323,10 +323,11 @@ func (c *Client) unmarshal(body []byte, out any) error {
 	return nil
 }
 
-// readError is a 2xx answer whose body could not be understood.
+// readError is a 2xx answer whose body could not be understood: the API gave no usable
+// answer, as when it cannot be reached (exit 5), not a bug in baton.
 func (c *Client) readError(req *http.Request, res *response, err error) error {
 	msg := fmt.Sprintf("%s %s: the %d response could not be read: %v", req.Method, req.URL.EscapedPath(), res.status, err)
-	return &textError{msg: safetext.Terminal(redactString(msg, c.token)), err: err}
+	return exitcode.Wrap(exitcode.Unreachable, &textError{msg: safetext.Terminal(redactString(msg, c.token)), err: err})
 }
 
 // do sends req until it succeeds, the retry policy says stop, or attempts run out. It returns
@@ -346,7 +347,7 @@ func (c *Client) doReading(req *http.Request, kind requestKind, read bodyReader)
 	var last error       // the previous attempt's error, for the text of a cancellation while waiting
 	var paused time.Time // the request budget's pause the previous answer started (budget.go)
 	for attempt := 1; ; attempt++ {
-		if err := ctx.Err(); err != nil {
+		if err := context.Cause(ctx); err != nil { // the cause says why, and may carry an exit code (a signal's)
 			return nil, c.canceled(method, route, err, last)
 		}
 		if err := c.budget.wait(ctx, paused); err != nil {
@@ -356,9 +357,9 @@ func (c *Client) doReading(req *http.Request, kind requestKind, read bodyReader)
 		paused = c.budget.observe(res, c.retry.BaseDelay)
 		if o.err != nil && ctx.Err() != nil { // the caller gave up; that beats any retry
 			if kind == createsPipeline && o.sent {
-				return nil, c.unknown(method, route, ctx.Err())
+				return nil, c.unknown(method, route, context.Cause(ctx))
 			}
-			return nil, c.canceled(method, route, ctx.Err(), nil)
+			return nil, c.canceled(method, route, context.Cause(ctx), nil)
 		}
 		var cause error
 		switch {
@@ -401,7 +402,7 @@ func (c *Client) doReading(req *http.Request, kind requestKind, read bodyReader)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				err = ctx.Err()
+				err = context.Cause(ctx)
 			}
 			return nil, c.canceled(method, route, err, cause)
 		}
@@ -409,7 +410,9 @@ func (c *Client) doReading(req *http.Request, kind requestKind, read bodyReader)
 	}
 }
 
-// canceled is the error for a caller's context that ended; errors.Is finds the context's error.
+// canceled is the error for a caller's context that ended, given its cause: errors.Is finds
+// the context's error in the causes baton sets (a signal, --fail-fast), and a signal's exit
+// code is kept.
 func (c *Client) canceled(method, route string, err, last error) error {
 	msg := method + " " + route + ": " + err.Error()
 	if last != nil {

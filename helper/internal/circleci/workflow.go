@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/baton-ci/baton/helper/internal/exitcode"
 )
 
 // maxPages bounds how many pages a list follows, in case the API keeps sending page tokens.
@@ -93,12 +95,12 @@ func listPages[T any](ctx context.Context, c *Client, base *url.URL, limit int, 
 		case token == "":
 			return all, false, nil
 		case seen[token]:
-			return nil, false, fmt.Errorf("GET %s: the API sent the same page token twice", base.EscapedPath())
+			return nil, false, exitcode.Wrap(exitcode.Unreachable, fmt.Errorf("GET %s: the API sent the same page token twice", base.EscapedPath()))
 		}
 		seen[token] = true
 	}
 	if keepFirst {
 		return all, true, nil
 	}
-	return nil, false, fmt.Errorf("GET %s: more than %d pages", base.EscapedPath(), maxPages)
+	return nil, false, exitcode.Wrap(exitcode.Unreachable, fmt.Errorf("GET %s: more than %d pages", base.EscapedPath(), maxPages))
 }

@@ -280,7 +280,7 @@ func (cb *caller) waitForSiblings(ctx context.Context, own string) error {
 		}
 		if !cb.pause(ctx, &interval, deadline) {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return context.Cause(ctx) // a signal: its exit code
 			}
 			fmt.Fprintf(cb.d.Stdout, "baton: %s still running after %s; calling back anyway (the upstream's result job follows them)\n", strings.Join(running, ", "), cb.cmd.Timeout)
 			return nil
@@ -321,7 +321,7 @@ func (cb *caller) approve(ctx context.Context) error {
 		}
 		if !cb.pause(ctx, &interval, deadline) {
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return context.Cause(ctx) // a signal: its exit code
 			}
 			return exitcode.Wrap(exitcode.Timeout, fmt.Errorf("%s was still %s after %s; nothing approved", cb.what(), terminalText(d.Status), cb.cmd.Timeout))
 		}

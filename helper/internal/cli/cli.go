@@ -35,14 +35,16 @@ type Deps struct {
 	HTTPClient *http.Client                                     // nil: the client's default
 	Sleep      func(ctx context.Context, d time.Duration) error // nil: a real, context-aware wait
 	Now        func() time.Time                                 // this machine's clock; nil: time.Now
-	// Interruptible derives a context that SIGINT and SIGTERM end; nil: nothing interrupts.
+	// Interruptible derives a context that SIGINT and SIGTERM end, with an *exitcode.Signal as
+	// its cause; nil: nothing interrupts.
 	Interruptible func(context.Context) (context.Context, context.CancelFunc)
 	// Terminal reports whether stdout is a terminal, for the live view of a wait; nil: never.
 	Terminal func() bool
 	Version  string
 
-	redactor *redact.Redactor // every form of every secret, scrubbed from all baton writes
-	given    map[string]bool  // the flags given on the command line (not through the environment)
+	redactor    *redact.Redactor  // every form of every secret, scrubbed from all baton writes
+	given       map[string]bool   // the flags given on the command line (not through the environment)
+	interrupted []context.Context // the contexts interruptible made, to learn whether a signal came
 }
 
 // OSDeps is Deps for the real process.
@@ -71,13 +73,23 @@ func stdoutIsTerminal() bool {
 // environment variable or not at all.
 func (d *Deps) givenFlag(name string) bool { return d.given[name] }
 
-// onSignal: SIGINT and SIGTERM (the upstream job being canceled) end the context, so that a wait
-// or a fan-out ends cleanly, with its report (and cancels downstream workflows when asked); a
-// second signal ends the process at once.
+// onSignal: SIGINT and SIGTERM (the upstream job being canceled) end the context with an
+// *exitcode.Signal as its cause, so that a wait or a fan-out ends cleanly, with its report (and
+// cancels downstream workflows when asked), and exits 130 or 143; a second signal ends the
+// process at once, as the first would have without baton catching it.
 func onSignal(parent context.Context) (context.Context, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
-	context.AfterFunc(ctx, stop)
-	return ctx, stop
+	ctx, cancel := context.WithCancelCause(parent)
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		defer signal.Stop(signals) // back to the default: the next signal ends the process
+		select {
+		case sig := <-signals:
+			cancel(exitcode.SignalOf(sig))
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(nil) }
 }
 
 // interruptible is ctx ended by SIGINT and SIGTERM. Only commands that wait or fan out ask for
@@ -87,7 +99,32 @@ func (d *Deps) interruptible(ctx context.Context) (context.Context, context.Canc
 	if d.Interruptible == nil {
 		return context.WithCancel(ctx)
 	}
-	return d.Interruptible(ctx)
+	ictx, stop := d.Interruptible(ctx)
+	d.interrupted = append(d.interrupted, ictx)
+	return ictx, stop
+}
+
+// signaled is the signal that ended a context interruptible made, or nil when none did.
+func (d *Deps) signaled() *exitcode.Signal {
+	for _, ctx := range d.interrupted {
+		if sig, ok := errorsAs[*exitcode.Signal](context.Cause(ctx)); ok {
+			return sig
+		}
+	}
+	return nil
+}
+
+// exitCode is the process exit code for a command's error: a signal's when one interrupted a
+// command that did not succeed (whatever it was doing then, the signal is why it stopped), else
+// the error's own (package exitcode: an error without a code is an internal error).
+func (d *Deps) exitCode(err error) int {
+	if err == nil {
+		return exitcode.OK
+	}
+	if sig := d.signaled(); sig != nil {
+		return sig.ExitCode()
+	}
+	return exitcode.Of(err)
 }
 
 // secrets is the redactor Run wraps every output in (a fresh one for a Deps used without Run).
@@ -216,7 +253,7 @@ func options(chosen []command) []kong.Option {
 	return opts
 }
 
-const description = `Trigger, and follow, pipelines in other CircleCI projects through CircleCI API v2.
+var description = `Trigger, and follow, pipelines in other CircleCI projects through CircleCI API v2.
 
 The API token is read only from an environment variable (CIRCLE_TOKEN, or the one named by
 --token-env) and never printed.
@@ -230,13 +267,38 @@ Examples:
 
 ` + exitCodes
 
-const exitCodes = `Exit codes:
-  0  done
-  1  the downstream pipeline failed, or an unexpected error
-  2  bad input or usage; nothing was sent
-  3  the API refused the request, or created no pipeline
-  4  timed out
-  5  the API could not be reached after retries, or whether a trigger created a pipeline is unknown`
+// exitCodes is the exit code table every command's help ends with, each meaning wrapped to fit
+// the help's width beside its code.
+var exitCodes = func() string {
+	const width = 84
+	var b strings.Builder
+	b.WriteString("Exit codes:")
+	for _, row := range exitcode.Table {
+		line := fmt.Sprintf("%-3d ", row.Code)
+		for _, word := range strings.Fields(row.Meaning) {
+			if len(line)+1+len(word) > width {
+				b.WriteString("\n  " + line)
+				line = "    "
+			}
+			line += " " + word
+		}
+		b.WriteString("\n  " + line)
+	}
+	return b.String()
+}()
+
+// toldError is a command's error that its output has already said in full (e.g. the line of a
+// pipeline interrupted while followed): Run exits with its code without saying it again.
+type toldError struct{ err error }
+
+func (e *toldError) Error() string { return e.err.Error() }
+func (e *toldError) Unwrap() error { return e.err }
+
+// told reports whether err was already said.
+func told(err error) bool {
+	_, ok := errorsAs[*toldError](err)
+	return ok
+}
 
 // exitRequest carries kong's wish to exit (after --help or --version) up to Run, which returns it.
 type exitRequest int
@@ -266,8 +328,8 @@ func Run(args []string, d Deps) (code int) {
 			return
 		}
 		// A bug, not bad input: say so, with the stack, but never with the token in it.
-		fmt.Fprintf(d.Stderr, "baton: internal error: %v\n%s\n", r, debug.Stack())
-		code = exitcode.Failed
+		fmt.Fprintf(d.Stderr, "baton: internal error (a bug in baton; please report it): %v\n%s\n", r, debug.Stack())
+		code = exitcode.Internal
 	}()
 
 	var root CLI
@@ -304,11 +366,11 @@ func Run(args []string, d Deps) (code int) {
 		if c.name != kctx.Selected().Name {
 			continue
 		}
-		if err := c.target.Run(&d); err != nil {
+		err := c.target.Run(&d)
+		if err != nil && !told(err) {
 			fmt.Fprintf(d.Stderr, "baton: %v\n", err)
-			return exitcode.Of(err)
 		}
-		return exitcode.OK
+		return d.exitCode(err)
 	}
 	panic("kong selected " + kctx.Command() + ", which is not one of baton's commands")
 }

@@ -39,8 +39,8 @@ func TestAPanicIsReportedWithoutTheToken(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	code := cli.Run([]string{"trigger", "--project", "gh/acme/deploy", "--host", "http://127.0.0.1:9"},
 		inProcess(&stdout, &stderr, map[string]string{"CIRCLE_TOKEN": token}))
-	assert.Equal(t, 1, code)
-	assert.Contains(t, stderr.String(), "baton: internal error: transport blew up holding [redacted]")
+	assert.Equal(t, 70, code, "a bug, not a failed pipeline")
+	assert.Contains(t, stderr.String(), "baton: internal error (a bug in baton; please report it): transport blew up holding [redacted]")
 	assert.NotContains(t, stdout.String()+stderr.String(), token)
 }
 

@@ -49,7 +49,7 @@ func (w WaitFlags) flagDocs() map[string]flagDoc {
 		"heartbeat":           {"DURATION", "While waiting, print what is still running at least this often, so CI does not end a quiet step (default: ${default})."},
 		"on-hold":             {"", "What a workflow waiting for an approval means: wait, succeed or fail (default: ${default})."},
 		"cancel-on-timeout":   {"", "Cancel the downstream workflows still running when --timeout passes."},
-		"cancel-on-interrupt": {"", "Cancel the downstream workflows still running when baton is interrupted (SIGINT or SIGTERM, as when the upstream job is canceled)."},
+		"cancel-on-interrupt": {"", "Cancel the downstream workflows still running when baton is interrupted (SIGINT or SIGTERM, as when the upstream job is canceled); baton then exits 130 or 143 as without it."},
 		"allow-no-workflows":  {"", "Count a downstream pipeline that ran no workflow (its filters excluded all) as a success."},
 		"no-workflows-grace":  {"DURATION", "How long a pipeline may show no workflow (or a setup workflow nothing to continue to) before it counts as having run none (default: ${default})."},
 		"soft-fail":           {"", "Report a downstream pipeline that failed, errored, ran nothing or was canceled, but exit 0 for it; trigger, API, usage errors and timeouts still fail."},
@@ -140,9 +140,17 @@ type followResult struct {
 	pipelineRef
 	result *watch.Result
 	detail *pipelineDetail // failed jobs' tests and log tails, artifacts (detail.go)
+	stop   error           // with an interrupted outcome: why the follow was stopped (a signal)
 }
 
-func (r *followResult) ExitCode() int { return r.result.Outcome.ExitCode() }
+// ExitCode is the outcome's, except that an interrupted one exits with the code of what
+// interrupted it: 143 for SIGTERM, 130 for SIGINT.
+func (r *followResult) ExitCode() int {
+	if r.result.Outcome == watch.Interrupted && exitcode.Coded(r.stop) {
+		return exitcode.Of(r.stop)
+	}
+	return r.result.Outcome.ExitCode()
+}
 
 // run follows every pipeline received on in until each has ended and in is closed, telling
 // done of each as it ends.
@@ -185,7 +193,11 @@ func (f *follower) run(ctx context.Context, in <-chan pipelineRef, done func(key
 			}
 			details := dt.onDone(ctx, ref, res, f.view)
 			f.view.ended(ref, res, nil)
-			done(key, &followResult{pipelineRef: ref, result: res, detail: details}, nil)
+			fr := &followResult{pipelineRef: ref, result: res, detail: details}
+			if res.Outcome == watch.Interrupted {
+				fr.stop = context.Cause(ctx)
+			}
+			done(key, fr, nil)
 		},
 	}
 	if f.view.live() {

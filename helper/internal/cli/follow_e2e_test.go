@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 
 	"github.com/baton-ci/baton/helper/internal/cli"
 	"github.com/baton-ci/baton/helper/internal/devtools/simulator"
+	"github.com/baton-ci/baton/helper/internal/exitcode"
 )
 
 // Following at scale as a user meets it: baton in-process against the simulator, both on a clock
@@ -35,6 +38,10 @@ projects:
         jobs: [{name: setup, status: success}, {name: browser-tests, status: failed}]
   - slug: gh/acme/slow
     workflows: [{name: soak, duration: 10m, jobs: [{name: soak}]}]
+  - slug: gh/acme/stopped
+    workflows:
+      - {name: build, duration: 1m}
+      - {name: deploy, duration: 2m, status: canceled, jobs: [{name: rollout, status: canceled}]}
   - slug: gh/acme/five
     workflows: [{name: build, duration: 5m}]
   - slug: gh/acme/strict
@@ -328,4 +335,130 @@ func TestBatonWaitTakesTheOutputFlagsAndListsEveryPipeline(t *testing.T) {
 	env, err := os.ReadFile(envFile)
 	require.NoError(t, err)
 	assert.Contains(t, string(env), "export BATON_OUTCOME='unknown'\n")
+}
+
+// A downstream canceled (by someone, in CircleCI) exits 6, not 1; a failure beside it wins.
+func TestACanceledDownstreamExitsSix(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		projects []string
+		code     int
+		outcome  string
+		stderr   string
+	}{
+		{"one canceled pipeline", []string{"gh/acme/stopped"}, 6, "canceled",
+			"baton: gh/acme/stopped #1: workflow deploy was canceled\n"},
+		{"a canceled pipeline beside one that succeeded", []string{"gh/acme/ok", "gh/acme/stopped"}, 6, "canceled",
+			"baton: 1 of 2 downstream pipelines did not succeed: gh/acme/stopped #1 canceled\n"},
+		{"a failed pipeline beside a canceled one: the failure wins", []string{"gh/acme/stopped", "gh/acme/broken"}, 1, "failed",
+			"baton: 2 of 2 downstream pipelines did not succeed: gh/acme/stopped #1 canceled, gh/acme/broken #1 failed\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newFollowWorld(t)
+			args := []string{"trigger", "--wait", "--output", "json"}
+			for _, p := range tt.projects {
+				args = append(args, "--project", p)
+			}
+			code, stdout, stderr := w.baton(args...)
+			assert.Equal(t, tt.code, code, stderr)
+			var res jsonResult
+			require.NoError(t, json.Unmarshal([]byte(stdout), &res), stdout)
+			assert.Equal(t, tt.outcome, res.Outcome)
+			assert.Equal(t, tt.code, res.ExitCode)
+			for _, p := range res.Pipelines {
+				if p.Project == "gh/acme/stopped" {
+					assert.Equal(t, "canceled", p.Outcome)
+					assert.Equal(t, 6, p.ExitCode)
+					assert.Equal(t, "workflow deploy was canceled", p.Reason)
+				}
+			}
+			assert.True(t, strings.HasSuffix(stderr, tt.stderr), stderr)
+		})
+	}
+	t.Run("--soft-fail lets a canceled pipeline pass", func(t *testing.T) {
+		w := newFollowWorld(t)
+		code, _, stderr := w.baton("trigger", "--project", "gh/acme/stopped", "--wait", "--soft-fail")
+		assert.Equal(t, 0, code, stderr)
+		assert.Equal(t, "baton: --soft-fail: exit 0 although gh/acme/stopped #1 canceled\n", stderr)
+	})
+}
+
+// interruptAt makes Deps whose Interruptible contexts end with sig as their cause once the
+// simulated clock has moved by after, as the signal handler would end them. Time moves only
+// once pipelines pipelines exist, so that no trigger is still on its way when the signal comes.
+func interruptAt(w *clockWorld, pipelines int, after time.Duration, sig os.Signal) func(*cli.Deps) {
+	return func(d *cli.Deps) {
+		var mu sync.Mutex
+		var cancels []context.CancelCauseFunc
+		start := w.clock.Now()
+		d.Interruptible = func(parent context.Context) (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancelCause(parent)
+			mu.Lock()
+			cancels = append(cancels, cancel)
+			mu.Unlock()
+			return ctx, func() { cancel(nil) }
+		}
+		d.Sleep = func(ctx context.Context, dur time.Duration) error {
+			require.Eventually(w.t, func() bool { return len(w.sim.Pipelines()) == pipelines }, 5*time.Second, time.Millisecond)
+			w.clock.Advance(dur)
+			if w.clock.Now().Sub(start) >= after {
+				mu.Lock()
+				for _, cancel := range cancels {
+					cancel(exitcode.SignalOf(sig))
+				}
+				mu.Unlock()
+			}
+			return ctx.Err()
+		}
+	}
+}
+
+func TestAnInterruptedRunExitsWithTheSignalsCode(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		sig       os.Signal
+		args      []string
+		pipelines int
+		code      int
+		stdout    string // a line of it, as a regular expression
+		stderr    string // all of it
+		cancel    int    // workflows canceled
+	}{
+		{"SIGTERM while following one pipeline, canceling it as asked", syscall.SIGTERM,
+			[]string{"--project", "gh/acme/slow", "--cancel-on-interrupt"}, 1, 143,
+			`gh/acme/slow #1: interrupted by SIGTERM after 3m waiting for soak \(running\); canceled soak`, "", 1},
+		{"SIGINT while following one pipeline, leaving it running", syscall.SIGINT,
+			[]string{"--project", "gh/acme/slow"}, 1, 130,
+			`gh/acme/slow #1: interrupted by SIGINT after 3m waiting for soak \(running\)`, "", 0},
+		{"SIGTERM after one pipeline of a fan-out failed: the signal is why the run stopped", syscall.SIGTERM,
+			[]string{"--project", "gh/acme/broken", "--project", "gh/acme/slow", "--cancel-on-interrupt"}, 2, 143,
+			`gh/acme/slow #1: interrupted by SIGTERM after [0-9ms]+ waiting for soak \(running\); canceled soak`,
+			"baton: 2 of 2 downstream pipelines did not succeed: gh/acme/broken #1 failed, gh/acme/slow #1 interrupted\n", 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newFollowWorld(t)
+			resultFile := filepath.Join(t.TempDir(), "result.json")
+			args := append([]string{"trigger", "--wait", "--result-file", resultFile}, tt.args...)
+			code, stdout, stderr := w.run(nil, interruptAt(w, tt.pipelines, 3*time.Minute, tt.sig), args...)
+			assert.Equal(t, tt.code, code, stdout+stderr)
+			assert.Regexp(t, `(?m)^`+tt.stdout+`$`, stdout)
+			assert.Equal(t, tt.stderr, stderr)
+			if tt.pipelines == 1 { // a fan-out's table sums every pipeline up again below the lines
+				assert.Equal(t, 1, strings.Count(stdout+stderr, "interrupted by"), "the reason is said once:\n%s", stdout)
+			}
+			canceled := 0
+			for _, r := range w.sim.Requests() {
+				if r.Operation == "cancelWorkflow" {
+					canceled++
+				}
+			}
+			assert.Equal(t, tt.cancel, canceled)
+			data, err := os.ReadFile(resultFile)
+			require.NoError(t, err)
+			var res jsonResult
+			require.NoError(t, json.Unmarshal(data, &res))
+			assert.Equal(t, tt.code, res.ExitCode)
+			assert.Equal(t, "interrupted", res.Outcome)
+		})
+	}
 }

@@ -85,7 +85,7 @@ func (w *clockWorld) posts() int {
 
 const resendLine = "baton: gh/acme/deploy: the trigger's outcome was unknown and no pipeline it created showed in the project's list within 20s; sending it again (send 2)\n"
 
-// Item 2: another run's pipeline, same token and branch, 3 s earlier, is never taken for this
+// Another run's pipeline, same token and branch, 3 s earlier, is never taken for this
 // run's when this run's POST got a 502 and created nothing.
 func TestAnotherRunsPipelineIsNotThisRuns(t *testing.T) {
 	w := newClockWorld(t, nil, nil)
@@ -107,7 +107,7 @@ func TestAnotherRunsPipelineIsNotThisRuns(t *testing.T) {
 	assert.Equal(t, 3, w.posts())
 }
 
-// Item 1: a fan-out to the default branch and to "feature" of one project; one POST gets a 502
+// A fan-out to the default branch and to "feature" of one project; one POST gets a 502
 // that created nothing, the other creates its pipeline and loses the answer.
 func TestFanOutToTwoBranchesOfOneProjectAfterLostAnswers(t *testing.T) {
 	w := newClockWorld(t, nil, nil)
@@ -124,7 +124,7 @@ func TestFanOutToTwoBranchesOfOneProjectAfterLostAnswers(t *testing.T) {
 	assert.Equal(t, 3, w.posts())
 }
 
-// Item 3: what made baton send again silently.
+// Nothing the project's list shows makes baton send again silently.
 func TestQuirksOfTheListNeverCauseASilentResend(t *testing.T) {
 	lost := simulator.Fault{Operation: "triggerPipeline", Kind: simulator.FaultLost}
 	for _, tc := range []struct {
@@ -161,7 +161,7 @@ func TestQuirksOfTheListNeverCauseASilentResend(t *testing.T) {
 	})
 }
 
-// Item 7: exit codes keep their meaning.
+// Exit codes keep their meaning once something was sent.
 func TestExitCodesAfterSomethingWasSent(t *testing.T) {
 	t.Run(`a 201 whose id is ".." is an unknown outcome, recovered and followed, never exit 2`, func(t *testing.T) {
 		w := newClockWorld(t, nil, func(next http.Handler) http.Handler { return testkit.BadTriggerIDs(next, "..") })

@@ -100,9 +100,9 @@ func applySoftFail(rows []row) {
 		r := &rows[i]
 		switch r.outcome {
 		case "failed", "errored", "no_workflows", "canceled":
-			r.soft = r.code == exitcode.Failed
+			r.soft = r.code == exitcode.Failed || r.code == exitcode.Canceled
 		case "not_sent":
-			r.soft = r.code == exitcode.Failed && strings.Contains(r.reason, "--fail-fast")
+			r.soft = r.code == exitcode.Canceled && strings.Contains(r.reason, "--fail-fast")
 		}
 	}
 }
@@ -188,8 +188,13 @@ func workflowResult(pipelineURL string, w watch.WorkflowResult, details *pipelin
 	return wr
 }
 
-// emitResult prints the JSON result when asked and writes the result and env files.
+// emitResult prints the JSON result when asked and writes the result and env files. A run
+// that did not succeed and was interrupted by a signal exits with the signal's code, and its
+// result says so.
 func (o *OutputFlags) emitResult(d *Deps, res report.Result) error {
+	if sig := d.signaled(); sig != nil && res.ExitCode != exitcode.OK {
+		res.ExitCode = sig.ExitCode()
+	}
 	if o.Output == "json" {
 		if err := report.JSON(d.Stdout, res); err != nil {
 			return err
@@ -295,7 +300,12 @@ func conclude(d *Deps, rows []row, waited bool) error {
 				fmt.Fprintf(d.Stderr, "baton: %s\n", d.redact(rowError(r).Error()))
 			}
 		}
-		return exitcode.Wrap(code, rowError(rows[worst]))
+		err := exitcode.Wrap(code, rowError(rows[worst]))
+		if len(rows) == 1 && rows[0].outcome == string(watch.Interrupted) && rows[0].result != nil {
+			// Its end line said why and what was canceled; saying it again would be noise.
+			return &toldError{err}
+		}
+		return err
 	}
 	var bad []string
 	for _, r := range rows {

@@ -57,15 +57,21 @@ func (c *ResultCmd) Run(d *Deps) error {
 		return exitcode.Usagef("%s: not a baton result file: %v", c.From, err)
 	}
 	var ids, unsent []string
+	code := exitcode.OK
 	for _, p := range recorded.Pipelines {
 		if p.ID == "" {
 			unsent = append(unsent, p.Project+" ("+report.OutcomeText(p.Outcome)+")")
+			code = exitcode.Worst(code, p.ExitCode)
 			continue
 		}
 		ids = append(ids, p.ID)
 	}
 	if len(unsent) > 0 {
-		return exitcode.Wrap(exitcode.Failed, fmt.Errorf("%s records no pipeline for %s: the trigger job failed for it", c.From, terminalText(strings.Join(unsent, ", "))))
+		if code == exitcode.OK { // a file that records a failure without its code
+			code = exitcode.Refused
+		}
+		// The trigger job's own exit code for them: what the file recorded.
+		return exitcode.Wrap(code, fmt.Errorf("%s records no pipeline for %s: the trigger job failed for it", c.From, terminalText(strings.Join(unsent, ", "))))
 	}
 	if len(ids) == 0 {
 		return exitcode.Usagef("%s lists no pipeline", c.From)

@@ -90,8 +90,9 @@ on the ref, else on its default branch), refuses an undeclared, mistyped or out-
 "3". When it cannot know, it says why and sends as typed; --preflight=strict refuses instead.
 
 With --wait, baton follows each pipeline until every workflow has finished, printing a line when
-something changes, and exits 1 when one failed. Several --project (or --projects) fan out:
-triggered concurrently, followed together, summed up in one table; the exit code is the worst.
+something changes, and exits 1 when one failed (6 when one was canceled and none failed).
+Several --project (or --projects) fan out: triggered concurrently, followed together, summed up
+in one table; the exit code is the worst.
 
 Examples:
   # Deploy the image just built, from a CircleCI job with CIRCLE_TOKEN in a context:

@@ -34,7 +34,7 @@ func (WaitCmd) flagDocs() map[string]flagDoc {
 func (c *WaitCmd) Help() string {
 	return `Follows pipelines triggered earlier (by baton trigger, in an earlier step) until every workflow has
 finished, printing a line when something changes and what is still running every --heartbeat,
-and exits 1 when one of them failed.
+and exits 1 when one of them failed (6 when one was canceled and none failed).
 
 Examples:
   # In a later step of the job that ran baton trigger --env-file "$BASH_ENV":

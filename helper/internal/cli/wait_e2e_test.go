@@ -1,7 +1,6 @@
 package cli_test
 
 import (
-	"bytes"
 	"encoding/xml"
 	"os"
 	"os/exec"
@@ -13,8 +12,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/tidwall/gjson"
 
 	"github.com/baton-ci/baton/helper/internal/devtools/simulator"
+	"github.com/baton-ci/baton/helper/internal/devtools/testkit"
 )
 
 // Workflows here last a fraction of a second of real time, so the binary can be run as users run
@@ -115,15 +116,16 @@ func TestATimeoutExitsFourAndCancelsWhenAsked(t *testing.T) {
 	assert.NotEmpty(t, w.requests("cancelWorkflow"), "the running workflow was canceled")
 }
 
-// signaled runs baton, sends it sig once ready says so, and returns how it ended.
-func (w *world) signaled(sig syscall.Signal, ready func() bool, args ...string) (*exec.ExitError, string, string) {
+// signaled runs baton, sends it sig once ready says so (given what baton printed so far), and
+// returns how it ended.
+func (w *world) signaled(sig syscall.Signal, ready func(stdout string) bool, args ...string) (*exec.ExitError, string, string) {
 	w.t.Helper()
 	cmd := exec.Command(batonBin, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "CIRCLE_TOKEN=" + token, "CIRCLECI_HOST=" + w.url}
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr testkit.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(w.t, cmd.Start())
-	require.Eventually(w.t, ready, 5*time.Second, 10*time.Millisecond)
+	require.Eventually(w.t, func() bool { return ready(stdout.String()) }, 5*time.Second, 10*time.Millisecond)
 	require.NoError(w.t, cmd.Process.Signal(sig))
 	var exitErr *exec.ExitError
 	require.ErrorAs(w.t, cmd.Wait(), &exitErr)
@@ -131,36 +133,73 @@ func (w *world) signaled(sig syscall.Signal, ready func() bool, args ...string) 
 	return exitErr, stdout.String(), stderr.String()
 }
 
-func TestAnInterruptCancelsTheDownstreamWorkflowsWhenAsked(t *testing.T) {
-	w := newWorldWith(t, waitConfig)
-	polled := func() bool { return len(w.requests("listWorkflowsByPipelineId")) > 0 }
-	exit, stdout, stderr := w.signaled(syscall.SIGINT, polled, append([]string{"trigger", "--project", "gh/acme/slow", "--wait", "--cancel-on-interrupt"}, fast...)...)
-	assert.Equal(t, 1, exit.ExitCode(), stdout+stderr)
-	assert.Contains(t, stdout, "interrupted")
-	assert.NotEmpty(t, w.requests("cancelWorkflow"))
+// A signal ends a wait cleanly, with the signal's exit code (128 + its number, as a shell
+// reports it): the pipeline's line says once that it was interrupted, by which signal, and what
+// was canceled (only with --cancel-on-interrupt); the result file says the same.
+func TestASignalEndsAWaitWithItsOwnExitCode(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		sig    syscall.Signal
+		wait   bool // baton wait on a pipeline triggered earlier, rather than trigger --wait
+		cancel bool // --cancel-on-interrupt
+		code   int
+	}{
+		{"SIGINT during trigger --wait cancels the downstream as asked and exits 130", syscall.SIGINT, false, true, 130},
+		{"SIGTERM during baton wait cancels the downstream as asked and exits 143", syscall.SIGTERM, true, true, 143},
+		{"SIGTERM without --cancel-on-interrupt leaves the downstream running", syscall.SIGTERM, false, false, 143},
+		{"SIGINT during baton wait without --cancel-on-interrupt leaves it running", syscall.SIGINT, true, false, 130},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorldWith(t, waitConfig)
+			resultFile := filepath.Join(t.TempDir(), "result.json")
+			args := []string{"trigger", "--project", "gh/acme/slow", "--wait"}
+			if tt.wait {
+				r := w.baton(nil, "trigger", "--project", "gh/acme/slow")
+				require.Equal(t, 0, r.code, r.stderr)
+				args = []string{"wait", w.sim.Pipelines()[0].ID}
+			}
+			args = append(args, "--result-file", resultFile)
+			if tt.cancel {
+				args = append(args, "--cancel-on-interrupt")
+			}
+			running := func(stdout string) bool { return strings.Contains(stdout, "workflow soak is running") }
+			exit, stdout, stderr := w.signaled(tt.sig, running, append(args, fast...)...)
+
+			assert.Equal(t, tt.code, exit.ExitCode(), stdout+stderr)
+			name := map[syscall.Signal]string{syscall.SIGINT: "SIGINT", syscall.SIGTERM: "SIGTERM"}[tt.sig]
+			line := `(?m)^gh/acme/slow #1: interrupted by ` + name + ` after \d+s waiting for soak \(running\)`
+			if tt.cancel {
+				line += `; canceled soak$`
+			} else {
+				line += `$`
+			}
+			assert.Regexp(t, line, stdout)
+			assert.Equal(t, 1, strings.Count(stdout+stderr, "interrupted"), "the reason is said once")
+			assert.Empty(t, stderr)
+			if tt.cancel {
+				assert.Len(t, w.requests("cancelWorkflow"), 1)
+			} else {
+				assert.Empty(t, w.requests("cancelWorkflow"))
+			}
+			data, err := os.ReadFile(resultFile)
+			require.NoError(t, err)
+			assert.Equal(t, "interrupted", gjson.GetBytes(data, "outcome").String())
+			assert.Equal(t, int64(tt.code), gjson.GetBytes(data, "exit_code").Int())
+			assert.Equal(t, int64(tt.code), gjson.GetBytes(data, "pipelines.0.exit_code").Int())
+		})
+	}
 }
 
-func TestBatonWaitIsInterruptedCleanlyToo(t *testing.T) {
-	w := newWorldWith(t, waitConfig)
-	r := w.baton(nil, "trigger", "--project", "gh/acme/slow")
-	require.Equal(t, 0, r.code, r.stderr)
-	id := w.sim.Pipelines()[0].ID
-	polled := func() bool { return len(w.requests("listWorkflowsByPipelineId")) > 0 }
-	exit, stdout, stderr := w.signaled(syscall.SIGTERM, polled, append([]string{"wait", id, "--cancel-on-interrupt"}, fast...)...)
-	assert.Equal(t, 1, exit.ExitCode(), stdout+stderr)
-	assert.Contains(t, stdout, "interrupted")
-	assert.NotEmpty(t, w.requests("cancelWorkflow"))
-}
-
-// A fan-out stops at a signal and says, per project, what became of it.
+// A fan-out stops at a signal and says, per project, what became of it; it exits with the
+// signal's code, whatever else was under way.
 func TestAnInterruptedFanOutSaysWhatWasNotSent(t *testing.T) {
 	w := newWorldWith(t, waitConfig)
 	require.NoError(t, w.sim.AddFault(simulator.Fault{Operation: "triggerPipeline", Kind: simulator.FaultSlow, Delay: simulator.Duration(time.Minute)}))
-	arrived := func() bool { return len(w.sim.Faults()) == 0 } // the slow fault took the first trigger
+	arrived := func(string) bool { return len(w.sim.Faults()) == 0 } // the slow fault took the first trigger
 	exit, stdout, stderr := w.signaled(syscall.SIGTERM, arrived, "trigger", "--project", "gh/acme/ok", "--project", "gh/acme/broken", "--max-parallel", "1")
-	assert.Equal(t, 5, exit.ExitCode(), stdout+stderr)
-	assert.Contains(t, stderr, "baton: trigger gh/acme/ok: POST /api/v2/project/gh%2Facme%2Fok/pipeline: the request was sent but its outcome is unknown")
-	assert.Contains(t, stderr, "baton: trigger gh/acme/broken: not sent: terminated signal received")
+	assert.Equal(t, 143, exit.ExitCode(), stdout+stderr)
+	assert.Contains(t, stderr, "baton: trigger gh/acme/ok: POST /api/v2/project/gh%2Facme%2Fok/pipeline: the request was sent but its outcome is unknown: a pipeline may have been created (interrupted by SIGTERM)")
+	assert.Contains(t, stderr, "baton: trigger gh/acme/broken: not sent: interrupted by SIGTERM")
 	assert.Len(t, w.requests("triggerPipeline"), 1)
 }
 
@@ -168,7 +207,7 @@ func TestAnInterruptedFanOutSaysWhatWasNotSent(t *testing.T) {
 func TestASignalEndsASingleTriggerAtOnce(t *testing.T) {
 	w := newWorldWith(t, waitConfig)
 	require.NoError(t, w.sim.AddFault(simulator.Fault{Operation: "triggerPipeline", Kind: simulator.FaultSlow, Delay: simulator.Duration(time.Minute)}))
-	arrived := func() bool { return len(w.sim.Faults()) == 0 }
+	arrived := func(string) bool { return len(w.sim.Faults()) == 0 }
 	exit, stdout, stderr := w.signaled(syscall.SIGTERM, arrived, "trigger", "--project", "gh/acme/ok")
 	status, ok := exit.Sys().(syscall.WaitStatus)
 	require.True(t, ok)

@@ -10,7 +10,7 @@
 //   - lookup.go: judging the pipelines listed after an unknown outcome; ClockSlack; what is
 //     remembered per API value.
 //   - run.go: Run, Target, Options, Follower, Outcome, CanceledError.
-//   - exit.go: WorstExitCode and the ranking of exit codes.
+//   - exit.go: WorstExitCode, the run's exit code as exitcode.Worst ranks the targets' codes.
 //   - projects.go: ParseProjects, the --projects-file and BATON_PROJECTS format.
 //
 // # Retries that never double-trigger

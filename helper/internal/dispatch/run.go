@@ -37,8 +37,9 @@ type Options struct {
 	// cause that names the failure and has a StopReason method (so watch ends each pipeline as
 	// canceled, cancelling its workflows). A trigger already being sent is left to land
 	// (canceling it could leave a pipeline nobody knows about); its pipeline is then handed to
-	// the Follower, whose ctx has already ended. A pipeline that fails after FailFast fired is
-	// reported as a *CanceledError that keeps its own error.
+	// the Follower, whose ctx has already ended. A pipeline whose follow ends otherwise than
+	// OK after FailFast fired is reported as a *CanceledError that keeps its own error, unless
+	// it failed (exit code 1) on its own: then it is a failure like the first.
 	FailFast bool
 	// Trigger tunes each target's Trigger; its Now also stamps Outcome.Started and Finished.
 	Trigger TriggerOptions
@@ -125,9 +126,9 @@ func (e *CanceledError) Unwrap() error {
 	return e.Err
 }
 
-// ExitCode is exitcode.Failed, the least severe failure: the target that failed first carries
-// the exit code that explains the run.
-func (e *CanceledError) ExitCode() int { return exitcode.Failed }
+// ExitCode is exitcode.Canceled, which ranks below every other failure: the target that failed
+// first carries the exit code that explains the run.
+func (e *CanceledError) ExitCode() int { return exitcode.Canceled }
 
 // failFast is the cancel cause of a fan-out stopped by FailFast; context.Cause gives it to a
 // Follow whose ctx was canceled. It matches context.Canceled.
@@ -139,6 +140,7 @@ type failFast struct {
 func (f failFast) Error() string      { return "canceled by --fail-fast after " + f.by + " failed" }
 func (f failFast) Unwrap() error      { return context.Canceled }
 func (f failFast) StopReason() string { return f.Error() } // watch.StopReason: canceled, not interrupted
+func (f failFast) ExitCode() int      { return exitcode.Canceled }
 
 // Run triggers every target, with at most opts.MaxParallel trigger requests in flight, targets
 // starting in order, and hands each created pipeline to opts.Follower at once. It returns when
@@ -296,7 +298,9 @@ func (r *runner) followed(c Created, f Followed, err error) {
 	if o.ExitCode() == exitcode.OK {
 		return
 	}
-	if by, ok := r.stoppedBy(); ok && by != i {
+	// Stopped by another target's failure, unless it failed on its own before it could be
+	// stopped: a failure is a result, and keeps its code.
+	if by, ok := r.stoppedBy(); ok && by != i && (err != nil || exitCodeOf(f) != exitcode.Failed) {
 		if err == nil {
 			err = fmt.Errorf("follow ended with exit code %d", exitCodeOf(f))
 		}
@@ -308,7 +312,7 @@ func (r *runner) followed(c Created, f Followed, err error) {
 
 func exitCodeOf(f Followed) int {
 	if f == nil {
-		return exitcode.Failed
+		return exitcode.Internal // Follow reported neither an outcome nor an error
 	}
 	return f.ExitCode()
 }
@@ -324,7 +328,7 @@ func (r *runner) skip(i int) {
 		return
 	}
 	err := fmt.Errorf("trigger %s: not sent: %w", slug, context.Cause(r.ctx))
-	if errors.Is(err, context.DeadlineExceeded) && exitcode.Of(err) == exitcode.Failed {
+	if errors.Is(err, context.DeadlineExceeded) && !exitcode.Coded(err) {
 		err = exitcode.Wrap(exitcode.Timeout, err) // unless the caller's cause has a code of its own
 	}
 	o.Err = err

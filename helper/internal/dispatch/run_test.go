@@ -250,7 +250,7 @@ func TestRunFailFast(t *testing.T) {
 	waitForCancel := func(ctx context.Context) (dispatch.Followed, error) {
 		select {
 		case <-ctx.Done():
-			return followed(exitcode.Failed), nil
+			return followed(exitcode.Canceled), nil
 		case <-time.After(guard):
 			return followed(exitcode.OK), nil
 		}
@@ -272,9 +272,10 @@ func TestRunFailFast(t *testing.T) {
 
 		var canceled *dispatch.CanceledError
 		require.ErrorAs(t, outcomes[0].Err, &canceled)
-		assert.Equal(t, "gh/acme/p01: canceled by --fail-fast after gh/acme/missing failed: follow ended with exit code 1", outcomes[0].Err.Error())
+		assert.Equal(t, "gh/acme/p01: canceled by --fail-fast after gh/acme/missing failed: follow ended with exit code 6", outcomes[0].Err.Error())
 		assert.NotNil(t, outcomes[0].Triggered)
-		assert.Equal(t, followed(1), outcomes[0].Followed)
+		assert.Equal(t, followed(exitcode.Canceled), outcomes[0].Followed)
+		assert.Equal(t, exitcode.Canceled, outcomes[0].ExitCode())
 
 		for _, i := range []int{2, 3} {
 			o := outcomes[i]
@@ -289,6 +290,29 @@ func TestRunFailFast(t *testing.T) {
 		assert.Equal(t, exitcode.Refused, dispatch.WorstExitCode(outcomes), "the first failure explains the run")
 	})
 
+	t.Run("a pipeline that failed on its own before it could be stopped stays a failure", func(t *testing.T) {
+		e := newEnv(t)
+		targets := projectTargets(t, "gh/acme/p01", "gh/acme/p02")
+		p02failed := make(chan struct{})
+		outcomes := dispatch.Run(context.Background(), e.me, targets, dispatch.Options{
+			MaxParallel: 2,
+			FailFast:    true,
+			Trigger:     e.options(),
+			Follower: each(func(ctx context.Context, tg dispatch.Target, _ *dispatch.Triggered) (dispatch.Followed, error) {
+				if tg.Trigger.Project.Project == "p02" {
+					defer close(p02failed)
+					return followed(exitcode.Failed), nil
+				}
+				<-p02failed
+				<-ctx.Done()
+				return followed(exitcode.Failed), nil // its workflow had failed when the cancel came
+			}),
+		})
+		assert.NoError(t, outcomes[0].Err, "not reported as canceled by --fail-fast")
+		assert.Equal(t, exitcode.Failed, outcomes[0].ExitCode())
+		assert.Equal(t, exitcode.Failed, dispatch.WorstExitCode(outcomes))
+	})
+
 	t.Run("a failing follow cancels the rest", func(t *testing.T) {
 		e := newEnv(t)
 		targets := projectTargets(t, fanOutSlugs(5)...)
@@ -298,18 +322,18 @@ func TestRunFailFast(t *testing.T) {
 			Trigger:     e.options(),
 			Follower: each(func(ctx context.Context, tg dispatch.Target, _ *dispatch.Triggered) (dispatch.Followed, error) {
 				if tg.Trigger.Project.Project == "p02" {
-					return followed(exitcode.Failed), errors.New("gh/acme/p02 pipeline 1: workflow build failed")
+					return followed(exitcode.Failed), exitcode.Wrap(exitcode.Failed, errors.New("gh/acme/p02 pipeline 1: workflow build failed"))
 				}
 				return waitForCancel(ctx)
 			}),
 		})
 		assert.Equal(t, "gh/acme/p02 pipeline 1: workflow build failed", outcomes[1].Err.Error())
-		assert.Equal(t, "gh/acme/p01: canceled by --fail-fast after gh/acme/p02 failed: follow ended with exit code 1", outcomes[0].Err.Error())
+		assert.Equal(t, "gh/acme/p01: canceled by --fail-fast after gh/acme/p02 failed: follow ended with exit code 6", outcomes[0].Err.Error())
 		// Triggers do not wait for follows, so some of the rest may have been sent before p02
 		// failed: those were canceled, the others never sent.
 		for _, o := range outcomes[2:] {
 			if o.Triggered != nil {
-				assert.Contains(t, o.Err.Error(), "canceled by --fail-fast after gh/acme/p02 failed: follow ended with exit code 1")
+				assert.Contains(t, o.Err.Error(), "canceled by --fail-fast after gh/acme/p02 failed: follow ended with exit code 6")
 			} else {
 				assert.Contains(t, o.Err.Error(), "not sent: canceled by --fail-fast after gh/acme/p02 failed")
 			}
@@ -381,7 +405,9 @@ func TestWorstExitCode(t *testing.T) {
 		{"no outcomes are a success", nil, 0},
 		{"all followed to success is a success", []dispatch.Outcome{{Followed: followed(0)}, {Followed: followed(0)}}, 0},
 		{"triggered without following is a success", []dispatch.Outcome{{}}, 0},
-		{"an error without a code is a failure", []dispatch.Outcome{{Followed: followed(0)}, {Err: errors.New("boom")}}, 1},
+		{"an error without a code is an internal error", []dispatch.Outcome{{Followed: followed(0)}, {Err: errors.New("boom")}}, 70},
+		{"a canceled pipeline exits 6", []dispatch.Outcome{{Followed: followed(0)}, {Followed: followed(6)}}, 6},
+		{"a failed pipeline outranks a canceled one", []dispatch.Outcome{{Followed: followed(6)}, {Followed: followed(1)}, {Err: canceled}}, 1},
 		{"a timeout outranks a failed pipeline", []dispatch.Outcome{{Followed: followed(1)}, {Followed: followed(4)}}, 4},
 		{"a refusal outranks a timeout", []dispatch.Outcome{{Followed: followed(4)}, {Err: refused}}, 3},
 		{"an unreachable API outranks a refusal", []dispatch.Outcome{{Err: refused}, {Err: unreachable}}, 5},
@@ -390,6 +416,7 @@ func TestWorstExitCode(t *testing.T) {
 		{"targets canceled by --fail-fast do not hide the failure that caused it", []dispatch.Outcome{{Err: canceled}, {Err: timeout}, {Err: canceled}}, 4},
 		{"an unlisted code ranks above a failed pipeline", []dispatch.Outcome{{Followed: followed(1)}, {Followed: followed(7)}}, 7},
 		{"an unlisted code ranks below a timeout", []dispatch.Outcome{{Followed: followed(7)}, {Followed: followed(4)}}, 4},
+		{"a signal outranks what it interrupted", []dispatch.Outcome{{Err: unreachable}, {Followed: followed(143)}, {Followed: followed(1)}}, 143},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, dispatch.WorstExitCode(tc.outcomes))

@@ -25,9 +25,17 @@ type Pipeline struct {
 	Number  int64  `json:"number"`   // 0 when no pipeline was created
 	URL     string `json:"url"`
 	State   string `json:"state"` // CircleCI's pipeline state as last read ("created", "errored", …)
-	// Outcome is how it ended: success, failed, errored, canceled, timed_out, interrupted,
-	// not_sent, trigger_failed, unknown, no_workflows, started (--wait-start) or triggered (not
-	// waited for).
+	// Outcome is how it ended, with the exit code it gives (package exitcode):
+	//   success, started (--wait-start), triggered (not waited for)   0
+	//   failed, errored, no_workflows (the pipeline did not succeed)  1
+	//   canceled (a workflow was canceled and none failed, or --fail-fast stopped it)  6
+	//   timed_out  4
+	//   interrupted  130 (SIGINT) or 143 (SIGTERM)
+	//   not_sent  6 (--fail-fast stopped the run first), 130 or 143 (a signal did), 4 (timed out)
+	//   trigger_failed  3 (the API refused the trigger, or created no pipeline)
+	//   unknown  5 (the API could not be reached, or the trigger's outcome is unknown), or 3
+	//            (the API refused to show the pipeline, e.g. a 404 for baton wait's id)
+	// ExitCode is that code, or 0 for one --soft-fail lets pass.
 	Outcome  string `json:"outcome"`
 	Reason   string `json:"reason"` // one line; "" for a plain success
 	ExitCode int    `json:"exit_code"`

@@ -23,7 +23,7 @@ type Downstream struct {
 	ID        string        // pipeline ID
 	Number    int64         // pipeline number; 0 when unknown (then ID is shown)
 	URL       string        // the pipeline's app page, as AppURL builds it
-	Outcome   string        // success, failed, errored, no_workflows, timed_out, interrupted
+	Outcome   string        // as Pipeline.Outcome: success, failed, errored, no_workflows, canceled, timed_out, interrupted, …
 	Reason    string        // one line, e.g. "workflow deploy failed (job rollout failed)"
 	Duration  time.Duration // how long it ran (or was waited for); 0 when unknown
 	Workflows []WorkflowReport

@@ -154,9 +154,10 @@ type verdict struct {
 //
 //   - success: every workflow succeeded (on_hold counts with OnHoldSucceed); not_run ones do not
 //     spoil it, as long as at least one workflow other than a setup workflow succeeded.
-//   - failed: any workflow failed, errored, was canceled or unauthorized (or is on hold with
-//     OnHoldFail). When the only workflows left are on hold waiting for a person, a failure
-//     already decided the outcome, so the watch ends rather than wait for the approval.
+//   - failed: any workflow failed, errored or was unauthorized (or is on hold with OnHoldFail).
+//     When the only workflows left are on hold waiting for a person, a failure already decided
+//     the outcome, so the watch ends rather than wait for the approval.
+//   - canceled: a workflow was canceled, and none failed in any of those ways.
 //   - nothing ran (no workflow within the grace period; only a setup workflow, with nothing
 //     continued within the grace period; or every workflow not_run): no_workflows, or success
 //     with AllowNoWorkflows.
@@ -203,7 +204,7 @@ func decide(s snapshot) verdict {
 		for _, w := range held {
 			failures = append(failures, "workflow "+w.Workflow.Name+" still waiting for approval")
 		}
-		return verdict{Done: true, Outcome: Failed, Reason: strings.Join(failures, "; ")}
+		return verdict{Done: true, Outcome: endedBadly(by[stateFailed], len(by[stateRerunDue]) > 0), Reason: strings.Join(failures, "; ")}
 	}
 	if !ranSomething {
 		if setupOnly {
@@ -216,6 +217,21 @@ func decide(s snapshot) verdict {
 		return s.ranNothing(fmt.Sprintf("no workflow ran (%s: not run)", names(by[stateNotRun])))
 	}
 	return verdict{Done: true, Outcome: Success, Reason: successReason(len(s.Workflows), by)}
+}
+
+// endedBadly is the outcome of a pipeline whose workflows ended without success: canceled when
+// every one that counts against it was canceled (someone stopped it; nothing failed), failed
+// otherwise. A failure wins over a cancel: it is the result people act on.
+func endedBadly(failed []WorkflowResult, rerunDue bool) Outcome {
+	if rerunDue {
+		return Failed
+	}
+	for _, w := range failed {
+		if w.Workflow.Status != circleci.WorkflowCanceled {
+			return Failed
+		}
+	}
+	return Canceled
 }
 
 // ranNothing is the verdict on a pipeline that ran no workflow.

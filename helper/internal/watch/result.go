@@ -13,28 +13,36 @@ type Outcome string
 // The outcomes.
 const (
 	Success     Outcome = "success"      // every workflow succeeded (not_run ones aside), or no workflow ran and that was allowed
-	Failed      Outcome = "failed"       // a workflow failed, errored, was canceled or unauthorized (or held, with OnHoldFail)
+	Failed      Outcome = "failed"       // a workflow failed, errored or was unauthorized (or held, with OnHoldFail)
 	Errored     Outcome = "errored"      // the pipeline itself errored (e.g. its config did not compile); no workflow ran
 	NoWorkflows Outcome = "no_workflows" // the pipeline ran no workflow, and that was not allowed
 	TimedOut    Outcome = "timed_out"    // the context's deadline passed first
 	Interrupted Outcome = "interrupted"  // the context was canceled first (e.g. SIGINT)
-	Canceled    Outcome = "canceled"     // the context was canceled with a StopReason (e.g. --fail-fast), and the workflows with it
-	Started     Outcome = "started"      // with Options.WaitStart: the pipeline's workflows started
+	// Canceled: a workflow was canceled and none failed, or the context was canceled with a
+	// StopReason (e.g. --fail-fast), and the workflows with it.
+	Canceled Outcome = "canceled"
+	Started  Outcome = "started" // with Options.WaitStart: the pipeline's workflows started
 )
 
-// ExitCode is the process exit code for the outcome: 0 for success and started, exitcode.Timeout (4) for
-// timed_out, and exitcode.Failed (1) for the rest. An interrupted watch exits 1 rather than the
-// shell's 130, so that a CircleCI step sees an ordinary failure; the text says it was
-// interrupted. The empty outcome (the watch itself failed) is 1 too, but the error Watch
-// returned with it carries the better code.
+// ExitCode is the process exit code for the outcome (see package exitcode): 0 for success and
+// started; 1 for failed, errored and no_workflows (the pipeline did not succeed); 6 for
+// canceled; 4 for timed_out; 130 for interrupted, as by SIGINT (the caller, which knows the
+// signal, says 143 for SIGTERM). The empty outcome (the watch itself failed) is an internal
+// error, but the error Watch returned with it carries the better code.
 func (o Outcome) ExitCode() int {
 	switch o {
 	case Success, Started:
 		return exitcode.OK
+	case Failed, Errored, NoWorkflows:
+		return exitcode.Failed
+	case Canceled:
+		return exitcode.Canceled
 	case TimedOut:
 		return exitcode.Timeout
+	case Interrupted:
+		return exitcode.Interrupted
 	}
-	return exitcode.Failed
+	return exitcode.Internal
 }
 
 // Result is what Watch found. It is filled in as the watch goes, so it is meaningful (partial)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/baton-ci/baton/helper/internal/exitcode"
 )
 
 // Stop ends a tracker whose context ended: timed_out when its deadline passed (or it was
@@ -19,7 +21,10 @@ func (w *Tracker) Stop(ctx context.Context) {
 	}
 	outcome, verb, cancel := Interrupted, "interrupted", w.o.CancelOnInterrupt
 	var sr StopReason
+	var sig *exitcode.Signal
 	switch {
+	case errors.As(context.Cause(ctx), &sig):
+		verb = sig.Error() // "interrupted by SIGTERM"
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(context.Cause(ctx), context.DeadlineExceeded):
 		outcome, verb, cancel = TimedOut, "timed out", w.o.CancelOnTimeout
 	case errors.As(context.Cause(ctx), &sr):

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -64,9 +65,30 @@ func TestWatchEndsAsTheWorkflowsDo(t *testing.T) {
 			outcome:   watch.Failed, reason: "workflow build errored (job compile failed)",
 		},
 		{
-			name:      "a workflow canceled downstream fails the pipeline",
+			name:      "a workflow canceled downstream cancels the pipeline",
 			workflows: `      - {name: build, duration: 1m, status: canceled}`,
-			outcome:   watch.Failed, reason: "workflow build was canceled",
+			outcome:   watch.Canceled, reason: "workflow build was canceled",
+		},
+		{
+			name: "a canceled workflow beside a succeeded one still cancels the pipeline",
+			workflows: `
+      - {name: build, duration: 1m}
+      - {name: deploy, duration: 2m, status: canceled}`,
+			outcome: watch.Canceled, reason: "workflow deploy was canceled",
+		},
+		{
+			name: "a failed workflow beside a canceled one fails the pipeline: a failure wins",
+			workflows: `
+      - {name: build, duration: 1m, status: canceled}
+      - {name: test, duration: 2m, status: failed}`,
+			outcome: watch.Failed, reason: "workflow build was canceled; workflow test failed",
+		},
+		{
+			name: "an errored workflow beside a canceled one fails the pipeline",
+			workflows: `
+      - {name: build, duration: 1m, status: error}
+      - {name: test, duration: 2m, status: canceled}`,
+			outcome: watch.Failed, reason: "workflow build errored; workflow test was canceled",
 		},
 		{
 			name:      "an unauthorized workflow fails the pipeline",
@@ -404,8 +426,20 @@ func TestTimeoutCancelsTheWorkflowsStillRunning(t *testing.T) {
 				return ctx
 			},
 			cancel:  func(o *watch.Options) { o.CancelOnInterrupt = true },
-			outcome: watch.Interrupted, code: exitcode.Failed,
+			outcome: watch.Interrupted, code: exitcode.Interrupted,
 			reason: "interrupted after 3m waiting for build (running), deploy (running); canceled build, deploy",
+		},
+		{
+			name: "a signal is named, and cancels with CancelOnInterrupt",
+			expire: func(e *env) context.Context {
+				ctx, cancel := context.WithCancelCause(context.Background())
+				e.t.Cleanup(func() { cancel(nil) })
+				e.clock.after(3*time.Minute, func() { cancel(exitcode.SignalOf(syscall.SIGTERM)) })
+				return ctx
+			},
+			cancel:  func(o *watch.Options) { o.CancelOnInterrupt = true },
+			outcome: watch.Interrupted, code: exitcode.Interrupted,
+			reason: "interrupted by SIGTERM after 3m waiting for build (running), deploy (running); canceled build, deploy",
 		},
 	}
 	for _, tt := range tests {
@@ -666,8 +700,8 @@ func TestBadOptionsAreRefused(t *testing.T) {
 
 func TestOutcomeExitCodes(t *testing.T) {
 	want := map[watch.Outcome]int{
-		watch.Success: 0, watch.Failed: 1, watch.Errored: 1, watch.NoWorkflows: 1,
-		watch.TimedOut: 4, watch.Interrupted: 1,
+		watch.Success: 0, watch.Started: 0, watch.Failed: 1, watch.Errored: 1, watch.NoWorkflows: 1,
+		watch.Canceled: 6, watch.TimedOut: 4, watch.Interrupted: 130, "": 70,
 	}
 	for o, code := range want {
 		assert.Equal(t, code, o.ExitCode(), string(o))
@@ -769,7 +803,7 @@ func TestACauseWithAStopReasonCancelsTheWorkflows(t *testing.T) {
 	assert.Equal(t, watch.Canceled, res.Outcome)
 	assert.Equal(t, "canceled by --fail-fast after gh/acme/x failed; canceled build", res.Reason)
 	assert.Len(t, e.requests("cancelWorkflow"), 1, "without CancelOnInterrupt")
-	assert.Equal(t, 1, res.Outcome.ExitCode())
+	assert.Equal(t, exitcode.Canceled, res.Outcome.ExitCode())
 }
 
 // baton wait on a pipeline that ended long ago reports how long it ran, not how long the
