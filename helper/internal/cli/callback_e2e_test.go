@@ -424,3 +424,28 @@ func TestAnApprovalWhoseAnswerWasLostIsKnownByTheJobList(t *testing.T) {
 	assert.Len(t, w.approvals(), 2, "sent, answer lost, sent again and refused")
 	assert.Equal(t, "success", w.job(up, "await-e2e"))
 }
+
+// A project the trigger job got no pipeline for fails the result job with the code the trigger
+// job recorded for it, as that job exited.
+func TestTheResultJobExitsWithTheRecordedCodeOfAProjectNeverTriggered(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		pipelines string
+		code      int
+	}{
+		{"refused by the API", `{"project": "gh/acme/e2e", "outcome": "trigger_failed", "exit_code": 3}`, 3},
+		{"outcome unknown", `{"project": "gh/acme/e2e", "outcome": "unknown", "exit_code": 5}`, 5},
+		{"the worst of several", `{"project": "gh/acme/e2e", "outcome": "trigger_failed", "exit_code": 3}, {"project": "gh/acme/web", "outcome": "not_sent", "exit_code": 6}`, 3},
+		{"a file that recorded no code", `{"project": "gh/acme/e2e", "outcome": "trigger_failed"}`, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newCallbackWorld(t)
+			recorded := filepath.Join(t.TempDir(), "await-e2e.json")
+			require.NoError(t, os.WriteFile(recorded, []byte(`{"outcome": "x", "exit_code": 3, "pipelines": [`+tt.pipelines+`]}`), 0o600))
+			code, out, errOut := w.run(nil, nil, "result", recorded)
+			assert.Equal(t, tt.code, code, out+errOut)
+			assert.Contains(t, errOut, "records no pipeline for gh/acme/e2e (")
+			assert.Empty(t, w.sim.Requests(), "nothing to read")
+		})
+	}
+}
