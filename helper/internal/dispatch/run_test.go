@@ -246,7 +246,7 @@ func TestRunFanOut(t *testing.T) {
 
 func TestRunFailFast(t *testing.T) {
 	// waitForCancel is a Follow that, like the watcher, returns once its ctx is canceled
-	// (having canceled the downstream workflows) with a failing outcome.
+	// (having canceled the downstream workflows) with the outcome canceled.
 	waitForCancel := func(ctx context.Context) (dispatch.Followed, error) {
 		select {
 		case <-ctx.Done():
@@ -255,17 +255,17 @@ func TestRunFailFast(t *testing.T) {
 			return followed(exitcode.OK), nil
 		}
 	}
+	// failFast runs targets with FailFast, parallel triggers at a time, each followed by follow.
+	failFast := func(e *env, api dispatch.API, targets []dispatch.Target, parallel int, follow each) []dispatch.Outcome {
+		return dispatch.Run(context.Background(), api, targets, dispatch.Options{MaxParallel: parallel, FailFast: true, Trigger: e.options(), Follower: follow})
+	}
 
 	t.Run("a failed trigger cancels the follows in flight and the targets not yet started", func(t *testing.T) {
 		e := newEnv(t)
 		targets := projectTargets(t, "gh/acme/p01", "gh/acme/missing", "gh/acme/p02", "gh/acme/p03")
-		outcomes := dispatch.Run(context.Background(), e.me, targets, dispatch.Options{
-			MaxParallel: 1, // p01 lands before gh/acme/missing is sent
-			FailFast:    true,
-			Trigger:     e.options(),
-			Follower: each(func(ctx context.Context, _ dispatch.Target, _ *dispatch.Triggered) (dispatch.Followed, error) {
-				return waitForCancel(ctx)
-			}),
+		// one at a time: p01 lands before gh/acme/missing is sent
+		outcomes := failFast(e, e.me, targets, 1, func(ctx context.Context, _ dispatch.Target, _ *dispatch.Triggered) (dispatch.Followed, error) {
+			return waitForCancel(ctx)
 		})
 
 		assert.Contains(t, outcomes[1].Err.Error(), "trigger gh/acme/missing: POST /api/v2/project/gh%2Facme%2Fmissing/pipeline: 404 Project not found")
@@ -294,19 +294,14 @@ func TestRunFailFast(t *testing.T) {
 		e := newEnv(t)
 		targets := projectTargets(t, "gh/acme/p01", "gh/acme/p02")
 		p02failed := make(chan struct{})
-		outcomes := dispatch.Run(context.Background(), e.me, targets, dispatch.Options{
-			MaxParallel: 2,
-			FailFast:    true,
-			Trigger:     e.options(),
-			Follower: each(func(ctx context.Context, tg dispatch.Target, _ *dispatch.Triggered) (dispatch.Followed, error) {
-				if tg.Trigger.Project.Project == "p02" {
-					defer close(p02failed)
-					return followed(exitcode.Failed), nil
-				}
-				<-p02failed
-				<-ctx.Done()
-				return followed(exitcode.Failed), nil // its workflow had failed when the cancel came
-			}),
+		outcomes := failFast(e, e.me, targets, 2, func(ctx context.Context, tg dispatch.Target, _ *dispatch.Triggered) (dispatch.Followed, error) {
+			if tg.Trigger.Project.Project == "p02" {
+				defer close(p02failed)
+				return followed(exitcode.Failed), nil
+			}
+			<-p02failed
+			<-ctx.Done()
+			return followed(exitcode.Failed), nil // its workflow had failed when the cancel came
 		})
 		assert.NoError(t, outcomes[0].Err, "not reported as canceled by --fail-fast")
 		assert.Equal(t, exitcode.Failed, outcomes[0].ExitCode())
@@ -316,16 +311,11 @@ func TestRunFailFast(t *testing.T) {
 	t.Run("a failing follow cancels the rest", func(t *testing.T) {
 		e := newEnv(t)
 		targets := projectTargets(t, fanOutSlugs(5)...)
-		outcomes := dispatch.Run(context.Background(), e.me, targets, dispatch.Options{
-			MaxParallel: 2,
-			FailFast:    true,
-			Trigger:     e.options(),
-			Follower: each(func(ctx context.Context, tg dispatch.Target, _ *dispatch.Triggered) (dispatch.Followed, error) {
-				if tg.Trigger.Project.Project == "p02" {
-					return followed(exitcode.Failed), exitcode.Wrap(exitcode.Failed, errors.New("gh/acme/p02 pipeline 1: workflow build failed"))
-				}
-				return waitForCancel(ctx)
-			}),
+		outcomes := failFast(e, e.me, targets, 2, func(ctx context.Context, tg dispatch.Target, _ *dispatch.Triggered) (dispatch.Followed, error) {
+			if tg.Trigger.Project.Project == "p02" {
+				return followed(exitcode.Failed), exitcode.Wrap(exitcode.Failed, errors.New("gh/acme/p02 pipeline 1: workflow build failed"))
+			}
+			return waitForCancel(ctx)
 		})
 		assert.Equal(t, "gh/acme/p02 pipeline 1: workflow build failed", outcomes[1].Err.Error())
 		assert.Equal(t, "gh/acme/p01: canceled by --fail-fast after gh/acme/p02 failed: follow ended with exit code 6", outcomes[0].Err.Error())
@@ -347,18 +337,13 @@ func TestRunFailFast(t *testing.T) {
 		api := &blockedTrigger{API: e.me, slug: "gh/acme/p01", release: runCtx}
 		targets := projectTargets(t, "gh/acme/p01", "gh/acme/p02")
 		var followCanceled bool
-		outcomes := dispatch.Run(context.Background(), api, targets, dispatch.Options{
-			MaxParallel: 2,
-			FailFast:    true,
-			Trigger:     e.options(),
-			Follower: each(func(ctx context.Context, tg dispatch.Target, _ *dispatch.Triggered) (dispatch.Followed, error) {
-				if tg.Trigger.Project.Project == "p02" {
-					runCtx <- ctx // p01's trigger goes on once this is canceled
-					return followed(exitcode.Failed), nil
-				}
-				followCanceled = ctx.Err() != nil
-				return followed(exitcode.Failed), context.Cause(ctx)
-			}),
+		outcomes := failFast(e, api, targets, 2, func(ctx context.Context, tg dispatch.Target, _ *dispatch.Triggered) (dispatch.Followed, error) {
+			if tg.Trigger.Project.Project == "p02" {
+				runCtx <- ctx // p01's trigger goes on once this is canceled
+				return followed(exitcode.Failed), nil
+			}
+			followCanceled = ctx.Err() != nil
+			return followed(exitcode.Failed), context.Cause(ctx)
 		})
 		assert.True(t, followCanceled, "p01's Follow ran with its ctx already canceled")
 		require.NotNil(t, outcomes[0].Triggered, outcomes[0].Err)
