@@ -36,23 +36,11 @@ const testChangelog = `# Changelog
 [1.2.0]: https://github.com/baton-ci/baton/compare/v1.1.0...v1.2.0
 `
 
-// releaseTree is a directory as the github-release job sees it: dist/ with the archives,
-// SHA256SUMS and the orb pinning them for version, and CHANGELOG.md.
+// releaseTree is what the github-release job sees: dist/ with the archives, SHA256SUMS and the
+// orb pinning them for version, and CHANGELOG.md.
 func releaseTree(t *testing.T, version string) (dist, changelog string) {
 	t.Helper()
-	root := t.TempDir()
-	dist = filepath.Join(root, "dist")
-	_, err := writeArchives(version, fakeBuild(t), dist, defaultDate, platforms)
-	require.NoError(t, err)
-	rel, err := verifyDist(dist, version, platforms)
-	require.NoError(t, err)
-	major, _, _ := strings.Cut(version, ".")
-	orb, err := fillOrb([]byte(strings.ReplaceAll(packed, "baton-ci/baton@1.0", "baton-ci/baton@"+major+".0")), version, rel.pinned())
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dist, orbFile), orb, 0o644))
-	changelog = filepath.Join(root, "CHANGELOG.md")
-	require.NoError(t, os.WriteFile(changelog, []byte(testChangelog), 0o644))
-	return dist, changelog
+	return pinnedRelease(t, version, fakeBuild(t)), writeTemp(t, testChangelog)
 }
 
 // sleeps records the pauses asked for and never waits.

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/baton-ci/baton/helper/internal/circleci"
 	"github.com/baton-ci/baton/helper/internal/exitcode"
 )
 
@@ -34,19 +35,7 @@ type releaseDeps struct {
 	getenv func(string) string
 }
 
-var defaultReleaseDeps = releaseDeps{client: &http.Client{}, sleep: sleepCtx, getenv: os.Getenv}
-
-// sleepCtx waits d, or less when ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+var defaultReleaseDeps = releaseDeps{client: &http.Client{}, sleep: circleci.Sleep, getenv: os.Getenv}
 
 // githubReleaseCmd publishes dist as the GitHub release of --tag. Every check that needs no
 // network comes first (the tag, the token, dist against SHA256SUMS and the orb's pins, the

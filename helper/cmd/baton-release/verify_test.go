@@ -45,7 +45,7 @@ func releaseBaton(t *testing.T, printed string) []byte {
 // sums, filled by fillOrb.
 func fakeRelease(t *testing.T, version string, bin []byte) string {
 	t.Helper()
-	build, dist := t.TempDir(), t.TempDir()
+	build := t.TempDir()
 	own := fmt.Sprintf("%s_%s", runtime.GOOS, runtime.GOARCH)
 	for _, platform := range platforms {
 		data := []byte("the " + platform + " binary")
@@ -55,6 +55,15 @@ func fakeRelease(t *testing.T, version string, bin []byte) string {
 		require.NoError(t, os.MkdirAll(filepath.Join(build, platform), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(build, platform, binaryName(platform)), data, 0o755))
 	}
+	return pinnedRelease(t, version, build)
+}
+
+// pinnedRelease archives build as version into a new dist, with its SHA256SUMS and the orb
+// pinning them (filled by fillOrb, its examples showing version's major), as
+// scripts/build-release.sh and scripts/pack-orb.sh leave a release.
+func pinnedRelease(t *testing.T, version, build string) string {
+	t.Helper()
+	dist := t.TempDir()
 	_, err := writeArchives(version, build, dist, defaultDate, platforms)
 	require.NoError(t, err)
 	rel, err := verifyDist(dist, version, platforms)
