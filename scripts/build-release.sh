@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # build-release.sh VERSION [DIST]: cross-compile baton for every platform the orb installs on
-# and write reproducible archives, baton_VERSION_OS_ARCH.tar.gz (.zip for Windows), and their
+# and write reproducible archives, baton_VERSION_OS_ARCH.tar.gz (.zip for Windows) holding the
+# binary, LICENSE and THIRD_PARTY_NOTICES (the licenses of what is linked into it), and their
 # SHA256SUMS to DIST (default dist/), which should be empty or absent: SHA256SUMS lists exactly
 # the archives, so `cd DIST && sha256sum --strict -c SHA256SUMS` checks them all. Two builds of
 # the same tree give the same bytes. PLATFORMS="linux_amd64 …" builds only those (make demo).
@@ -42,4 +43,5 @@ done
 mkdir -p "$dist"
 "$GO" build -o "$work/baton-release" ./helper/cmd/baton-release
 only=${platforms[*]}
-"$work/baton-release" archive --version "$version" --dist "$dist" ${PLATFORMS:+--platforms "${only// /,}"} "$work"
+"$work/baton-release" archive --version "$version" --dist "$dist" --license LICENSE \
+  --goroot "$("$GO" env GOROOT)" --modcache "$("$GO" env GOMODCACHE)" ${PLATFORMS:+--platforms "${only// /,}"} "$work"

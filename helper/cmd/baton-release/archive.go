@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,11 +61,38 @@ func formatSums(lines []sumLine) string {
 	return b.String()
 }
 
-// writeArchives archives buildDir/PLATFORM/baton[.exe] for each of platforms, writes them and
-// SHA256SUMS (one line per archive, in platforms' order) into dist and returns the archive
-// names in that order. SHA256SUMS names only files written beside it, so that
-// `sha256sum --strict -c SHA256SUMS` in dist checks every one of them.
-func writeArchives(version, buildDir, dist string, mtime time.Time, platforms []string) ([]string, error) {
+// Besides the binary, every archive holds the notices that baton's license and those of the
+// code linked into it ask to travel with every copy.
+const (
+	licenseFile = "LICENSE"             // baton's own license
+	noticesFile = "THIRD_PARTY_NOTICES" // the Go runtime's and every linked module's licenses
+)
+
+// archiveEntries are the names of platform's archive's entries, in their order.
+func archiveEntries(platform string) []string {
+	return []string{binaryName(platform), licenseFile, noticesFile}
+}
+
+// archiveInputs are what the archives hold besides the binaries, and their entries' time.
+type archiveInputs struct {
+	License []byte
+	Notices func(bin []byte) ([]byte, error) // THIRD_PARTY_NOTICES for this binary
+	MTime   time.Time
+}
+
+// entry is one file of an archive.
+type entry struct {
+	Name string
+	Mode int64
+	Data []byte
+}
+
+// writeArchives archives buildDir/PLATFORM/baton[.exe] for each of platforms, with the
+// license and the binary's notices, writes them and SHA256SUMS (one line per archive, in
+// platforms' order) into dist and returns the archive names in that order. SHA256SUMS names
+// only files written beside it, so that `sha256sum --strict -c SHA256SUMS` in dist checks
+// every one of them.
+func writeArchives(version, buildDir, dist string, in archiveInputs, platforms []string) ([]string, error) {
 	if err := os.MkdirAll(dist, 0o755); err != nil {
 		return nil, err
 	}
@@ -76,11 +104,16 @@ func writeArchives(version, buildDir, dist string, mtime time.Time, platforms []
 		if err != nil {
 			return nil, exitcode.Usagef("no %s build: %v", platform, err)
 		}
+		notices, err := in.Notices(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", bin, noticesFile, err)
+		}
+		entries := []entry{{binaryName(platform), 0o755, data}, {licenseFile, 0o644, in.License}, {noticesFile, 0o644, notices}}
 		var archive []byte
 		if strings.HasPrefix(platform, "windows_") {
-			archive, err = zipOne(binaryName(platform), data, mtime)
+			archive, err = zipOf(entries, in.MTime)
 		} else {
-			archive, err = tarGzOne(binaryName(platform), data, mtime)
+			archive, err = tarGzOf(entries, in.MTime)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("archiving %s: %w", bin, err)
@@ -100,71 +133,97 @@ func sha256Hex(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// archivedBinary is the executable in platform's archive: its only entry, a regular file named
-// baton (baton.exe in the Windows zip).
-func archivedBinary(archive []byte, platform string) ([]byte, error) {
-	name := binaryName(platform)
+// archived reads platform's archive and checks that it holds exactly archiveEntries(platform),
+// in that order, each a regular file; it returns their contents in that order.
+func archived(archive []byte, platform string) ([][]byte, error) {
+	want := archiveEntries(platform)
+	var names []string
+	var files [][]byte
 	if strings.HasPrefix(platform, "windows_") {
 		zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
 		if err != nil {
 			return nil, err
 		}
-		if len(zr.File) != 1 || zr.File[0].Name != name || !zr.File[0].Mode().IsRegular() {
-			return nil, fmt.Errorf("want one regular file %s in the zip", name)
+		for _, f := range zr.File {
+			if !f.Mode().IsRegular() {
+				return nil, fmt.Errorf("%s in the zip is not a regular file", f.Name)
+			}
+			rc, err := f.Open()
+			if err != nil {
+				return nil, err
+			}
+			data, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				return nil, fmt.Errorf("%s in the zip: %w", f.Name, err)
+			}
+			names, files = append(names, f.Name), append(files, data)
 		}
-		rc, err := zr.File[0].Open()
+	} else {
+		gz, err := gzip.NewReader(bytes.NewReader(archive))
 		if err != nil {
 			return nil, err
 		}
-		defer rc.Close()
-		return io.ReadAll(rc)
+		tr := tar.NewReader(gz)
+		for {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("reading the tar: %w", err)
+			}
+			if h.Typeflag != tar.TypeReg {
+				return nil, fmt.Errorf("%s in the tar is not a regular file (type %q)", h.Name, h.Typeflag)
+			}
+			data, err := io.ReadAll(tr)
+			if err != nil {
+				return nil, fmt.Errorf("%s in the tar: %w", h.Name, err)
+			}
+			names, files = append(names, h.Name), append(files, data)
+		}
 	}
-	gz, err := gzip.NewReader(bytes.NewReader(archive))
-	if err != nil {
-		return nil, err
+	if !slices.Equal(names, want) {
+		return nil, fmt.Errorf("holds %q, want %q", names, want)
 	}
-	tr := tar.NewReader(gz)
-	h, err := tr.Next()
-	if err != nil {
-		return nil, fmt.Errorf("want one regular file %s in the tar: %w", name, err)
-	}
-	if h.Name != name || h.Typeflag != tar.TypeReg {
-		return nil, fmt.Errorf("want one regular file %s in the tar, found %q (type %q)", name, h.Name, h.Typeflag)
-	}
-	data, err := io.ReadAll(tr)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := tr.Next(); err != io.EOF {
-		return nil, fmt.Errorf("want one regular file %s in the tar, found more", name)
-	}
-	return data, nil
+	return files, nil
 }
 
-// tarGzOne is a gzip'd tar holding one executable: root-owned, mode 0755, time mtime, and a
-// gzip header without name or time, so the same input always gives the same bytes.
-func tarGzOne(name string, data []byte, mtime time.Time) ([]byte, error) {
+// archivedBinary is the executable in platform's archive.
+func archivedBinary(archive []byte, platform string) ([]byte, error) {
+	files, err := archived(archive, platform)
+	if err != nil {
+		return nil, err
+	}
+	return files[0], nil
+}
+
+// tarGzOf is a gzip'd tar of entries in their order: root-owned, time mtime, and a gzip header
+// without name or time, so the same input always gives the same bytes.
+func tarGzOf(entries []entry, mtime time.Time) ([]byte, error) {
 	var buf bytes.Buffer
 	gz, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
 	if err != nil {
 		return nil, err
 	}
 	tw := tar.NewWriter(gz)
-	hdr := &tar.Header{
-		Typeflag: tar.TypeReg,
-		Name:     name,
-		Mode:     0o755,
-		Size:     int64(len(data)),
-		ModTime:  mtime,
-		Uname:    "root",
-		Gname:    "root",
-		Format:   tar.FormatUSTAR,
-	}
-	if err := tw.WriteHeader(hdr); err != nil {
-		return nil, err
-	}
-	if _, err := tw.Write(data); err != nil {
-		return nil, err
+	for _, e := range entries {
+		hdr := &tar.Header{
+			Typeflag: tar.TypeReg,
+			Name:     e.Name,
+			Mode:     e.Mode,
+			Size:     int64(len(e.Data)),
+			ModTime:  mtime,
+			Uname:    "root",
+			Gname:    "root",
+			Format:   tar.FormatUSTAR,
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(e.Data); err != nil {
+			return nil, err
+		}
 	}
 	if err := tw.Close(); err != nil {
 		return nil, err
@@ -175,18 +234,20 @@ func tarGzOne(name string, data []byte, mtime time.Time) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// zipOne is a zip holding one executable with a fixed time and mode.
-func zipOne(name string, data []byte, mtime time.Time) ([]byte, error) {
+// zipOf is a zip of entries in their order, with a fixed time and modes.
+func zipOf(entries []entry, mtime time.Time) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	hdr := &zip.FileHeader{Name: name, Method: zip.Deflate, Modified: mtime}
-	hdr.SetMode(0o755)
-	w, err := zw.CreateHeader(hdr)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(data); err != nil {
-		return nil, err
+	for _, e := range entries {
+		hdr := &zip.FileHeader{Name: e.Name, Method: zip.Deflate, Modified: mtime}
+		hdr.SetMode(os.FileMode(e.Mode))
+		w, err := zw.CreateHeader(hdr)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := w.Write(e.Data); err != nil {
+			return nil, err
+		}
 	}
 	if err := zw.Close(); err != nil {
 		return nil, err

@@ -40,7 +40,7 @@ const testChangelog = `# Changelog
 // orb pinning them for version, and CHANGELOG.md.
 func releaseTree(t *testing.T, version string) (dist, changelog string) {
 	t.Helper()
-	return pinnedRelease(t, version, fakeBuild(t)), writeTemp(t, testChangelog)
+	return pinnedRelease(t, version, fakeBuild(t), testInputs), writeTemp(t, testChangelog)
 }
 
 // sleeps records the pauses asked for and never waits.

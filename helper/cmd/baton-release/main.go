@@ -2,11 +2,13 @@
 // packed orb, checks them and publishes them on GitHub. scripts/build-release.sh,
 // scripts/pack-orb.sh and scripts/github-release.sh drive it:
 //
-//	baton-release archive --version V --dist DIR [--platforms P,…] BUILD_DIR
-//	    BUILD_DIR/OS_ARCH/baton[.exe] → DIR/baton_V_OS_ARCH.tar.gz (.zip for Windows) and
-//	    DIR/SHA256SUMS, byte for byte the same on every run: fixed order, owners and times
-//	    ($SOURCE_DATE_EPOCH, else 2020-01-01), gzip without a name or time. SHA256SUMS lists
-//	    the archives and nothing else, so `sha256sum --strict -c SHA256SUMS` in DIR checks them.
+//	baton-release archive --version V --dist DIR --goroot DIR --modcache DIR [--license FILE] [--platforms P,…] BUILD_DIR
+//	    BUILD_DIR/OS_ARCH/baton[.exe] → DIR/baton_V_OS_ARCH.tar.gz (.zip for Windows), each
+//	    holding the binary, LICENSE and THIRD_PARTY_NOTICES (the licenses of the Go runtime
+//	    and of every module the binary's build information lists), and DIR/SHA256SUMS, byte
+//	    for byte the same on every run: fixed order, owners and times ($SOURCE_DATE_EPOCH,
+//	    else 2020-01-01), gzip without a name or time. SHA256SUMS lists the archives and
+//	    nothing else, so `sha256sum --strict -c SHA256SUMS` in DIR checks them.
 //	baton-release fill-orb --version V --dist DIR [--platforms P,…] --in PACKED --out ORB
 //	    checks DIR against its SHA256SUMS, then writes PACKED (circleci orb pack's output) with
 //	    the version and sums pinned in place of the placeholders: SHA256SUMS's lines, then the
@@ -47,7 +49,7 @@ import (
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 const usage = `Usage:
-  baton-release archive --version V --dist DIR [--platforms P,…] BUILD_DIR
+  baton-release archive --version V --dist DIR --goroot DIR --modcache DIR [--license FILE] [--platforms P,…] BUILD_DIR
   baton-release fill-orb --version V --dist DIR [--platforms P,…] --in PACKED --out ORB
   baton-release verify --version V --dist DIR [--platforms P,…] [--orb ORB]
   baton-release github-release --tag vX.Y.Z --dist DIR [--orb ORB] [--changelog FILE] [--repo OWNER/NAME] [--dry-run]
@@ -94,22 +96,28 @@ func archiveCmd(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	version := fs.String("version", "", "release `VERSION`, e.g. 1.4.0 (required)")
 	dist := fs.String("dist", "dist", "`DIR` to write the archives and SHA256SUMS to")
+	license := fs.String("license", "LICENSE", "baton's license `FILE`, archived as LICENSE")
+	goroot := fs.String("goroot", "", "`DIR` of the Go toolchain that built the binaries, `go env GOROOT` (required)")
+	modcache := fs.String("modcache", "", "the module cache `DIR`, `go env GOMODCACHE` (required)")
 	only := platformsFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageErr(err)
 	}
-	if *version == "" || fs.NArg() != 1 {
-		return exitcode.Usagef("archive needs --version and one BUILD_DIR\n%s", usage)
+	if *version == "" || *goroot == "" || *modcache == "" || fs.NArg() != 1 {
+		return exitcode.Usagef("archive needs --version, --goroot, --modcache and one BUILD_DIR\n%s", usage)
 	}
 	ps, err := parsePlatforms(*only)
 	if err != nil {
 		return err
 	}
-	mtime, err := sourceDate(os.Getenv("SOURCE_DATE_EPOCH"))
-	if err != nil {
+	in := archiveInputs{Notices: func(bin []byte) ([]byte, error) { return thirdPartyNotices(bin, *goroot, *modcache) }}
+	if in.MTime, err = sourceDate(os.Getenv("SOURCE_DATE_EPOCH")); err != nil {
 		return err
 	}
-	names, err := writeArchives(*version, fs.Arg(0), *dist, mtime, ps)
+	if in.License, err = os.ReadFile(*license); err != nil {
+		return exitcode.Usagef("%v", err)
+	}
+	names, err := writeArchives(*version, fs.Arg(0), *dist, in, ps)
 	if err != nil {
 		return err
 	}

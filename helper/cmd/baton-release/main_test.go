@@ -5,6 +5,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/gzip"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -33,7 +34,7 @@ func fakeBuild(t *testing.T) string {
 func TestArchivesAreReproducible(t *testing.T) {
 	build := fakeBuild(t)
 	first, second := t.TempDir(), t.TempDir()
-	_, err := writeArchives("1.2.3", build, first, defaultDate, platforms)
+	_, err := writeArchives("1.2.3", build, first, testInputs, platforms)
 	require.NoError(t, err)
 	// Another time of day, other file times and modes: the same bytes.
 	for _, p := range platforms {
@@ -42,7 +43,7 @@ func TestArchivesAreReproducible(t *testing.T) {
 		require.NoError(t, os.Chmod(f, 0o755))
 	}
 	time.Sleep(1100 * time.Millisecond) // a gzip or zip header with the wall clock would now differ
-	_, err = writeArchives("1.2.3", build, second, defaultDate, platforms)
+	_, err = writeArchives("1.2.3", build, second, testInputs, platforms)
 	require.NoError(t, err)
 	for _, name := range append(archiveNames("1.2.3"), sumsFile) {
 		a, err := os.ReadFile(filepath.Join(first, name))
@@ -61,9 +62,17 @@ func archiveNames(version string) []string {
 	return out
 }
 
-func TestArchivesHoldOneRootOwnedExecutable(t *testing.T) {
+// testInputs stand for LICENSE and THIRD_PARTY_NOTICES in archives of fake binaries, which
+// have no build information to take notices from.
+var testInputs = archiveInputs{
+	License: []byte("MIT License (test)\n"),
+	Notices: func(bin []byte) ([]byte, error) { return []byte(fmt.Sprintf("notices for %d bytes\n", len(bin))), nil },
+	MTime:   defaultDate,
+}
+
+func TestArchivesHoldTheBinaryAndItsNoticesRootOwned(t *testing.T) {
 	dist := t.TempDir()
-	_, err := writeArchives("1.2.3", fakeBuild(t), dist, defaultDate, platforms)
+	_, err := writeArchives("1.2.3", fakeBuild(t), dist, testInputs, platforms)
 	require.NoError(t, err)
 
 	raw, err := os.ReadFile(filepath.Join(dist, "baton_1.2.3_linux_arm64.tar.gz"))
@@ -73,28 +82,45 @@ func TestArchivesHoldOneRootOwnedExecutable(t *testing.T) {
 	assert.Empty(t, gz.Name, "no file name in the gzip header")
 	assert.True(t, gz.ModTime.IsZero() || gz.ModTime.Unix() == 0, "no time in the gzip header")
 	tr := tar.NewReader(gz)
-	hdr, err := tr.Next()
-	require.NoError(t, err)
-	assert.Equal(t, "baton", hdr.Name)
-	assert.Equal(t, int64(0o755), hdr.Mode)
-	assert.Equal(t, 0, hdr.Uid)
-	assert.Equal(t, defaultDate, hdr.ModTime.UTC())
-	body, _ := io.ReadAll(tr)
-	assert.Equal(t, "binary for linux_arm64", string(body))
+	want := []struct {
+		name string
+		mode int64
+		body string
+	}{
+		{"baton", 0o755, "binary for linux_arm64"},
+		{"LICENSE", 0o644, "MIT License (test)\n"},
+		{"THIRD_PARTY_NOTICES", 0o644, "notices for 22 bytes\n"},
+	}
+	for _, w := range want {
+		hdr, err := tr.Next()
+		require.NoError(t, err)
+		assert.Equal(t, w.name, hdr.Name)
+		assert.Equal(t, w.mode, hdr.Mode, w.name)
+		assert.Equal(t, 0, hdr.Uid)
+		assert.Equal(t, 0, hdr.Gid)
+		assert.Equal(t, "root", hdr.Uname)
+		assert.Equal(t, defaultDate, hdr.ModTime.UTC())
+		body, _ := io.ReadAll(tr)
+		assert.Equal(t, w.body, string(body))
+	}
 	_, err = tr.Next()
-	assert.Equal(t, io.EOF, err, "one file only")
+	assert.Equal(t, io.EOF, err, "nothing else")
 
 	zr, err := zip.OpenReader(filepath.Join(dist, "baton_1.2.3_windows_amd64.zip"))
 	require.NoError(t, err)
 	defer zr.Close()
-	require.Len(t, zr.File, 1)
-	assert.Equal(t, "baton.exe", zr.File[0].Name)
-
+	require.Len(t, zr.File, 3)
+	for i, name := range []string{"baton.exe", "LICENSE", "THIRD_PARTY_NOTICES"} {
+		assert.Equal(t, name, zr.File[i].Name)
+		assert.Equal(t, defaultDate, zr.File[i].Modified.UTC())
+	}
+	assert.Equal(t, os.FileMode(0o755), zr.File[0].Mode().Perm())
+	assert.Equal(t, os.FileMode(0o644), zr.File[1].Mode().Perm())
 }
 
 func TestSHA256SUMSListsOnlyTheArchivesBesideIt(t *testing.T) {
 	dist := t.TempDir()
-	_, err := writeArchives("1.2.3", fakeBuild(t), dist, defaultDate, platforms)
+	_, err := writeArchives("1.2.3", fakeBuild(t), dist, testInputs, platforms)
 	require.NoError(t, err)
 	sums, err := os.ReadFile(filepath.Join(dist, sumsFile))
 	require.NoError(t, err)
@@ -119,7 +145,7 @@ func TestOnePlatformCanBeReleasedForTheDemo(t *testing.T) {
 	build, dist := fakeBuild(t), t.TempDir()
 	only, err := parsePlatforms("linux_amd64")
 	require.NoError(t, err)
-	names, err := writeArchives("1.2.3", build, dist, defaultDate, only)
+	names, err := writeArchives("1.2.3", build, dist, testInputs, only)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"baton_1.2.3_linux_amd64.tar.gz"}, names)
 	rel, err := verifyDist(dist, "1.2.3", only)
@@ -133,27 +159,53 @@ func TestOnePlatformCanBeReleasedForTheDemo(t *testing.T) {
 	assert.ErrorContains(t, err, `--platforms: "plan9_386" is not one of darwin_amd64`)
 }
 
-func TestArchivedBinaryIsTheOneRegularFile(t *testing.T) {
-	one, err := tarGzOne("baton", []byte("x"), defaultDate)
+func TestArchivedWantsExactlyTheBinaryAndItsNotices(t *testing.T) {
+	bin, license, notices := entry{"baton", 0o755, []byte("x")}, entry{"LICENSE", 0o644, []byte("l")}, entry{"THIRD_PARTY_NOTICES", 0o644, []byte("n")}
+	exe := entry{"baton.exe", 0o755, []byte("y")}
+	tarOf := func(entries ...entry) []byte {
+		data, err := tarGzOf(entries, defaultDate)
+		require.NoError(t, err)
+		return data
+	}
+	var link bytes.Buffer
+	gz := gzip.NewWriter(&link)
+	tw := tar.NewWriter(gz)
+	require.NoError(t, tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: "baton", Linkname: "/bin/sh"}))
+	require.NoError(t, tw.Close())
+	require.NoError(t, gz.Close())
+	zipped, err := zipOf([]entry{exe, license, notices}, defaultDate)
 	require.NoError(t, err)
-	bin, err := archivedBinary(one, "linux_amd64")
-	require.NoError(t, err)
-	assert.Equal(t, "x", string(bin))
-	other, err := tarGzOne("sh", []byte("x"), defaultDate)
-	require.NoError(t, err)
-	_, err = archivedBinary(other, "linux_amd64")
-	assert.ErrorContains(t, err, `want one regular file baton in the tar, found "sh"`)
-	z, err := zipOne("baton.exe", []byte("y"), defaultDate)
-	require.NoError(t, err)
-	bin, err = archivedBinary(z, "windows_amd64")
-	require.NoError(t, err)
-	assert.Equal(t, "y", string(bin))
+	cases := []struct {
+		name, platform string
+		archive        []byte
+		want           string
+	}{
+		{"the binary, LICENSE and THIRD_PARTY_NOTICES in a tar pass", "linux_amd64", tarOf(bin, license, notices), ""},
+		{"the same in a zip pass", "windows_amd64", zipped, ""},
+		{"another first entry is refused", "linux_amd64", tarOf(entry{"sh", 0o755, nil}, license, notices), `holds ["sh" "LICENSE" "THIRD_PARTY_NOTICES"], want ["baton" "LICENSE" "THIRD_PARTY_NOTICES"]`},
+		{"an archive without its notices is refused", "linux_amd64", tarOf(bin), `holds ["baton"], want`},
+		{"an entry more is refused", "linux_amd64", tarOf(bin, license, notices, entry{"install.sh", 0o755, nil}), `holds ["baton" "LICENSE" "THIRD_PARTY_NOTICES" "install.sh"]`},
+		{"entries in another order are refused", "linux_amd64", tarOf(license, bin, notices), `holds ["LICENSE" "baton" "THIRD_PARTY_NOTICES"]`},
+		{"a symbolic link is refused", "linux_amd64", link.Bytes(), "baton in the tar is not a regular file"},
+		{"a zip is not a tar", "linux_amd64", zipped, "gzip: invalid header"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := archivedBinary(tc.archive, tc.platform)
+			if tc.want != "" {
+				assert.ErrorContains(t, err, tc.want)
+				return
+			}
+			require.NoError(t, err)
+			assert.NotEmpty(t, got)
+		})
+	}
 }
 
 func TestAMissingPlatformIsRefused(t *testing.T) {
 	build := fakeBuild(t)
 	require.NoError(t, os.RemoveAll(filepath.Join(build, "darwin_arm64")))
-	_, err := writeArchives("1.2.3", build, t.TempDir(), defaultDate, platforms)
+	_, err := writeArchives("1.2.3", build, t.TempDir(), testInputs, platforms)
 	assert.ErrorContains(t, err, "no darwin_arm64 build")
 }
 
@@ -177,7 +229,7 @@ examples:
 
 func TestFillOrbPinsVersionAndSums(t *testing.T) {
 	dist := t.TempDir()
-	_, err := writeArchives("1.4.0", fakeBuild(t), dist, defaultDate, platforms)
+	_, err := writeArchives("1.4.0", fakeBuild(t), dist, testInputs, platforms)
 	require.NoError(t, err)
 	rel, err := verifyDist(dist, "1.4.0", platforms)
 	require.NoError(t, err)
@@ -222,7 +274,7 @@ func TestFillOrbRefuses(t *testing.T) {
 
 func TestVerifyDistRefusesAnArchiveThatChanged(t *testing.T) {
 	dist := t.TempDir()
-	_, err := writeArchives("1.4.0", fakeBuild(t), dist, defaultDate, platforms)
+	_, err := writeArchives("1.4.0", fakeBuild(t), dist, testInputs, platforms)
 	require.NoError(t, err)
 	_, err = verifyDist(dist, "1.5.0", platforms)
 	assert.ErrorContains(t, err, "has no line for baton_1.5.0_darwin_amd64.tar.gz")
@@ -296,7 +348,7 @@ func TestVerifyDistRefusesADirectoryThatIsNotExactlyTheRelease(t *testing.T) {
 			require.NoError(t, os.WriteFile(filepath.Join(dist, name), []byte(data), 0o644))
 		}
 	}
-	twoFiles, err := tarGzOne("baton", []byte("x"), defaultDate)
+	leftOver, err := tarGzOf([]entry{{"baton", 0o755, []byte("x")}}, defaultDate)
 	require.NoError(t, err)
 	cases := []struct {
 		name  string
@@ -320,15 +372,15 @@ func TestVerifyDistRefusesADirectoryThatIsNotExactlyTheRelease(t *testing.T) {
 		{"a changed archive is refused", write("baton_1.2.3_linux_amd64.tar.gz", "changed"),
 			"baton_1.2.3_linux_amd64.tar.gz: SHA-256 is"},
 		{"an archive that holds something else is refused", func(t *testing.T, dist string) {
-			other, err := tarGzOne("sh", []byte("x"), defaultDate)
+			other, err := tarGzOf([]entry{{"sh", 0o755, []byte("x")}}, defaultDate)
 			require.NoError(t, err)
 			write("baton_1.2.3_linux_amd64.tar.gz", string(other))(t, dist)
 			edit(func(l []string) []string {
 				l[2] = sha256Hex(other) + "  baton_1.2.3_linux_amd64.tar.gz"
 				return l
 			})(t, dist)
-		}, `want one regular file baton in the tar, found "sh"`},
-		{"another version's archive left in the directory is refused", write("baton_1.2.2_linux_amd64.tar.gz", string(twoFiles)),
+		}, `holds ["sh"], want ["baton" "LICENSE" "THIRD_PARTY_NOTICES"]`},
+		{"another version's archive left in the directory is refused", write("baton_1.2.2_linux_amd64.tar.gz", string(leftOver)),
 			"baton_1.2.2_linux_amd64.tar.gz is not part of baton 1.2.3 (SHA256SUMS does not list it)"},
 		{"a directory inside is refused", func(t *testing.T, dist string) {
 			require.NoError(t, os.Mkdir(filepath.Join(dist, "again"), 0o755))
@@ -341,7 +393,7 @@ func TestVerifyDistRefusesADirectoryThatIsNotExactlyTheRelease(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dist := t.TempDir()
-			_, err := writeArchives("1.2.3", fakeBuild(t), dist, defaultDate, platforms)
+			_, err := writeArchives("1.2.3", fakeBuild(t), dist, testInputs, platforms)
 			require.NoError(t, err)
 			tc.spoil(t, dist)
 			rel, err := verifyDist(dist, "1.2.3", platforms)
@@ -358,7 +410,7 @@ func TestVerifyDistRefusesADirectoryThatIsNotExactlyTheRelease(t *testing.T) {
 
 func TestCheckOrbPinsWantsExactlyTheReleaseInDist(t *testing.T) {
 	dist := t.TempDir()
-	_, err := writeArchives("1.4.0", fakeBuild(t), dist, defaultDate, platforms)
+	_, err := writeArchives("1.4.0", fakeBuild(t), dist, testInputs, platforms)
 	require.NoError(t, err)
 	rel, err := verifyDist(dist, "1.4.0", platforms)
 	require.NoError(t, err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"debug/buildinfo"
 	"errors"
 	"flag"
@@ -100,10 +101,11 @@ func runOwnArchive(stdout io.Writer, dist, version string) error {
 	if err != nil {
 		return err
 	}
-	data, err := archivedBinary(archive, platform)
+	files, err := archived(archive, platform)
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
+	data := files[0]
 	dir, err := os.MkdirTemp("", "baton-verify")
 	if err != nil {
 		return err
@@ -121,6 +123,10 @@ func runOwnArchive(stdout io.Writer, dist, version string) error {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	fmt.Fprintf(stdout, "ok  %s is static, trimmed and built without HTTP/2 (%s)\n", name, info.GoVersion)
+	if err := checkNotices(files[1], files[2], info); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	fmt.Fprintf(stdout, "ok  %s holds the MIT LICENSE and THIRD_PARTY_NOTICES for Go and the %d modules in the binary\n", name, len(info.Deps))
 	out, err := exec.Command(bin, "version").Output()
 	if err != nil {
 		return fmt.Errorf("%s: baton version: %w", name, err)
@@ -129,6 +135,27 @@ func runOwnArchive(stdout io.Writer, dist, version string) error {
 		return fmt.Errorf("%s: baton version printed %q, want %q", name, got, want)
 	}
 	fmt.Fprintf(stdout, "ok  %s runs: %s\n", name, strings.TrimSpace(string(out)))
+	return nil
+}
+
+// checkNotices checks that an archive's LICENSE is the MIT license and its THIRD_PARTY_NOTICES
+// name the Go toolchain and every module the binary's build information lists.
+func checkNotices(license, notices []byte, info *buildinfo.BuildInfo) error {
+	if !bytes.HasPrefix(license, []byte("MIT License\n")) {
+		return fmt.Errorf("%s is not the MIT license", licenseFile)
+	}
+	text := string(notices)
+	if !strings.Contains(text, "\nGo "+info.GoVersion+":") {
+		return fmt.Errorf("%s does not name %s, which built the binary", noticesFile, info.GoVersion)
+	}
+	for _, dep := range info.Deps {
+		if dep.Replace != nil {
+			dep = dep.Replace
+		}
+		if !strings.Contains(text, "\n"+dep.Path+" "+dep.Version+"\n") {
+			return fmt.Errorf("%s does not name %s %s, which the binary holds", noticesFile, dep.Path, dep.Version)
+		}
+	}
 	return nil
 }
 

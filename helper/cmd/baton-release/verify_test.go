@@ -43,7 +43,7 @@ func releaseBaton(t *testing.T, printed string) []byte {
 // fakeRelease writes a dist whose archive for this machine holds bin as `baton` (the others
 // hold a few bytes), its SHA256SUMS made by writeArchives, and an orb pinning version and the
 // sums, filled by fillOrb.
-func fakeRelease(t *testing.T, version string, bin []byte) string {
+func fakeRelease(t *testing.T, version string, bin []byte, in archiveInputs) string {
 	t.Helper()
 	build := t.TempDir()
 	own := fmt.Sprintf("%s_%s", runtime.GOOS, runtime.GOARCH)
@@ -55,16 +55,44 @@ func fakeRelease(t *testing.T, version string, bin []byte) string {
 		require.NoError(t, os.MkdirAll(filepath.Join(build, platform), 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(build, platform, binaryName(platform)), data, 0o755))
 	}
-	return pinnedRelease(t, version, build)
+	return pinnedRelease(t, version, build, in)
+}
+
+// releaseInputs are what scripts/build-release.sh archives with each binary: the repository's
+// LICENSE and the binary's THIRD_PARTY_NOTICES (a fixed text for the fake binaries that are not
+// Go programs), with notices changed by edit when it is not nil.
+func releaseInputs(t *testing.T, edit func(notices []byte) []byte) archiveInputs {
+	t.Helper()
+	license, err := os.ReadFile("../../../LICENSE")
+	require.NoError(t, err)
+	goroot, modcache := goEnv(t, "GOROOT"), goEnv(t, "GOMODCACHE")
+	return archiveInputs{License: license, MTime: defaultDate, Notices: func(bin []byte) ([]byte, error) {
+		notices, err := thirdPartyNotices(bin, goroot, modcache)
+		if err != nil {
+			return testInputs.Notices(bin)
+		}
+		if edit != nil {
+			notices = edit(notices)
+		}
+		return notices, nil
+	}}
+}
+
+// goEnv is `go env name`.
+func goEnv(t *testing.T, name string) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", name).Output()
+	require.NoError(t, err)
+	return strings.TrimSpace(string(out))
 }
 
 // pinnedRelease archives build as version into a new dist, with its SHA256SUMS and the orb
 // pinning them (filled by fillOrb, its examples showing version's major), as
 // scripts/build-release.sh and scripts/pack-orb.sh leave a release.
-func pinnedRelease(t *testing.T, version, build string) string {
+func pinnedRelease(t *testing.T, version, build string, in archiveInputs) string {
 	t.Helper()
 	dist := t.TempDir()
-	_, err := writeArchives(version, build, dist, defaultDate, platforms)
+	_, err := writeArchives(version, build, dist, in, platforms)
 	require.NoError(t, err)
 	rel, err := verifyDist(dist, version, platforms)
 	require.NoError(t, err)
@@ -137,7 +165,7 @@ func TestVerifyRefusesAReleaseThatIsNotWhatItSays(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			dist := fakeRelease(t, "9.9.9", tc.bin)
+			dist := fakeRelease(t, "9.9.9", tc.bin, releaseInputs(t, nil))
 			tc.spoil(t, dist)
 			var out, errOut bytes.Buffer
 			err := verifyCmd([]string{"--version", "9.9.9", "--dist", dist}, &out, &errOut)
@@ -145,10 +173,41 @@ func TestVerifyRefusesAReleaseThatIsNotWhatItSays(t *testing.T) {
 				require.NoError(t, err)
 				assert.Contains(t, out.String(), "is static, trimmed and built without HTTP/2")
 				assert.Contains(t, out.String(), "runs: baton 9.9.9")
+				assert.Contains(t, out.String(), "holds the MIT LICENSE and THIRD_PARTY_NOTICES for Go and the 0 modules in the binary")
 				return
 			}
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestVerifyChecksTheNoticesThatTravelWithTheBinary(t *testing.T) {
+	t.Setenv("BATON_CIRCLECI_SCHEMA", filepath.Join(t.TempDir(), "absent.json"))
+	sound := releaseBaton(t, "baton 9.9.9")
+	withADependency := binaryWithADependency(t, "-tags=nethttpomithttp2")
+	fixed := func(license string) archiveInputs {
+		return archiveInputs{License: []byte(license), Notices: testInputs.Notices, MTime: defaultDate}
+	}
+	cases := []struct {
+		name string
+		bin  []byte
+		in   archiveInputs
+		want string
+	}{
+		{"an archive whose LICENSE is not the MIT license is caught", sound, fixed("All rights reserved.\n"), "LICENSE is not the MIT license"},
+		{"notices that do not name the Go that built the binary are caught", sound, fixed("MIT License\n"), "THIRD_PARTY_NOTICES does not name go1."},
+		{"notices that miss a module the binary holds are caught", withADependency, releaseInputs(t, func(n []byte) []byte {
+			return bytes.ReplaceAll(n, []byte("github.com/tidwall/match v1.1.1"), []byte("github.com/tidwall/match v1.1.0"))
+		}), "THIRD_PARTY_NOTICES does not name github.com/tidwall/match v1.1.1, which the binary holds"},
+		{"notices naming every module pass that check", withADependency, releaseInputs(t, nil), "baton version printed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dist := fakeRelease(t, "9.9.9", tc.bin, tc.in)
+			var out, errOut bytes.Buffer
+			err := verifyCmd([]string{"--version", "9.9.9", "--dist", dist}, &out, &errOut)
+			assert.ErrorContains(t, err, tc.want)
 		})
 	}
 }
