@@ -223,12 +223,18 @@ func indent(s string) string {
 	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
 }
 
-// interrupted is the cause of a context ended by a signal: the exit code is 128 + its number,
-// 130 for SIGINT, 143 for SIGTERM (a canceled CircleCI job).
+// interrupted is the cause of a context ended by a signal: exit 143 for SIGTERM (a canceled
+// CircleCI job), 130 for SIGINT.
 type interrupted struct{ sig syscall.Signal }
 
 func (e interrupted) Error() string { return "interrupted by " + e.sig.String() }
-func (e interrupted) ExitCode() int { return 128 + int(e.sig) }
+
+func (e interrupted) ExitCode() int {
+	if e.sig == syscall.SIGTERM {
+		return exitcode.Terminated
+	}
+	return exitcode.Interrupted
+}
 
 // signalContext ends when SIGINT or SIGTERM arrives, with interrupted as its cause.
 func signalContext() (context.Context, func()) {
