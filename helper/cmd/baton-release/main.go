@@ -29,6 +29,7 @@
 //	    prints what `circleci orb pack DIR` prints, packed by orbrun.Pack (make demo uses it).
 //
 // --platforms (default: every platform) is for make demo, which releases this machine's only.
+// Exit codes: 0 done, 1 a check failed, 2 bad usage or input, and github-release's own.
 package main
 
 import (
@@ -86,6 +87,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "baton-release: %v\n", err)
+		if !exitcode.Coded(err) {
+			return 1 // a check failed: a release that is not what it should be, not a bug here
+		}
 		return exitcode.Of(err)
 	}
 	return exitcode.OK

@@ -290,6 +290,13 @@ func TestRunExitCodes(t *testing.T) {
 	assert.Equal(t, 2, run([]string{"publish"}, &out, &errOut))
 	assert.Contains(t, errOut.String(), `unknown command "publish"`)
 	assert.Equal(t, 0, run([]string{"--help"}, &out, &errOut))
+	dist := t.TempDir()
+	_, err := writeArchives("1.2.3", fakeBuild(t), dist, testInputs, platforms)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dist, "baton_1.2.3_linux_amd64.tar.gz"), []byte("changed"), 0o644))
+	errOut.Reset()
+	assert.Equal(t, 1, run([]string{"verify", "--version", "1.2.3", "--dist", dist}, &out, &errOut), "a release that fails a check")
+	assert.Contains(t, errOut.String(), "baton_1.2.3_linux_amd64.tar.gz: SHA-256 is")
 }
 
 func TestSourceDate(t *testing.T) {
