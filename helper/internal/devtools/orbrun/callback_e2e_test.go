@@ -179,6 +179,7 @@ func testCallbackUpstream(t *testing.T) {
 			jobs := w.expand(w.example("callback-upstream"))
 			require.Len(t, jobs, 3)
 			require.True(t, jobs[1].Approval, "await-e2e is the approval job")
+			w.machine.BeginWorkflow("deploy", jobs) // e2e-result attaches what start-e2e persisted
 
 			start := w.runJob(jobs[0])
 			requireSuccess(t, start)

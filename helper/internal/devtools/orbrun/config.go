@@ -39,10 +39,14 @@ func (p Pipeline) values(params map[string]any) map[string]any {
 	return v
 }
 
-// Config is a CircleCI config (an example's usage) with the orbs it imports.
+// Config is a CircleCI config (an example's usage, or a project's .circleci/*.yml) with the
+// orbs it imports.
 type Config struct {
+	// Setup marks a setup config (setup: true): its jobs may continue the pipeline with
+	// another config (pipeline.go).
+	Setup      bool
 	Orbs       map[string]*Orb   // by alias
-	OrbRefs    map[string]string // by alias: the reference as written, e.g. baton-ci/baton@1.0
+	OrbRefs    map[string]string // by alias: the reference as written, e.g. baton-ci/baton@1.0, or "inline"
 	Jobs       map[string]map[string]any
 	Commands   map[string]map[string]any
 	Executors  map[string]map[string]any
@@ -53,7 +57,10 @@ type Config struct {
 // Workflow is one workflow of a config.
 type Workflow struct {
 	Name string
-	Jobs []*WorkflowJob // as declared
+	// When and Unless are the workflow's conditions as written (nil when absent), decided
+	// once the pipeline's values are known (Runs).
+	When, Unless any
+	Jobs         []*WorkflowJob // as declared
 }
 
 // WorkflowJob is one entry of a workflow's jobs list.
@@ -66,9 +73,11 @@ type WorkflowJob struct {
 	// statuses that satisfy it; a plain name needs success.
 	RequiresStatus map[string][]string
 	Contexts       []string
-	Args           map[string]any // the job's parameters as written
-	PreSteps       []any
-	PostSteps      []any
+	// Filters say which branches and tags the job runs for (filters.go).
+	Filters   Filters
+	Args      map[string]any // the job's parameters as written
+	PreSteps  []any
+	PostSteps []any
 }
 
 // OrbResolver finds the orb an orbs: entry of a config names (e.g. baton-ci/baton@1.0).
@@ -87,16 +96,24 @@ func ParseConfig(doc map[string]any, resolve OrbResolver) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.Setup, _ = doc["setup"].(bool)
 	for alias, ref := range orbs {
-		s, ok := ref.(string)
-		if !ok {
-			return nil, fmt.Errorf("orbs: %s: only orb references (namespace/name@version) are supported, not %s", alias, kindOf(ref))
+		switch ref := ref.(type) {
+		case string:
+			o, err := resolve(ref)
+			if err != nil {
+				return nil, fmt.Errorf("orbs: %s: %w", alias, err)
+			}
+			c.Orbs[alias], c.OrbRefs[alias] = o, ref
+		case map[string]any: // an inline orb, as the continuation of a setup config carries one
+			o, err := orbFromDoc(ref)
+			if err != nil {
+				return nil, fmt.Errorf("orbs: %s (inline): %w", alias, err)
+			}
+			c.Orbs[alias], c.OrbRefs[alias] = o, "inline"
+		default:
+			return nil, fmt.Errorf("orbs: %s: an orb reference (namespace/name@version) or an inline orb, not %s", alias, kindOf(ref))
 		}
-		o, err := resolve(s)
-		if err != nil {
-			return nil, fmt.Errorf("orbs: %s: %w", alias, err)
-		}
-		c.Orbs[alias], c.OrbRefs[alias] = o, s
 	}
 	for kind, dst := range map[string]*map[string]map[string]any{"jobs": &c.Jobs, "commands": &c.Commands, "executors": &c.Executors} {
 		all, err := mapping(doc[kind], kind)
@@ -144,7 +161,7 @@ func parseWorkflow(name string, v any) (*Workflow, error) {
 	if !ok {
 		return nil, fmt.Errorf("workflow %s: jobs must be a list", name)
 	}
-	w := &Workflow{Name: name}
+	w := &Workflow{Name: name, When: m["when"], Unless: m["unless"]}
 	seen := map[string]bool{}
 	for i, entry := range list {
 		wj, err := parseWorkflowJob(entry)
@@ -188,6 +205,9 @@ func parseWorkflowJob(entry any) (*WorkflowJob, error) {
 	}
 	if wj.Contexts, err = stringList(body["context"], "context"); err != nil {
 		return nil, err
+	}
+	if wj.Filters, err = parseFilters(body["filters"]); err != nil {
+		return nil, fmt.Errorf("%s: %w", wj.Name, err)
 	}
 	wj.PreSteps, _ = body["pre-steps"].([]any)
 	wj.PostSteps, _ = body["post-steps"].([]any)
@@ -239,7 +259,9 @@ func (w *Workflow) Ordered() ([]*WorkflowJob, error) {
 		for _, r := range j.Requires {
 			dep, ok := byName[r]
 			if !ok {
-				return fmt.Errorf("workflow %s: job %s requires %s, which is not in the workflow", w.Name, j.Name, r)
+				// CircleCI's compiler says it this way (CircleCI-Public/circleci-cli#1077):
+				// requires names jobs of the same workflow only, never another workflow's.
+				return fmt.Errorf("Job '%s' requires '%s', which is the name of 0 other jobs in workflow '%s'", j.Name, r, w.Name)
 			}
 			if err := visit(dep, append(chain, j.Name)); err != nil {
 				return err

@@ -6,15 +6,21 @@
 //   - pack.go: `circleci orb pack` byte for byte, for make demo (scripts/test-orb.sh compares).
 //   - params.go: parameter declarations, arguments checked against them, defaults.
 //   - subst.go: << parameters.x >> and << pipeline.x >> substitution, when/unless logic.
-//   - config.go: a config (an example's usage) and its workflows, in requires order.
+//   - config.go: a config (an example's usage, or a project's .circleci/*.yml, inline orbs
+//     included) and its workflows, in requires order; requires names jobs of the same
+//     workflow only.
+//   - filters.go: the branches and tags a workflow job runs for.
 //   - expand.go: a workflow's jobs expanded to flat lists of steps: orb jobs, commands
 //     calling commands, executors and their parameters, when/unless, pre- and post-steps.
 //   - run.go: the run steps executed in the shell CircleCI would choose (bash -eo pipefail
 //     when the image has bash, else /bin/sh, which is dash here) in an environment like a
 //     CircleCI job's (CIRCLECI=true, $BASH_ENV sourced by every step, contexts), after a
-//     failure only the steps CircleCI runs then; checkout and the like are recorded, not run.
-//   - workspace.go: persist_to_workspace and attach_workspace, carried out between the jobs;
-//     store_test_results and store_artifacts, which keep a copy of what they stored.
+//     failure only the steps CircleCI runs then, whatever their kind. checkout is carried out
+//     when the Machine is given a way to check out; save_cache and the like are recorded.
+//   - workspace.go: persist_to_workspace and attach_workspace, carried out as CircleCI does:
+//     a workspace per workflow, layers seen only by downstream jobs; store_test_results and
+//     store_artifacts, which keep a copy of what they stored.
+//   - standin.go: standin steps, Go code carrying out a real orb's script in a stand-in orb.
 //   - release.go: a local release server for the archives scripts/build-release.sh makes.
 //   - review.go: orb-tools' review rules and this project's own, as checks of orb/src.
 //   - schema.go: CircleCI's JSON schema for configs and orbs, when it is present.

@@ -96,7 +96,8 @@ func (n namespace) qualify(name string) string {
 	return n.alias + "/" + name
 }
 
-// Workflow expands every job of the named workflow, in requires order.
+// Workflow expands the jobs of the named workflow that run for the pipeline's branch or tag
+// (filters.go), in requires order. A job whose required job does not run is left out too.
 func (x *Expander) Workflow(name string) ([]*Job, error) {
 	w, ok := x.Config.Workflows[name]
 	if !ok {
@@ -107,7 +108,12 @@ func (x *Expander) Workflow(name string) ([]*Job, error) {
 		return nil, err
 	}
 	jobs := make([]*Job, 0, len(ordered))
+	left := map[string]bool{}
 	for _, wj := range ordered {
+		if !wj.Filters.Runs(x.Pipeline.Branch, x.Pipeline.Tag) || slices.ContainsFunc(wj.Requires, func(r string) bool { return left[r] }) {
+			left[wj.Name] = true
+			continue
+		}
 		j, err := x.Job(wj)
 		if err != nil {
 			return nil, fmt.Errorf("workflow %s, job %s: %w", name, wj.Name, err)
@@ -115,6 +121,36 @@ func (x *Expander) Workflow(name string) ([]*Job, error) {
 		jobs = append(jobs, j)
 	}
 	return jobs, nil
+}
+
+// Runs decides the named workflow's when and unless with the pipeline's values: whether
+// CircleCI would run it at all.
+func (x *Expander) Runs(name string) (bool, error) {
+	w, ok := x.Config.Workflows[name]
+	if !ok {
+		return false, fmt.Errorf("no workflow %q", name)
+	}
+	for _, c := range []struct {
+		key  string
+		cond any
+		want bool
+	}{{"when", w.When, true}, {"unless", w.Unless, false}} {
+		if c.cond == nil {
+			continue
+		}
+		v, err := substitute(c.cond, x.pipelineScope())
+		if err != nil {
+			return false, fmt.Errorf("workflow %s: %s: %w", name, c.key, err)
+		}
+		b, err := evalCondition(v)
+		if err != nil {
+			return false, fmt.Errorf("workflow %s: %s: %w", name, c.key, err)
+		}
+		if b != c.want {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 func (x *Expander) pipelineScope() scope {
@@ -422,6 +458,13 @@ func (x *Expander) step(name string, arg any, ns namespace, top scope, path []st
 			return nil, nil
 		}
 		return x.steps(m["steps"], ns, top, path, job)
+	case "standin":
+		s, err := standInStep(arg)
+		if err != nil {
+			return nil, err
+		}
+		s.Path = slices.Clone(path)
+		return []Step{s}, nil
 	}
 	if defaultName, ok := builtinSteps[name]; ok {
 		args, err := mapping(arg, name)

@@ -262,7 +262,7 @@ func TestExpansionRefusesWhatCircleCIRefuses(t *testing.T) {
 		"an invalid variable name":    {`[{toy/hello: {token: "not a name"}}]`, "is not an environment variable name"},
 		"an unknown job":              {`[toy/bye]`, `orb acme/toy@1.0 has no job "bye"`},
 		"an unknown orb":              {`[other/hello]`, `no orb is imported as "other"`},
-		"a requires of nothing":       {`[{toy/hello: {requires: [nope]}}]`, "requires nope, which is not in the workflow"},
+		"a requires of nothing":       {`[{toy/hello: {requires: [nope]}}]`, "requires 'nope', which is the name of 0 other jobs in workflow"},
 		"a cycle":                     {`[{toy/hello: {name: a, requires: [b]}}, {toy/hello: {name: b, requires: [a]}}]`, "requires form a cycle"},
 		"a parameter outside the orb": {`[{toy/hello: {who: "<< parameters.x >>"}}]`, "outside a job, command or executor"},
 		"an unknown pipeline value":   {`[{toy/hello: {who: "<< pipeline.nope >>"}}]`, "no such pipeline value"},

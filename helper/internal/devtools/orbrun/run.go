@@ -38,8 +38,14 @@ type Machine struct {
 	// StepTimeout bounds each run step; default 3m.
 	StepTimeout time.Duration
 
-	jobs      int
-	workspace string // the current workflow's, made by its first workspace step
+	// Checkout, when set, carries out checkout steps: it puts the project's files into dir.
+	// Without it checkout is recorded, not run.
+	Checkout func(dir string) error
+	// StandIns carry out the standin steps of the stand-in orbs (standins.go), by name.
+	StandIns map[string]StandIn
+
+	jobs int
+	ws   *workspace // the current workflow's (workspace.go)
 }
 
 // The statuses of a job after RunWorkflow.
@@ -143,7 +149,12 @@ func CircleEnv(p Pipeline, org, repo string) map[string]string {
 // default a required job must succeed; {job: terminal} (or a list of statuses) says otherwise
 // (requires.go).
 func (m *Machine) RunWorkflow(ctx context.Context, jobs []*Job) ([]*JobResult, error) {
-	m.workspace = "" // each workflow has its own
+	return m.RunNamedWorkflow(ctx, "", jobs)
+}
+
+// RunNamedWorkflow is RunWorkflow for the workflow called name, which messages show.
+func (m *Machine) RunNamedWorkflow(ctx context.Context, name string, jobs []*Job) ([]*JobResult, error) {
+	m.BeginWorkflow(name, jobs) // each workflow has its own workspace
 	status := map[string]string{}
 	var out []*JobResult
 	for _, j := range jobs {
@@ -177,6 +188,12 @@ func (m *Machine) RunWorkflow(ctx context.Context, jobs []*Job) ([]*JobResult, e
 // except for steps that run always (or on_fail). Other steps are recorded.
 func (m *Machine) RunJob(ctx context.Context, j *Job) (*JobResult, error) {
 	m.jobs++
+	if m.ws == nil {
+		m.BeginWorkflow("", nil)
+	}
+	if _, ok := m.ws.requires[j.Name]; !ok {
+		m.ws.requires[j.Name] = j.Requires
+	}
 	dir := filepath.Join(m.Root, fmt.Sprintf("%02d-%s", m.jobs, safeName(j.Name)))
 	home := filepath.Join(dir, "home")
 	tmp := filepath.Join(dir, "tmp")
@@ -209,14 +226,14 @@ func (m *Machine) RunJob(ctx context.Context, j *Job) (*JobResult, error) {
 			res.Steps = append(res.Steps, r)
 			continue
 		}
-		if carriesOut(s.Type) {
+		if m.carriesOut(s.Type) {
 			r.Recorded = true
 			m.logf("▸ %s: %s %s [carried out here]\n", s.Name, s.Type, describeArgs(s.Args))
 			var err error
 			if isStore(s.Type) {
 				r.Stored, r.Output, err = m.storeStep(s, dir, len(res.Steps), home, workDir)
 			} else {
-				err = m.workspaceStep(s, home, workDir)
+				err = m.builtinStep(j, s, home, workDir)
 			}
 			if r.Output != "" {
 				m.logf("  %s", r.Output)
@@ -224,6 +241,17 @@ func (m *Machine) RunJob(ctx context.Context, j *Job) (*JobResult, error) {
 			if err != nil {
 				failed, r.ExitCode, r.Output = true, 1, err.Error()
 				m.logf("  %v\n", err)
+			}
+			res.Steps = append(res.Steps, r)
+			continue
+		}
+		if s.Type == "standin" {
+			r.Ran = true
+			m.logf("▸ %s [stand-in]\n", s.Name)
+			r.ExitCode, r.Output, r.Duration = m.runStandIn(ctx, s, env, home, workDir)
+			if r.ExitCode != 0 {
+				failed = true
+				m.logf("  Exited with code exit status %d\n", r.ExitCode)
 			}
 			res.Steps = append(res.Steps, r)
 			continue

@@ -1,6 +1,7 @@
 package orbrun
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -8,25 +9,76 @@ import (
 	"strings"
 )
 
-// The workflow's workspace: persist_to_workspace and attach_workspace are carried out, not only
-// recorded, so that a later job reads what an earlier one persisted, as on CircleCI. So are
-// store_test_results and store_artifacts, so that tests read what a job stored.
+// The workflow's workspace, carried out as CircleCI documents it
+// (https://circleci.com/docs/workspaces/):
+//   - each workflow has its own workspace; nothing carries over from another workflow, even of
+//     the same pipeline (RunWorkflow starts a new one);
+//   - every persist_to_workspace step adds a layer;
+//   - a job that attaches sees only the layers of the jobs upstream of it (those it requires,
+//     directly or not), applied in the order those jobs ran;
+//   - two upstream jobs neither of which requires the other must not persist the same file:
+//     attaching then fails ("Concurrent upstream jobs persisted the same file(s)", the error
+//     users quote, e.g. mapbox/mapbox-gl-js#12468).
+//   - with no layer upstream there is nothing to attach and the step fails: a config whose
+//     job attaches a workspace that no job before it persisted is broken, and fails here
+//     before it fails on CircleCI. CircleCI's own wording for this case is not published; the
+//     message below is ours.
+//
+// store_test_results and store_artifacts are carried out too, so that tests read what a job
+// stored.
 
-// carriesOut says whether a step of this type is carried out here rather than only recorded.
-func carriesOut(stepType string) bool {
-	return stepType == "persist_to_workspace" || stepType == "attach_workspace" || isStore(stepType)
+// workspace is the current workflow's: the requirements of its jobs and the layers persisted.
+type workspace struct {
+	name     string              // the workflow's, for messages
+	requires map[string][]string // job → the jobs it requires
+	layers   []layer             // in the order they were persisted
 }
 
-// workspaceStep carries out a persist_to_workspace or attach_workspace step of a job whose
-// home and working directory are given.
-func (m *Machine) workspaceStep(s Step, home, workDir string) error {
-	if m.workspace == "" {
-		dir, err := os.MkdirTemp(m.Root, "workspace")
-		if err != nil {
-			return err
-		}
-		m.workspace = dir
+type layer struct {
+	job string
+	dir string // a copy of what the step persisted, relative to its root
+}
+
+// BeginWorkflow starts a new workflow's workspace for jobs (RunWorkflow calls it). Jobs run
+// one by one with RunJob after it share that workspace, as jobs of one workflow do; a job not
+// listed is added with its requirements when it runs.
+func (m *Machine) BeginWorkflow(name string, jobs []*Job) {
+	m.ws = &workspace{name: name, requires: map[string][]string{}}
+	for _, j := range jobs {
+		m.ws.requires[j.Name] = j.Requires
 	}
+}
+
+// upstream is every job j requires, directly or not.
+func (w *workspace) upstream(j string) map[string]bool {
+	seen := map[string]bool{}
+	var visit func(string)
+	visit = func(name string) {
+		for _, r := range w.requires[name] {
+			if !seen[r] {
+				seen[r] = true
+				visit(r)
+			}
+		}
+	}
+	visit(j)
+	return seen
+}
+
+// carriesOut says whether a step of this type is carried out here rather than only recorded.
+func (m *Machine) carriesOut(stepType string) bool {
+	switch stepType {
+	case "persist_to_workspace", "attach_workspace", "store_test_results", "store_artifacts":
+		return true
+	case "checkout":
+		return m.Checkout != nil
+	}
+	return false
+}
+
+// builtinStep carries out a checkout, persist_to_workspace or attach_workspace step of job j,
+// whose home and working directory are given.
+func (m *Machine) builtinStep(j *Job, s Step, home, workDir string) error {
 	abs := func(p string) string {
 		p = expandHome(p, home)
 		if !filepath.IsAbs(p) {
@@ -34,17 +86,28 @@ func (m *Machine) workspaceStep(s Step, home, workDir string) error {
 		}
 		return p
 	}
-	if s.Type == "attach_workspace" {
+	switch s.Type {
+	case "checkout":
+		dir := workDir
+		if p, _ := s.Args["path"].(string); p != "" {
+			dir = abs(p)
+		}
+		return m.Checkout(dir)
+	case "attach_workspace":
 		at, _ := s.Args["at"].(string)
 		if at == "" {
 			return fmt.Errorf("attach_workspace needs at")
 		}
-		return copyTree(m.workspace, abs(at))
+		return m.attach(j.Name, abs(at))
 	}
 	root, _ := s.Args["root"].(string)
 	paths, _ := s.Args["paths"].([]any)
 	if root == "" || len(paths) == 0 {
 		return fmt.Errorf("persist_to_workspace needs root and paths")
+	}
+	dir, err := os.MkdirTemp(m.Root, "layer-")
+	if err != nil {
+		return err
 	}
 	// paths are globs (Go's filepath.Match) relative to root; one that matches nothing fails the
 	// step (configuration reference, persist_to_workspace; "save_cache and persist_to_workspace
@@ -52,8 +115,8 @@ func (m *Machine) workspaceStep(s Step, home, workDir string) error {
 	// https://discuss.circleci.com/t/problem-all-build-steps-must-run-without-error-prior-to-final-success-no-skipping-or-configurably-ignoring-some-errors-in-circleci-built-in-commands-is-available/17558).
 	for _, p := range paths {
 		rel, _ := p.(string)
-		if rel == "" || filepath.IsAbs(rel) || strings.HasPrefix(filepath.Clean(rel), "..") {
-			return fmt.Errorf("persist_to_workspace: path %q must be relative to root", p)
+		if rel == "" || filepath.IsAbs(rel) || strings.HasPrefix(filepath.Clean(rel), "..") || filepath.Clean(rel) == "." {
+			return fmt.Errorf("persist_to_workspace: path %q must be relative to root, and not root itself", p)
 		}
 		matches, err := filepath.Glob(filepath.Join(abs(root), rel))
 		if err != nil || len(matches) == 0 {
@@ -64,9 +127,51 @@ func (m *Machine) workspaceStep(s Step, home, workDir string) error {
 			if err != nil {
 				return err
 			}
-			if err := copyTree(src, filepath.Join(m.workspace, name)); err != nil {
+			if err := copyTree(src, filepath.Join(dir, name)); err != nil {
 				return err
 			}
+		}
+	}
+	m.ws.layers = append(m.ws.layers, layer{job: j.Name, dir: dir})
+	return nil
+}
+
+// attach copies into at the layers of the jobs upstream of job, in the order they were
+// persisted.
+func (m *Machine) attach(job, at string) error {
+	up := m.ws.upstream(job)
+	var apply []layer
+	for _, l := range m.ws.layers {
+		if up[l.job] {
+			apply = append(apply, l)
+		}
+	}
+	if len(apply) == 0 {
+		where := "its workflow"
+		if m.ws.name != "" {
+			where = "workflow " + m.ws.name
+		}
+		return fmt.Errorf("Error: nothing to attach: no job upstream of %s in %s persisted to the workspace "+
+			"(a job sees only what the jobs it requires, directly or not, persisted in its own workflow)", job, where)
+	}
+	owner := map[string]string{} // workspace file → the job whose layer wrote it
+	for _, l := range apply {
+		err := filepath.WalkDir(l.dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(l.dir, path)
+			if prev, ok := owner[rel]; ok && prev != l.job && !m.ws.upstream(l.job)[prev] {
+				return fmt.Errorf("Error applying workspace layer for job %s: Concurrent upstream jobs persisted the same file(s) into the workspace: %s (also persisted by %s)", l.job, rel, prev)
+			}
+			owner[rel] = l.job
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := copyTree(l.dir, at); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -89,6 +194,16 @@ func copyTree(src, dst string) error {
 		}
 		if d.IsDir() {
 			return os.MkdirAll(target, 0o755)
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			dest, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			if err := os.Remove(target); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+			return os.Symlink(dest, target)
 		}
 		data, err := os.ReadFile(path)
 		if err != nil {
