@@ -88,6 +88,10 @@ type Project struct {
 	TriggerType string `yaml:"trigger_type,omitempty"`
 	// BranchAsRef reports vcs.branch as the full ref, refs/heads/NAME.
 	BranchAsRef bool `yaml:"branch_as_ref,omitempty"`
+	// External: the project's pipelines are run by a runner outside the simulator, which
+	// reports their workflows and jobs and continues their setup configs (continuation.go).
+	// Such a project scripts no workflows.
+	External bool `yaml:"external,omitempty"`
 }
 
 // Parameter is a declared pipeline parameter.
@@ -511,6 +515,9 @@ func normalizeProject(p Project, f string) (Project, error) {
 			setup = true
 		}
 		p.Workflows[j] = w
+	}
+	if p.External && (len(p.Workflows) > 0 || len(p.ContinuationParameters) > 0 || p.StartDelay != 0) {
+		return Project{}, fmt.Errorf("%s.external: an external project's runner decides its workflows; script none (no workflows, continuation_parameters or start_delay)", f)
 	}
 	if len(p.ContinuationParameters) > 0 && !setup {
 		return Project{}, fmt.Errorf("%s.continuation_parameters: only a project with a setup workflow has a continuation config", f)

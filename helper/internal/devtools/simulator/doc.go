@@ -7,7 +7,9 @@
 // getPipelineConfigById (the config written from the project's declared parameters),
 // listWorkflowsByPipelineId, getWorkflowById, listWorkflowJobs, cancelWorkflow, getCurrentUser,
 // listPipelinesForProject and getWorkflowSummary (insights, from the simulator's own history of
-// workflows), plus the app's pipeline links (/pipelines/...) as text pages.
+// workflows), continuePipeline (POST /pipeline/continue, for projects whose pipelines an
+// outside runner runs: continuation.go), plus the app's pipeline links (/pipelines/...) as
+// text pages.
 //
 // A Config scripts projects, tokens, declared pipeline parameters and what each pipeline's
 // workflows and jobs do over an injectable clock (see WithClock). Faults (status answers,

@@ -23,12 +23,35 @@ type pipelineConfigBody struct {
 func (s *Simulator) getPipelineConfig(w http.ResponseWriter, rt route, user *Token) {
 	s.mu.Lock()
 	p := s.visiblePipeline(rt.id, user)
+	var body pipelineConfigBody
+	if p != nil {
+		body = configSource(p.proj.cfg)
+		if p.proj.cfg.External {
+			body = p.ranConfig()
+		}
+	}
 	s.mu.Unlock()
 	if p == nil {
 		writeMessage(w, http.StatusNotFound, "Pipeline not found")
 		return
 	}
-	writeJSON(w, http.StatusOK, configSource(p.proj.cfg))
+	writeJSON(w, http.StatusOK, body)
+}
+
+// ranConfig is the config an external project's pipeline ran, as its runner gave it; for a
+// setup pipeline, the setup config and, once continued, the continuation as the source.
+// Nothing is compiled here, so compiled repeats the source. Caller holds s.mu.
+func (p *pipeline) ranConfig() pipelineConfigBody {
+	b := pipelineConfigBody{Source: p.config, Compiled: p.config}
+	if p.contKey == "" {
+		return b
+	}
+	setup := p.config
+	b.SetupConfig, b.CompiledSetupConfig = &setup, &setup
+	if p.continued != nil {
+		b.Source, b.Compiled = p.continued.config, p.continued.config
+	}
+	return b
 }
 
 // configSource writes a project's config as a user would have: its parameters in a top-level

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,6 +42,13 @@ type pipeline struct {
 	started     bool
 	continuedAt *time.Time // setup workflow succeeded: the rest appeared then
 	workflows   []*workflow
+
+	// An external project's pipeline (continuation.go).
+	trigger   string        // trigger.type when not the project's (a push: webhook)
+	config    string        // the config it ran (its setup config, for a setup pipeline)
+	contKey   string        // its continuation key, once its setup config started
+	contUsed  bool          // the key was spent
+	continued *continuation // what it was continued with
 }
 
 type pipelineError struct {
@@ -77,23 +85,28 @@ func (s *Simulator) Pipelines() []PipelineInfo {
 	out := make([]PipelineInfo, 0, len(s.pipelines))
 	for _, p := range s.pipelines {
 		s.advance(p, now)
-		info := PipelineInfo{
-			ID: p.id, ProjectSlug: p.proj.cfg.Slug, Number: p.number, State: p.state(now),
-			Operation: p.operation, DefinitionID: p.definitionID, Branch: p.branch, Tag: p.tag,
-			CreatedAt: p.createdAt,
-		}
-		if p.params != nil {
-			info.Parameters = map[string]any{}
-			for _, pr := range p.params {
-				info.Parameters[pr.name] = goValue(pr.raw)
-			}
-		}
-		for _, e := range p.errors {
-			info.Errors = append(info.Errors, e.Message)
-		}
-		out = append(out, info)
+		out = append(out, s.info(p, now))
 	}
 	return out
+}
+
+// info describes p. Caller holds s.mu.
+func (s *Simulator) info(p *pipeline, now time.Time) PipelineInfo {
+	info := PipelineInfo{
+		ID: p.id, ProjectSlug: p.proj.cfg.Slug, Number: p.number, State: p.state(now),
+		Operation: p.operation, DefinitionID: p.definitionID, Branch: p.branch, Tag: p.tag,
+		CreatedAt: p.createdAt,
+	}
+	if p.params != nil {
+		info.Parameters = map[string]any{}
+		for _, pr := range p.params {
+			info.Parameters[pr.name] = goValue(pr.raw)
+		}
+	}
+	for _, e := range p.errors {
+		info.Errors = append(info.Errors, e.Message)
+	}
+	return info
 }
 
 // goValue decodes a parameter value: integers become int64, other numbers float64.
@@ -119,6 +132,10 @@ func (p *pipeline) state(now time.Time) string {
 	switch {
 	case len(p.errors) > 0:
 		return "errored"
+	case p.proj.cfg.External && p.contKey != "" && p.continued == nil:
+		return "setup"
+	case p.proj.cfg.External:
+		return "created"
 	case p.proj.setup() && now.Before(p.start()):
 		return "setup-pending"
 	case p.proj.setup() && p.continuedAt == nil:
@@ -292,6 +309,22 @@ func ref(branch, tag *string, def string) (string, string) {
 // is only visible by reading it back).
 func (s *Simulator) create(w http.ResponseWriter, proj *project, p *pipeline, user *Token) {
 	s.mu.Lock()
+	s.addPipeline(proj, p, user)
+	info := s.info(p, s.now())
+	s.mu.Unlock()
+	if s.hook != nil && proj.cfg.External {
+		s.hook(info)
+	}
+	writeJSON(w, http.StatusCreated, struct {
+		ID        string `json:"id"`
+		State     string `json:"state"`
+		Number    int64  `json:"number"`
+		CreatedAt string `json:"created_at"`
+	}{p.id, "pending", p.number, timestamp(p.createdAt)})
+}
+
+// addPipeline numbers and stores p and checks its parameters. Caller holds s.mu.
+func (s *Simulator) addPipeline(proj *project, p *pipeline, user *Token) {
 	now := s.now()
 	p.proj, p.actor, p.createdAt = proj, user, now
 	p.id = s.newID()
@@ -301,13 +334,6 @@ func (s *Simulator) create(w http.ResponseWriter, proj *project, p *pipeline, us
 	s.pipelines = append(s.pipelines, p)
 	s.byID[p.id] = p
 	s.advance(p, now)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusCreated, struct {
-		ID        string `json:"id"`
-		State     string `json:"state"`
-		Number    int64  `json:"number"`
-		CreatedAt string `json:"created_at"`
-	}{p.id, "pending", p.number, timestamp(p.createdAt)})
 }
 
 // newID hands out the next deterministic UUID. Caller holds s.mu.
@@ -540,7 +566,7 @@ func (s *Simulator) pipelineJSON(p *pipeline, now time.Time) pipelineBody {
 			"git":      git,
 		},
 		Trigger: triggerBody{
-			Type: p.proj.cfg.TriggerType, ReceivedAt: timestamp(p.createdAt),
+			Type: cmp.Or(p.trigger, p.proj.cfg.TriggerType), ReceivedAt: timestamp(p.createdAt),
 			Actor: actorBody{Login: p.actor.Login, AvatarURL: avatar(p.actor)},
 		},
 	}

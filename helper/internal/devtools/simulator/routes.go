@@ -50,6 +50,8 @@ func resolve(method, escaped string) (route, bool) {
 	switch {
 	case n == 1 && seg[0] == "me":
 		return route{op: "getCurrentUser", method: "GET"}, true
+	case n == 2 && seg[0] == "pipeline" && seg[1] == "continue":
+		return route{op: opContinue, method: "POST"}, true
 	case n == 2 && seg[0] == "pipeline":
 		return route{op: "getPipelineById", method: "GET", id: seg[1]}, true
 	case n == 3 && seg[0] == "pipeline" && seg[2] == "config":

@@ -31,7 +31,9 @@ type Simulator struct {
 	records   []Request
 	limiter   *rateLimiter
 	logBodies bool
-	filesHost string // see WithFilesHost
+	filesHost string               // see WithFilesHost
+	keys      map[string]*pipeline // continuation keys handed out (continuation.go)
+	hook      func(PipelineInfo)   // see WithPipelineHook
 }
 
 // Option configures a Simulator.
@@ -61,6 +63,7 @@ func New(cfg Config, opts ...Option) *Simulator {
 		tokens:    map[string]*Token{},
 		byID:      map[string]*pipeline{},
 		workflows: map[string]*workflow{},
+		keys:      map[string]*pipeline{},
 		faults:    slices.Clone(cfg.Faults),
 		hostile:   slices.Clone(cfg.Hostile),
 	}
@@ -266,6 +269,10 @@ func (s *Simulator) handle(w http.ResponseWriter, r *http.Request, rt route, fou
 	}
 	if rt.op == opAppPage {
 		s.appPage(w, rt)
+		return
+	}
+	if rt.op == opContinue { // the continuation key is its credential: no token
+		s.continuePipeline(w, r, body)
 		return
 	}
 	user, msg := s.authenticate(r)

@@ -46,6 +46,9 @@ projects:
     workflows:
       - {name: setup, tag: setup, duration: 5s}
       - {name: main, duration: 5s, status: error}
+  - slug: gh/acme/runner
+    external: true
+    parameters: [{name: note, type: string, default: ""}]
 `
 	e := start(t, config)
 	// Requests that deliberately break the description: only their answers are checked.
@@ -126,6 +129,18 @@ projects:
 	e.api("GET", "/api/v2/pipeline/"+id, "")
 	e.api("GET", "/api/v2/pipeline/"+id+"/workflow", "")
 
+	ext := e.trigger("gh/acme/runner", `{"branch":"main","parameters":{"note":"n"}}`)
+	key, err := e.sim.StartConfig(ext, setupConfig[:len("version: 2.1\nsetup: true\n")]+"parameters:\n  note: {type: string, default: \"\"}\n", true)
+	require.NoError(t, err)
+	_, err = e.sim.ReportWorkflow(ext, simulator.WorkflowReport{Name: "setup", Setup: true, Status: "success", Jobs: []simulator.JobReport{{Name: "continue", Status: "success"}}})
+	require.NoError(t, err)
+	e.postContinue(`{"configuration": "version: 2.1"}`)
+	mark()
+	e.postContinue(continueBody(key, "version: 2.1\nparameters:\n  note: {type: string, default: \"\"}\n", nil))
+	e.postContinue(continueBody(key, "version: 2.1", nil))
+	e.api("GET", "/api/v2/pipeline/"+ext+"/config", "")
+	e.api("GET", "/api/v2/pipeline/"+ext+"/workflow", "")
+
 	reqs := e.sim.Requests()
 	require.Greater(t, len(reqs), 50)
 	ops := map[string]bool{}
@@ -144,7 +159,7 @@ projects:
 		}
 		assert.NoError(t, err, "exchange %d: %s %s -> %d %s", i, r.Method, r.Path, r.Status, r.ResponseBody)
 	}
-	for _, op := range []string{"triggerPipeline", "triggerPipelineRun", "getPipelineById", "listWorkflowsByPipelineId", "getWorkflowById", "listWorkflowJobs", "cancelWorkflow", "getCurrentUser", "listPipelinesForProject", "getWorkflowSummary", "getProjectBySlug", "getPipelineConfigById", "approvePendingApprovalJobById", "getTests", "getJobArtifacts"} {
+	for _, op := range []string{"triggerPipeline", "triggerPipelineRun", "getPipelineById", "listWorkflowsByPipelineId", "getWorkflowById", "listWorkflowJobs", "cancelWorkflow", "getCurrentUser", "listPipelinesForProject", "getWorkflowSummary", "getProjectBySlug", "getPipelineConfigById", "approvePendingApprovalJobById", "getTests", "getJobArtifacts", "continuePipeline"} {
 		assert.True(t, ops[op], "the scenario exercises %s", op)
 	}
 }

@@ -22,6 +22,11 @@ type workflow struct {
 	followed   bool // its rerun or continuation has been materialised
 	jobs       []*job
 	approvedAt *time.Time // its last approval job on hold was approved (approvals.go)
+
+	// A workflow an outside runner reports (continuation.go): its status as reported.
+	external  bool
+	status    string
+	stoppedAt *time.Time
 }
 
 type job struct {
@@ -34,6 +39,7 @@ type job struct {
 	// approval jobs approved through the API: when, and by whom
 	approvedAt *time.Time
 	approvedBy string
+	stoppedAt  *time.Time // a reported job's, once it stopped
 }
 
 // Job statuses that mean the job has stopped (and so has a stopped_at).
@@ -54,6 +60,9 @@ func (w *workflow) outcome() string {
 
 // statusAt is the workflow's status and stopped_at at now.
 func (w *workflow) statusAt(now time.Time) (string, *time.Time) {
+	if w.external {
+		return w.status, w.stoppedAt
+	}
 	if w.canceledAt != nil && !now.Before(*w.canceledAt) {
 		return "canceled", w.canceledAt
 	}
@@ -78,6 +87,9 @@ func (w *workflow) statusAt(now time.Time) (string, *time.Time) {
 
 // jobAt is a job's status and stopped_at at now.
 func (w *workflow) jobAt(j *job, now time.Time) (string, *time.Time) {
+	if w.external {
+		return j.status, j.stoppedAt
+	}
 	if st, stopped, ok := w.jobAfterApproval(j, now); ok {
 		return st, stopped
 	}
@@ -120,7 +132,7 @@ func (s *Simulator) advance(p *pipeline, now time.Time) {
 	for changed := true; changed; {
 		changed = false
 		for _, w := range slices.Clone(p.workflows) {
-			if w.followed || w.canceledAt != nil || now.Before(w.end()) {
+			if w.external || w.followed || w.canceledAt != nil || now.Before(w.end()) {
 				continue
 			}
 			w.followed, changed = true, true
