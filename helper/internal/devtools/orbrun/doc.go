@@ -16,11 +16,17 @@
 //     when the image has bash, else /bin/sh, which is dash here) in an environment like a
 //     CircleCI job's (CIRCLECI=true, $BASH_ENV sourced by every step, contexts), after a
 //     failure only the steps CircleCI runs then, whatever their kind. checkout is carried out
-//     when the Machine is given a way to check out; save_cache and the like are recorded.
+//     when the Machine is given a way to check out, restore_cache when it can restore;
+//     `circleci-agent step halt` ends the job; save_cache and the like are recorded.
 //   - workspace.go: persist_to_workspace and attach_workspace, carried out as CircleCI does:
 //     a workspace per workflow, layers seen only by downstream jobs; store_test_results and
 //     store_artifacts, which keep a copy of what they stored.
 //   - standin.go: standin steps, Go code carrying out a real orb's script in a stand-in orb.
+//   - orbtools.go: stand-ins for orb-tools (lint, pack, review, publish) and the continuation
+//     orb, and the orb registry publish writes to.
+//   - pipeline.go: a project's pipelines run against the API simulator: which workflows and
+//     jobs run, setup configs continued (POST /api/v2/pipeline/continue) and the continuation
+//     run as the same pipeline, everything reported to the simulator as it goes.
 //   - release.go: a local release server for the archives scripts/build-release.sh makes.
 //   - review.go: orb-tools' review rules and this project's own, as checks of orb/src.
 //   - schema.go: CircleCI's JSON schema for configs and orbs, when it is present.

@@ -2,6 +2,7 @@ package orbrun
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -408,4 +409,70 @@ func reviewFileNames(s *source) []Finding {
 		}
 	}
 	return out
+}
+
+// ReviewOptions are orb-tools/review's parameters that change what it checks.
+type ReviewOptions struct {
+	Exclude []string // RC codes not to check
+	OrbName string   // the orb's name in its examples' orbs: (RC011 needs it)
+	Tag     string   // $CIRCLE_TAG (RC011 runs on release tags only)
+}
+
+var releaseTagRE = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+$`)
+
+// ReviewRC is what orb-tools/review (v12) reports about an orb source: its RC rules only (the
+// BT rules are this project's, checked by make test), with the same scope as its review.bats:
+//   - RC010 covers component file names too: orb-tools wants them snake_case;
+//   - RC011 compares the examples' major version of the orb with a release tag's, only when
+//     OrbName is set and Tag is a release tag;
+//   - RC006 and RC007 fetch source_url and home_url and want 200; with no network here, they
+//     only check that the URLs are http(s) URLs with a host.
+//
+// One difference: orb-tools' RC004 searches a path that never matches and so never fails;
+// here it checks the example names as it means to.
+func ReviewRC(dir string, o ReviewOptions) ([]Finding, error) {
+	all, err := Review(dir)
+	if err != nil {
+		return nil, err
+	}
+	src, err := readSource(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Finding
+	for _, f := range all {
+		if strings.HasPrefix(f.Rule, "RC") && f.Rule != "RC011" {
+			out = append(out, f)
+		}
+	}
+	for _, p := range src.of("commands", "jobs", "executors") {
+		if strings.Contains(filepath.Base(p), "-") {
+			out = append(out, Finding{"RC010", p, "component names should be snake_cased: rename the file"})
+		}
+	}
+	display, _ := src.orb["display"].(map[string]any)
+	for rule, key := range map[string]string{"RC006": "source_url", "RC007": "home_url"} {
+		u, _ := display[key].(string)
+		if u == "" && rule == "RC007" {
+			continue // orb-tools skips RC007 without a home_url
+		}
+		if parsed, err := url.Parse(u); err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" {
+			out = append(out, Finding{rule, "@orb.yml", fmt.Sprintf("display.%s %q is not reachable", key, u)})
+		}
+	}
+	if o.OrbName != "" && releaseTagRE.MatchString(o.Tag) {
+		major := strings.SplitN(strings.TrimPrefix(o.Tag, "v"), ".", 2)[0]
+		for _, p := range src.of("examples") {
+			usage, _ := src.components[p]["usage"].(map[string]any)
+			orbs, _ := usage["orbs"].(map[string]any)
+			ref, _ := orbs[o.OrbName].(string)
+			_, version, _ := strings.Cut(ref, "@")
+			if strings.SplitN(version, ".", 2)[0] != major {
+				out = append(out, Finding{"RC011", p, fmt.Sprintf("the example shows version %q of the orb; the release is major version %s", version, major)})
+			}
+		}
+	}
+	out = slices.DeleteFunc(out, func(f Finding) bool { return slices.Contains(o.Exclude, f.Rule) })
+	slices.SortStableFunc(out, func(a, b Finding) int { return strings.Compare(a.Rule+a.File, b.Rule+b.File) })
+	return out, nil
 }

@@ -41,8 +41,13 @@ type Machine struct {
 	// Checkout, when set, carries out checkout steps: it puts the project's files into dir.
 	// Without it checkout is recorded, not run.
 	Checkout func(dir string) error
-	// StandIns carry out the standin steps of the stand-in orbs (standins.go), by name.
+	// RestoreCache, when set, carries out restore_cache steps: it puts what the cache holds
+	// into the job's working directory or home. Without it restore_cache is recorded, not run.
+	RestoreCache func(workDir, home string) error
+	// StandIns carry out the standin steps of the stand-in orbs (orbtools.go), by name.
 	StandIns map[string]StandIn
+	// AfterJob, when set, hears of every job RunWorkflow has finished (or blocked).
+	AfterJob func(*JobResult)
 
 	jobs int
 	ws   *workspace // the current workflow's (workspace.go)
@@ -73,6 +78,7 @@ type StepResult struct {
 type JobResult struct {
 	Job     *Job
 	Status  string
+	Halted  bool // a step ran circleci-agent step halt: the steps after it did not run
 	Steps   []StepResult
 	Home    string // the job's home directory
 	WorkDir string // its working directory
@@ -130,7 +136,7 @@ func (r *JobResult) FailedStep() (StepResult, bool) {
 // CircleEnv is the environment CircleCI gives every job of pipeline p in project org/repo
 // (RunJob adds CIRCLE_JOB, CIRCLE_BUILD_NUM and CIRCLE_WORKING_DIRECTORY).
 func CircleEnv(p Pipeline, org, repo string) map[string]string {
-	return map[string]string{
+	env := map[string]string{
 		"CI":                      "true",
 		"CIRCLECI":                "true",
 		"CIRCLE_BRANCH":           p.Branch,
@@ -143,6 +149,10 @@ func CircleEnv(p Pipeline, org, repo string) map[string]string {
 		"CIRCLE_NODE_TOTAL":       "1",
 		"CIRCLE_USERNAME":         "octocat",
 	}
+	if p.Tag != "" {
+		env["CIRCLE_TAG"] = p.Tag
+	}
+	return env
 }
 
 // RunWorkflow runs jobs in order; a job whose requirements are not all met is blocked: by
@@ -180,6 +190,9 @@ func (m *Machine) RunNamedWorkflow(ctx context.Context, name string, jobs []*Job
 		}
 		status[j.Name] = res.Status
 		out = append(out, res)
+		if m.AfterJob != nil {
+			m.AfterJob(res)
+		}
 	}
 	return out, nil
 }
@@ -211,11 +224,23 @@ func (m *Machine) RunJob(ctx context.Context, j *Job) (*JobResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	halt, err := installAgent(dir, env)
+	if err != nil {
+		return nil, err
+	}
 	res := &JobResult{Job: j, Status: JobSuccess, Home: home, WorkDir: workDir}
 	m.logf("\n━━ Job %s\n", j)
 	m.logf("▸ Spin up environment\n")
 	failed := false
-	for _, s := range j.Steps {
+	for i, s := range j.Steps {
+		if _, err := os.Stat(halt); err == nil {
+			m.logf("▸ the job was halted (circleci-agent step halt): %d steps not run\n", len(j.Steps)-i)
+			for _, rest := range j.Steps[i:] {
+				res.Steps = append(res.Steps, StepResult{Step: rest})
+			}
+			res.Halted = true
+			break
+		}
 		r := StepResult{Step: s}
 		if !shouldRun(s.When, failed) {
 			if failed {
@@ -542,4 +567,24 @@ func dashPipefail(dash string) bool {
 		dashHasPipefail = exec.Command(dash, "-o", "pipefail", "-c", ":").Run() == nil
 	})
 	return dashHasPipefail
+}
+
+// installAgent puts a circleci-agent first on the job's PATH, as CircleCI's executors have
+// one, and returns the file whose presence means the job was halted. Only `circleci-agent
+// step halt` is modelled: CircleCI ends the job there, successfully, once the step that ran
+// it is done (https://circleci.com/docs/configuration-reference/#ending-a-job-from-within-a-step).
+func installAgent(dir string, env map[string]string) (string, error) {
+	bin := filepath.Join(dir, "agent")
+	halt := filepath.Join(dir, "halted")
+	script := "#!/bin/sh\n" +
+		"if [ \"$1\" = step ] && [ \"$2\" = halt ]; then : >" + strconv.Quote(halt) + "; exit 0; fi\n" +
+		"echo \"circleci-agent $*: only 'step halt' is modelled here\" >&2\nexit 1\n"
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(bin, "circleci-agent"), []byte(script), 0o755); err != nil {
+		return "", err
+	}
+	env["PATH"] = bin + string(os.PathListSeparator) + env["PATH"]
+	return halt, nil
 }

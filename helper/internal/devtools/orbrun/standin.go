@@ -40,7 +40,7 @@ func (s StandInStep) Path(p string) string {
 	return p
 }
 
-// standInStep reads a standin step: {name, run: the stand-in to call, environment}.
+// standInStep reads a standin step: {name, run: the stand-in to call, environment, when}.
 func standInStep(arg any) (Step, error) {
 	a, err := mapping(arg, "standin")
 	if err != nil {
@@ -53,6 +53,11 @@ func standInStep(arg any) (Step, error) {
 	}
 	if s.Environment, err = envMap(a["environment"]); err != nil {
 		return s, fmt.Errorf("standin %q: environment: %w", s.Name, err)
+	}
+	if w, ok := a["when"]; ok {
+		if s.When, err = whenValue(w, s.Name); err != nil {
+			return s, err
+		}
 	}
 	return s, nil
 }

@@ -72,11 +72,14 @@ func (m *Machine) carriesOut(stepType string) bool {
 		return true
 	case "checkout":
 		return m.Checkout != nil
+	case "restore_cache":
+		return m.RestoreCache != nil
 	}
 	return false
 }
 
-// builtinStep carries out a checkout, persist_to_workspace or attach_workspace step of job j,
+// builtinStep carries out a checkout, restore_cache, persist_to_workspace or attach_workspace
+// step of job j,
 // whose home and working directory are given.
 func (m *Machine) builtinStep(j *Job, s Step, home, workDir string) error {
 	abs := func(p string) string {
@@ -93,6 +96,8 @@ func (m *Machine) builtinStep(j *Job, s Step, home, workDir string) error {
 			dir = abs(p)
 		}
 		return m.Checkout(dir)
+	case "restore_cache":
+		return m.RestoreCache(workDir, home)
 	case "attach_workspace":
 		at, _ := s.Args["at"].(string)
 		if at == "" {
