@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # continuation-config.sh CONFIG ORB OUT PARAMS: write the continuation config OUT from CONFIG,
 # with the orb packed in this pipeline (ORB, from scripts/pack-orb.sh) inlined where CONFIG has
-# the placeholder `  baton: {}`, and the pipeline parameters as JSON to PARAMS, built with jq from
-# $RUN_INTEGRATION_TESTS and $INTEGRATION_NOTE (never by pasting text into JSON).
+# the placeholder `  baton: {}`, and the parameters to continue with as JSON to PARAMS.
+#
+# Parameters the pipeline was triggered with carry over to the continuation by themselves, and
+# CircleCI refuses to be given them twice, so PARAMS holds only what the setup stage adds: for a
+# config that inlines the orb, packed-orb-sha256, the SHA-256 of ORB, which the continued
+# config's build job checks its own rebuild of the orb against; otherwise nothing ({}).
 set -euo pipefail
 
 config=${1:?usage: continuation-config.sh CONFIG ORB OUT PARAMS}
@@ -31,11 +35,14 @@ inline_orb() {
   ' "$config"
 }
 
+# write_parameters prints the parameters to continue with, built with jq (never by pasting
+# text into JSON).
 write_parameters() {
-  jq -n \
-    --argjson run "${RUN_INTEGRATION_TESTS:-false}" \
-    --arg note "${INTEGRATION_NOTE:-}" \
-    '{"run-integration-tests": $run, "integration-note": $note}'
+  if ! grep -Eq "$placeholder" "$config"; then
+    echo '{}'
+    return
+  fi
+  jq -n --arg sum "$(sha256sum "$orb" | cut -d' ' -f1)" '{"packed-orb-sha256": $sum}'
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -296,12 +296,16 @@ func (w *world) triggers() []simulator.Request {
 }
 
 // stubCalls are the calls of the stubbed docker and make, in order.
-func (w *world) stubCalls() []string {
-	data, err := os.ReadFile(filepath.Join(w.stubs, "calls.log"))
+func (w *world) stubCalls() []string { return stubCalls(w.t, w.stubs) }
+
+// stubCalls are the calls the stubs in dir recorded (stub), in order.
+func stubCalls(t *testing.T, dir string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "calls.log"))
 	if os.IsNotExist(err) {
 		return nil
 	}
-	require.NoError(w.t, err)
+	require.NoError(t, err)
 	return strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
 }
 
