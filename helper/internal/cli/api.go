@@ -14,24 +14,24 @@ import (
 
 // APIFlags are the flags of every command that talks to CircleCI.
 type APIFlags struct {
-	Host           string        `env:"CIRCLECI_HOST" default:"https://circleci.com"`
-	TokenEnv       string        `env:"BATON_TOKEN_ENV" default:"CIRCLE_TOKEN"`
-	Retries        int           `env:"BATON_RETRIES" default:"3"`
-	RequestTimeout time.Duration `env:"BATON_REQUEST_TIMEOUT" default:"30s"`
-	Debug          bool          `env:"BATON_DEBUG"`
+	Host           string
+	TokenEnv       string
+	Retries        int
+	RequestTimeout time.Duration
+	Debug          bool
 	// MaxRequestsPerMinute is the process's one request budget (circleci/budget.go).
-	MaxRequestsPerMinute int `env:"BATON_MAX_REQUESTS_PER_MINUTE" default:"300"`
+	MaxRequestsPerMinute int
 }
 
 // flagDocs is how --help shows APIFlags's flags (see help.go).
 func (APIFlags) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
-		"host":                    {"URL", "CircleCI host; set it for CircleCI server. Plain http:// only for loopback (default: ${default})."},
-		"token-env":               {"NAME", "Name of the environment variable holding the API token (the token itself is never a flag; default: ${default})."},
-		"retries":                 {"N", "Retries of a request that failed (default: ${default}): reads after connection errors, 429 and 5xx; a trigger only when it certainly did nothing (connection refused, 429). A trigger whose outcome is unknown (timeout, dropped connection, any 5xx) is looked up, never resent blindly. A server asking to wait more than " + watch.Human(circleci.MaxServerWait) + " before a retry is not waited for: exit 5."},
-		"request-timeout":         {"DURATION", "Time limit for each HTTP request (default: ${default})."},
-		"debug":                   {"", "Trace every request and answer on stderr (the token shows as [redacted])."},
-		"max-requests-per-minute": {"N", "Requests to CircleCI a minute, shared by triggers, polls and cancels, after a burst of up to 100 at once; a 429 pauses them all (default: ${default})."},
+		"host":                    {env: "CIRCLECI_HOST", def: "https://circleci.com", placeholder: "URL", help: "CircleCI host; set it for CircleCI server. Plain http:// only for loopback (default: ${default})."},
+		"token-env":               {env: "BATON_TOKEN_ENV", def: "CIRCLE_TOKEN", placeholder: "NAME", help: "Name of the environment variable holding the API token (the token itself is never a flag; default: ${default})."},
+		"retries":                 {env: "BATON_RETRIES", def: "3", placeholder: "N", help: "Retries of a request that failed (default: ${default}): reads after connection errors, 429 and 5xx; a trigger only when it certainly did nothing (connection refused, 429). A trigger whose outcome is unknown (timeout, dropped connection, any 5xx) is looked up, never resent blindly. A server asking to wait more than " + watch.Human(circleci.MaxServerWait) + " before a retry is not waited for: exit 5."},
+		"request-timeout":         {env: "BATON_REQUEST_TIMEOUT", def: "30s", placeholder: "DURATION", help: "Time limit for each HTTP request (default: ${default})."},
+		"debug":                   {env: "BATON_DEBUG", help: "Trace every request and answer on stderr (the token shows as [redacted])."},
+		"max-requests-per-minute": {env: "BATON_MAX_REQUESTS_PER_MINUTE", def: "300", placeholder: "N", help: "Requests to CircleCI a minute, shared by triggers, polls and cancels, after a burst of up to 100 at once; a 429 pauses them all (default: ${default})."},
 	}
 }
 

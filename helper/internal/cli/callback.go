@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -19,8 +18,8 @@ import (
 
 // CallbackFlags are trigger's side of the callback pattern (README "Callback").
 type CallbackFlags struct {
-	Callback          string `env:"BATON_CALLBACK"`
-	CallbackParameter string `env:"BATON_CALLBACK_PARAMETER" default:"baton_callback"`
+	Callback          string
+	CallbackParameter string
 
 	ref string // the reference sent, once prepare has built it
 }
@@ -28,13 +27,24 @@ type CallbackFlags struct {
 // flagDocs is how --help shows CallbackFlags's flags (see help.go).
 func (CallbackFlags) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
-		"callback":           {"JOB", "Name of this workflow's approval job that the downstream pipeline approves when it is done (baton callback there): sends a reference to it in --callback-parameter, waits only until the pipelines have started, and exits."},
-		"callback-parameter": {"NAME", "Pipeline parameter (a string the downstream config declares) that carries the --callback reference (default: ${default})."},
+		"callback":           {env: "BATON_CALLBACK", placeholder: "JOB", help: "Name of this workflow's approval job that the downstream pipeline approves when it is done (baton callback there): sends a reference to it in --callback-parameter, waits only until the pipelines have started, and exits."},
+		"callback-parameter": {env: "BATON_CALLBACK_PARAMETER", def: "baton_callback", placeholder: "NAME", help: "Pipeline parameter (a string the downstream config declares) that carries the --callback reference (default: ${default})."},
 	}
 }
 
-// paramName is what CircleCI accepts as a pipeline parameter's name.
-var paramName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+// isParamName reports whether s is what CircleCI accepts as a pipeline parameter's name: a
+// letter, then letters, digits, _ and -. (A loop, not a regular expression compiled when the
+// process starts, which every command would pay for.)
+func isParamName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		letter := 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z'
+		if !letter && (i == 0 || !('0' <= c && c <= '9' || c == '_' || c == '-')) {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // prepare builds the reference of --callback from CircleCI's built-in $CIRCLE_WORKFLOW_ID and
 // reports whether there is one. A callback waits until the pipelines start (an errored one, or
@@ -50,7 +60,7 @@ func (f *CallbackFlags) prepare(d *Deps, wait bool) (bool, error) {
 	if wait {
 		return false, exitcode.Usagef("--callback %s: the downstream pipeline approves %s when it is done, so waiting for it here (--wait) would pay for the wait the callback saves; drop --wait", f.Callback, f.Callback)
 	}
-	if !paramName.MatchString(f.CallbackParameter) || len(f.CallbackParameter) > params.MaxKeyLen {
+	if !isParamName(f.CallbackParameter) || len(f.CallbackParameter) > params.MaxKeyLen {
 		return false, exitcode.Usagef("--callback-parameter %q: not a pipeline parameter name (a letter, then letters, digits, _ and -)", f.CallbackParameter)
 	}
 	if d.secrets().Contains(f.Callback) { // the reference is a pipeline parameter anyone can read
@@ -99,20 +109,20 @@ func (f *CallbackFlags) settle(d *Deps, rows []row) {
 
 // CallbackCmd is `baton callback`, run by the downstream pipeline's last job.
 type CallbackCmd struct {
-	Reference       string        `env:"BATON_CALLBACK_REFERENCE"`
-	AllowedProjects string        `env:"BATON_ALLOWED_PROJECTS"`
-	Timeout         time.Duration `env:"BATON_TIMEOUT" default:"10m"`
-	PollInterval    time.Duration `env:"BATON_POLL_INTERVAL" default:"5s"`
+	Reference       string
+	AllowedProjects string
+	Timeout         time.Duration
+	PollInterval    time.Duration
 	APIFlags        `embed:""`
 }
 
 // flagDocs is how --help shows CallbackCmd's flags (see help.go).
 func (CallbackCmd) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
-		"reference":        {"REF", "The callback reference this pipeline was triggered with (its baton_callback parameter); empty: not called back, nothing to do."},
-		"allowed-projects": {"ENTRIES", "Upstream approval jobs this pipeline may approve, each as PROJECT:JOB (e.g. gh/acme/deploy:await-e2e), separated by spaces, commas or lines; required with a reference. A project alone is refused; PROJECT:* allows any approval job of PROJECT, and each approval it grants says so."},
-		"timeout":          {"DURATION", "How long to wait for this pipeline's other workflows to end, and for the upstream approval job to go on hold (default: ${default})."},
-		"poll-interval":    {"DURATION", "First wait between looks while waiting; it doubles up to 30s (default: ${default})."},
+		"reference":        {env: "BATON_CALLBACK_REFERENCE", placeholder: "REF", help: "The callback reference this pipeline was triggered with (its baton_callback parameter); empty: not called back, nothing to do."},
+		"allowed-projects": {env: "BATON_ALLOWED_PROJECTS", placeholder: "ENTRIES", help: "Upstream approval jobs this pipeline may approve, each as PROJECT:JOB (e.g. gh/acme/deploy:await-e2e), separated by spaces, commas or lines; required with a reference. A project alone is refused; PROJECT:* allows any approval job of PROJECT, and each approval it grants says so."},
+		"timeout":          {env: "BATON_TIMEOUT", def: "10m", placeholder: "DURATION", help: "How long to wait for this pipeline's other workflows to end, and for the upstream approval job to go on hold (default: ${default})."},
+		"poll-interval":    {env: "BATON_POLL_INTERVAL", def: "5s", placeholder: "DURATION", help: "First wait between looks while waiting; it doubles up to 30s (default: ${default})."},
 	}
 }
 

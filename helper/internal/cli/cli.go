@@ -194,14 +194,28 @@ func registerTokens(r *redact.Redactor, args []string, lookupEnv func(string) (s
 
 // CLI is the root of baton's commands.
 type CLI struct {
-	Version kong.VersionFlag
+	Version versionFlag
 }
 
 // flagDocs is how --help shows CLI's flags (see help.go).
 func (CLI) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
-		"version": {"", "Print baton's version and exit."},
+		"version": {help: "Print baton's version and exit."},
 	}
+}
+
+// versionFlag is --version, which prints what `baton version` prints. It is kong's VersionFlag
+// without kong's variables: kong interpolates every variable into every flag on every run.
+type versionFlag bool
+
+// buildVersion is the version stamped at build time, bound for versionFlag.
+type buildVersion string
+
+// BeforeReset prints the version and exits, before anything else is parsed or checked.
+func (versionFlag) BeforeReset(app *kong.Kong, v buildVersion) error {
+	fmt.Fprintf(app.Stdout, "baton %s\n", v)
+	app.Exit(0)
+	return nil
 }
 
 // command is one of baton's commands, added to the root by name.
@@ -225,9 +239,17 @@ func commands() []command {
 	}
 }
 
-// AllCommands are the kong options that add every command to a CLI root: the whole model, for
-// tools and tests that read it (e.g. which environment variables each command reads).
-func AllCommands() []kong.Option { return options(commands()) }
+// Model is baton's whole command line as kong models it, every command with its flags'
+// environment variables, defaults and allowed values (help is added by --help): for tools and
+// tests that read it, e.g. which environment variables each command reads.
+func Model() (*kong.Application, error) {
+	parser, err := kong.New(&CLI{}, append([]kong.Option{kong.Name("baton"), kong.FlagNamer(flagName), kong.Exit(func(int) {})}, options(commands())...)...)
+	if err != nil {
+		return nil, err
+	}
+	configure(parser.Model)
+	return parser.Model, nil
+}
 
 // chosenCommands is the command args names, alone, when the first argument names one, else
 // every command. kong builds the model of every command it is given on every run (flags, tags),
@@ -339,12 +361,14 @@ func Run(args []string, d Deps) (code int) {
 		kong.Help(printHelp),
 		kong.Writers(d.Stdout, d.Stderr),
 		kong.Exit(func(c int) { panic(exitRequest(c)) }),
-		kong.Vars{"version": "baton " + d.Version},
+		kong.Bind(buildVersion(d.Version)),
+		kong.FlagNamer(flagName),
 		kong.ConfigureHelp(kong.HelpOptions{WrapUpperBound: 100}),
 	}, options(chosen)...)...)
 	if err != nil {
 		panic(err) // the structs above are malformed: a programming error
 	}
+	configure(parser.Model)
 	if err := checkUTF8(args, parser.Model, d.LookupEnv); err != nil {
 		fmt.Fprintf(d.Stderr, "baton: %v\n", err)
 		return exitcode.Usage

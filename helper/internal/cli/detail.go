@@ -19,10 +19,10 @@ import (
 // failing tests and the tail of its failing step, read for failed jobs only) and, when asked,
 // every job's artifacts.
 type DetailFlags struct {
-	LogLines      int    `name:"log-lines" env:"BATON_LOG_LINES" default:"20"`
-	ArtifactsDir  string `name:"artifacts-dir" env:"BATON_ARTIFACTS_DIR"`
-	Artifacts     string `name:"artifacts" env:"BATON_ARTIFACTS"`
-	JUnitAllTests bool   `name:"junit-all-tests" env:"BATON_JUNIT_ALL_TESTS"`
+	LogLines      int    `name:"log-lines"`
+	ArtifactsDir  string `name:"artifacts-dir"`
+	Artifacts     string `name:"artifacts"`
+	JUnitAllTests bool   `name:"junit-all-tests"`
 }
 
 // detailOnly are DetailFlags's flags, which mean something only while waiting.
@@ -31,11 +31,11 @@ var detailOnly = []string{"log-lines", "artifacts-dir", "artifacts", "junit-all-
 // flagDocs is how --help shows DetailFlags's flags (see help.go).
 func (DetailFlags) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
-		"log-lines": {"N", "For each failed downstream job, print the last N lines of the step that failed (from API v1.1's job details); 0 reads none (default: ${default})."},
-		"artifacts-dir": {"DIR", fmt.Sprintf("Download the downstream jobs' artifacts into DIR/<project>/<job>-<number>/<path>, whatever the outcome: %d at a time, at most %d files, %d GiB and %s in all (the rest are listed as skipped); a path used twice is saved as NAME~2.EXT.",
+		"log-lines": {env: "BATON_LOG_LINES", def: "20", placeholder: "N", help: "For each failed downstream job, print the last N lines of the step that failed (from API v1.1's job details); 0 reads none (default: ${default})."},
+		"artifacts-dir": {env: "BATON_ARTIFACTS_DIR", placeholder: "DIR", help: fmt.Sprintf("Download the downstream jobs' artifacts into DIR/<project>/<job>-<number>/<path>, whatever the outcome: %d at a time, at most %d files, %d GiB and %s in all (the rest are listed as skipped); a path used twice is saved as NAME~2.EXT.",
 			detail.DefaultArtifactWorkers, detail.DefaultMaxArtifacts, detail.DefaultMaxArtifactBytes>>30, watch.Human(detail.DefaultArtifactsTime))},
-		"artifacts":       {"GLOB", "Only the artifacts whose path matches GLOB (** for any folders; a GLOB without / matches file names), e.g. '**/report*.html'."},
-		"junit-all-tests": {"", "Also write the failed downstream jobs' passing tests into --junit, not only their failures."},
+		"artifacts":       {env: "BATON_ARTIFACTS", placeholder: "GLOB", help: "Only the artifacts whose path matches GLOB (** for any folders; a GLOB without / matches file names), e.g. '**/report*.html'."},
+		"junit-all-tests": {env: "BATON_JUNIT_ALL_TESTS", help: "Also write the failed downstream jobs' passing tests into --junit, not only their failures."},
 	}
 }
 

@@ -8,20 +8,87 @@ import (
 	"github.com/alecthomas/kong"
 )
 
-// What only --help shows (each flag's help and placeholder, baton's description) stays out of
-// the struct tags: kong parses every tag rune by rune and interpolates every string in it on
-// every run, and with that text in them kong.New for trigger took twice as long (440 against
-// 215 µs warm; make bench counts every start-up). Each flag struct documents its flags with a
-// flagDocs method next to it instead, and printHelp writes them into the model only when help
-// is printed. TestEveryFlagIsDocumented keeps the two in step.
+// Everything about a flag but its Go field lives in a table beside its struct (a flagDocs
+// method), not in the struct tags: the environment variable that sets it, its default and
+// allowed values, and how --help shows it. kong parses every tag rune by rune and interpolates
+// every string in it on every run; with help text in the tags kong.New for trigger took twice
+// as long, and with the variables and defaults too it still cost a cold trigger about 0.3 ms
+// (make bench counts every start-up). The tags keep only what shapes the model (embed, arg,
+// name, sep, short). configure writes each table into kong's model after it is built, on every
+// run; document adds what only --help shows, when help is printed. TestEveryFlagIsDocumented
+// keeps the tables and the structs in step.
 
-// flagDoc is how --help shows a flag: the placeholder of its value (--project=SLUG; "" for kong's
-// own: the type, the enum's default) and its help, where ${default} stands for its default.
-type flagDoc struct{ placeholder, help string }
+// flagDoc is everything about one flag (or argument) but its Go field.
+type flagDoc struct {
+	env         string // the environment variable that sets it when it is not given; "" none
+	def         string // its default, as it would be written on the command line
+	enum        string // the values it allows, comma-separated (kong's enum:)
+	placeholder string // how --help names its value: --project=SLUG; "" for kong's own
+	help        string // its one line in --help, where ${default} stands for its default
+}
 
-// documented is a flag struct with a flagDocs method: flag name → how --help shows it.
+// documented is a flag struct with a flagDocs method: flag name → everything about it.
 type documented interface {
 	flagDocs() map[string]flagDoc
+}
+
+// configure writes what each flag's table says about the environment, its default and its
+// allowed values into kong's model, where kong's Parse and Validate read them, exactly as kong
+// would have from env:, default: and enum: tags.
+func configure(app *kong.Application) {
+	_ = kong.Visit(app.Node, func(v kong.Visitable, next kong.Next) error {
+		if node, ok := v.(*kong.Node); ok {
+			docs := flagDocsOf(node.Target)
+			for _, f := range node.Flags {
+				configureValue(f.Value, docs)
+				f.Envs = f.Value.Tag.Envs
+			}
+			for _, arg := range node.Positional {
+				configureValue(arg, docs)
+			}
+		}
+		return next(nil)
+	})
+}
+
+func configureValue(v *kong.Value, docs map[string]flagDoc) {
+	doc, ok := docs[v.Name]
+	if !ok {
+		return
+	}
+	if doc.env != "" {
+		v.Tag.Envs = []string{doc.env}
+	}
+	if doc.def != "" {
+		v.HasDefault, v.Default = true, doc.def
+		v.Tag.HasDefault, v.Tag.Default = true, doc.def
+	}
+	if doc.enum != "" {
+		v.Enum, v.Tag.Enum = doc.enum, doc.enum
+	}
+}
+
+// flagName is kong's flag name for a field (ParametersJSON → parameters-json), without the
+// Unicode word splitting kong does for it rune by rune on every run: baton's field names are
+// ASCII letters. TestFlagNamesAreKongs holds it to kong's own.
+func flagName(field string) string {
+	upper := func(i int) bool { return i >= 0 && i < len(field) && 'A' <= field[i] && field[i] <= 'Z' }
+	lower := func(i int) bool { return i >= 0 && i < len(field) && 'a' <= field[i] && field[i] <= 'z' }
+	var b strings.Builder
+	b.Grow(len(field) + 4)
+	for i := range len(field) {
+		c := field[i]
+		if upper(i) {
+			// A word starts at a capital after a small letter, or at the last capital of an
+			// acronym that a small letter follows (JSONFile → json-file).
+			if lower(i-1) || upper(i-1) && lower(i+1) {
+				b.WriteByte('-')
+			}
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // printHelp is kong's help printer, given the text it needs first.

@@ -3,18 +3,19 @@ package cli
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/alecthomas/kong"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// Help text and placeholders live in the flagDocs methods, not in struct tags (see help.go):
-// every flag and argument of every command has help, every flag taking a free-form value a
-// placeholder, and no flagDocs names a flag that does not exist.
+// Environment variables, defaults, allowed values, help text and placeholders live in the
+// flagDocs methods, not in struct tags (see help.go): every flag and argument of every command
+// has help, every flag taking a free-form value a placeholder, and no flagDocs names a flag that
+// does not exist.
 func TestEveryFlagIsDocumented(t *testing.T) {
-	var root CLI
-	parser, err := kong.New(&root, append([]kong.Option{kong.Name("baton")}, AllCommands()...)...)
+	model, err := Model()
 	require.NoError(t, err)
 
 	values := func(n *kong.Node) []*kong.Value {
@@ -25,7 +26,7 @@ func TestEveryFlagIsDocumented(t *testing.T) {
 		return vs
 	}
 	var nodes []*kong.Node
-	require.NoError(t, kong.Visit(parser.Model.Node, func(v kong.Visitable, next kong.Next) error {
+	require.NoError(t, kong.Visit(model.Node, func(v kong.Visitable, next kong.Next) error {
 		if n, ok := v.(*kong.Node); ok {
 			nodes = append(nodes, n)
 		}
@@ -43,10 +44,15 @@ func TestEveryFlagIsDocumented(t *testing.T) {
 				assert.Empty(t, f.PlaceHolder, "%s --%s: the placeholder belongs in flagDocs, not in the struct tag", n.Name, f.Name)
 			}
 		}
+		for _, v := range values(n) {
+			for _, key := range []string{"env", "default", "enum", "help", "placeholder"} {
+				assert.False(t, v.Tag.Has(key), "%s --%s: %s belongs in flagDocs, not in the struct tag (help.go says why)", n.Name, v.Name, key)
+			}
+		}
 	}
 
-	document(parser.Model)
-	assert.Equal(t, description, parser.Model.Help)
+	document(model)
+	assert.Equal(t, description, model.Help)
 	for _, n := range nodes {
 		for _, f := range n.Flags {
 			if !f.IsBool() && f.Enum == "" && f.Name != "help" {
@@ -70,10 +76,104 @@ func TestEveryFlagIsDocumented(t *testing.T) {
 
 func TestDocumentFillsInDefaults(t *testing.T) {
 	v := &kong.Value{Name: "timeout", Default: "30m"}
-	documentValue(v, map[string]flagDoc{"timeout": {"DURATION", "Stop after DURATION (default: ${default})."}})
+	documentValue(v, map[string]flagDoc{"timeout": {placeholder: "DURATION", help: "Stop after DURATION (default: ${default})."}})
 	assert.Equal(t, "Stop after DURATION (default: 30m).", v.Help)
 
 	undocumented := &kong.Value{Name: "other", Help: ""}
-	documentValue(undocumented, map[string]flagDoc{"timeout": {"", "x"}})
+	documentValue(undocumented, map[string]flagDoc{"timeout": {help: "x"}})
 	assert.Empty(t, undocumented.Help)
+}
+
+// taggedFlags and tabledFlags are the same flags, said in kong's tags and in a flagDocs table.
+type taggedFlags struct {
+	Mode  string        `env:"BATON_TEST_MODE" enum:"fast,slow" default:"fast"`
+	Limit int           `env:"BATON_TEST_LIMIT" default:"3"`
+	Wait  time.Duration `env:"BATON_TEST_WAIT" default:"5s"`
+	Name  []string      `env:"BATON_TEST_NAME" sep:"none"`
+}
+
+type tabledFlags struct {
+	Mode  string
+	Limit int
+	Wait  time.Duration
+	Name  []string `sep:"none"`
+}
+
+func (tabledFlags) flagDocs() map[string]flagDoc {
+	return map[string]flagDoc{
+		"mode":  {env: "BATON_TEST_MODE", enum: "fast,slow", def: "fast"},
+		"limit": {env: "BATON_TEST_LIMIT", def: "3"},
+		"wait":  {env: "BATON_TEST_WAIT", def: "5s"},
+		"name":  {env: "BATON_TEST_NAME"},
+	}
+}
+
+// configure gives kong, from the tables, exactly what it would have read from the tags: the same
+// values from the same arguments and environment, and the same refusals.
+func TestFlagTablesActAsTags(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+	}{
+		{name: "nothing given takes the defaults"},
+		{name: "flags given win", args: []string{"--mode", "slow", "--limit", "7", "--wait", "1m", "--name", "a,b"}},
+		{name: "the environment sets what is not given", env: map[string]string{"BATON_TEST_MODE": "slow", "BATON_TEST_LIMIT": "9", "BATON_TEST_NAME": "x"}},
+		{name: "a flag wins over its variable", args: []string{"--limit", "1"}, env: map[string]string{"BATON_TEST_LIMIT": "2"}},
+		{name: "a value outside the enum is refused", args: []string{"--mode", "medium"}},
+		{name: "a variable outside the enum is refused", env: map[string]string{"BATON_TEST_MODE": "medium"}},
+		{name: "a variable that is not a number is refused", env: map[string]string{"BATON_TEST_LIMIT": "many"}},
+		{name: "an empty variable is an empty value", env: map[string]string{"BATON_TEST_WAIT": ""}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			var tagged taggedFlags
+			var tabled tabledFlags
+			tagParser, err := kong.New(&tagged)
+			require.NoError(t, err)
+			tableParser, err := kong.New(&tabled)
+			require.NoError(t, err)
+			configure(tableParser.Model)
+
+			_, tagErr := tagParser.Parse(tc.args)
+			_, tableErr := tableParser.Parse(tc.args)
+			if tagErr != nil {
+				require.Error(t, tableErr)
+				assert.Equal(t, tagErr.Error(), tableErr.Error())
+				return
+			}
+			require.NoError(t, tableErr)
+			assert.Equal(t, tabledFlags(tagged), tabled)
+		})
+	}
+}
+
+// flagName names every flag and argument of every command as kong's own namer does.
+func TestFlagNamesAreKongs(t *testing.T) {
+	names := func(app *kong.Application) []string {
+		var out []string
+		require.NoError(t, kong.Visit(app.Node, func(v kong.Visitable, next kong.Next) error {
+			switch v := v.(type) {
+			case *kong.Node:
+				out = append(out, "command "+v.Name)
+			case *kong.Value:
+				out = append(out, v.Name)
+			}
+			return next(nil)
+		}))
+		return out
+	}
+	ours, err := Model()
+	require.NoError(t, err)
+	kongs, err := kong.New(&CLI{}, append([]kong.Option{kong.Name("baton")}, options(commands())...)...)
+	require.NoError(t, err)
+	assert.Equal(t, names(kongs.Model), names(ours))
+	assert.Greater(t, len(names(ours)), 60)
+
+	for field, want := range map[string]string{"ParametersJSON": "parameters-json", "DefinitionID": "definition-id",
+		"MaxRequestsPerMinute": "max-requests-per-minute", "JSONFile": "json-file", "X": "x", "": ""} {
+		assert.Equal(t, want, flagName(field), field)
+	}
 }

@@ -21,17 +21,17 @@ import (
 
 // OutputFlags say where the result goes: stdout as text or JSON, a JSON file, shell lines.
 type OutputFlags struct {
-	Output     string `enum:"text,json" default:"text"`
-	ResultFile string `env:"BATON_RESULT_FILE"`
-	EnvFile    string `env:"BATON_ENV_FILE"`
+	Output     string
+	ResultFile string
+	EnvFile    string
 }
 
 // flagDocs is how --help shows OutputFlags's flags (see help.go).
 func (OutputFlags) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
-		"output":      {"", "How to print the result: text or json, which lists every project with its outcome (default: ${default})."},
-		"result-file": {"FILE", "Also write the result as JSON to FILE."},
-		"env-file":    {"FILE", "Append export BATON_PIPELINE_ID=…, BATON_PIPELINE_NUMBER=…, BATON_PIPELINE_URL=… (and BATON_OUTCOME once waited for) to FILE (point it at $BASH_ENV)."},
+		"output":      {def: "text", enum: "text,json", help: "How to print the result: text or json, which lists every project with its outcome (default: ${default})."},
+		"result-file": {env: "BATON_RESULT_FILE", placeholder: "FILE", help: "Also write the result as JSON to FILE."},
+		"env-file":    {env: "BATON_ENV_FILE", placeholder: "FILE", help: "Append export BATON_PIPELINE_ID=…, BATON_PIPELINE_NUMBER=…, BATON_PIPELINE_URL=… (and BATON_OUTCOME once waited for) to FILE (point it at $BASH_ENV)."},
 	}
 }
 

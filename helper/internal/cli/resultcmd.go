@@ -13,8 +13,8 @@ import (
 // reads the pipelines an earlier trigger recorded in its result file and reports them exactly
 // as baton wait would: a pipeline that has ended is read once; one still running is followed.
 type ResultCmd struct {
-	From        string `arg:"" optional:"" name:"recorded" env:"BATON_RESULT_FROM"`
-	MaxParallel int    `env:"BATON_MAX_PARALLEL" default:"8"`
+	From        string `arg:"" optional:"" name:"recorded"`
+	MaxParallel int
 	OutputFlags `embed:""`
 	WaitFlags   `embed:""`
 	APIFlags    `embed:""`
@@ -23,8 +23,8 @@ type ResultCmd struct {
 // flagDocs is how --help shows ResultCmd's flags (see help.go).
 func (ResultCmd) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
-		"recorded":     {"", "The result JSON an earlier baton trigger wrote (--result-file), e.g. from the workspace."},
-		"max-parallel": {"N", "Pipelines read at once to start with (default: ${default})."},
+		"recorded":     {env: "BATON_RESULT_FROM", help: "The result JSON an earlier baton trigger wrote (--result-file), e.g. from the workspace."},
+		"max-parallel": {env: "BATON_MAX_PARALLEL", def: "8", placeholder: "N", help: "Pipelines read at once to start with (default: ${default})."},
 	}
 }
 

@@ -21,31 +21,31 @@ import (
 
 // TriggerCmd is `baton trigger`.
 type TriggerCmd struct {
-	Project      []string `env:"BATON_PROJECT" sep:"none"`
-	Projects     string   `env:"BATON_PROJECTS"`
-	ProjectsFile string   `env:"BATON_PROJECTS_FILE"`
-	Branch       string   `env:"BATON_BRANCH"`
-	Tag          string   `env:"BATON_TAG"`
+	Project      []string `sep:"none"`
+	Projects     string
+	ProjectsFile string
+	Branch       string
+	Tag          string
 
 	Param          []string `short:"p" sep:"none"`
-	Parameters     string   `env:"BATON_PARAMETERS"`
-	ParametersJSON string   `env:"BATON_PARAMETERS_JSON"`
-	ParametersFile string   `env:"BATON_PARAMETERS_FILE"`
-	NoExpand       bool     `env:"BATON_NO_EXPAND"`
-	Preflight      string   `env:"BATON_PREFLIGHT" enum:"on,strict,off" default:"on"`
+	Parameters     string
+	ParametersJSON string
+	ParametersFile string
+	NoExpand       bool
+	Preflight      string
 
-	DefinitionID   string `env:"BATON_DEFINITION_ID"`
-	ConfigBranch   string `env:"BATON_CONFIG_BRANCH"`
-	ConfigTag      string `env:"BATON_CONFIG_TAG"`
-	CheckoutBranch string `env:"BATON_CHECKOUT_BRANCH"`
-	CheckoutTag    string `env:"BATON_CHECKOUT_TAG"`
+	DefinitionID   string
+	ConfigBranch   string
+	ConfigTag      string
+	CheckoutBranch string
+	CheckoutTag    string
 
-	DryRun      bool `env:"BATON_DRY_RUN"`
+	DryRun      bool
 	OutputFlags `embed:""`
-	MaxParallel int  `env:"BATON_MAX_PARALLEL" default:"8"`
-	FailFast    bool `env:"BATON_FAIL_FAST"`
+	MaxParallel int
+	FailFast    bool
 
-	Wait          bool `env:"BATON_WAIT"`
+	Wait          bool
 	WaitFlags     `embed:""`
 	CallbackFlags `embed:""`
 	APIFlags      `embed:""`
@@ -54,26 +54,26 @@ type TriggerCmd struct {
 // flagDocs is how --help shows TriggerCmd's flags (see help.go).
 func (TriggerCmd) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
-		"project":         {"SLUG", "Project to trigger: gh/ORG/REPO, bb/ORG/REPO (or github/…, bitbucket/…) or circleci/ORG_ID/PROJECT_ID; repeat it to fan out."},
-		"projects":        {"LINES", "Projects to fan out to, one per line: SLUG, SLUG BRANCH or SLUG tag=TAG; # comments. Or YAML/JSON entries (- slug: …, branch: or tag:, parameters: {…}) giving each project its own parameters over the shared ones."},
-		"projects-file":   {"FILE", "Read the projects to fan out to from FILE, in a --projects format."},
-		"branch":          {"NAME", "Branch to run; pull/N/head and pull/N/merge work on GitHub. Neither --branch nor --tag: the project's default branch."},
-		"tag":             {"NAME", "Tag to run (instead of --branch)."},
-		"param":           {"KEY=VALUE", "Pipeline parameter KEY=VALUE (repeatable), typed as the project declares it (see --preflight); else true/false become booleans, canonical integers integers, the rest strings. KEY:string=, KEY:int=, KEY:bool= force a type."},
-		"parameters":      {"LINES", "Pipeline parameters as KEY=VALUE lines, one per line, typed like --param; blank lines and # comments are skipped."},
-		"parameters-json": {"JSON", "Pipeline parameters as a JSON object of strings, integers and booleans, typed as written."},
-		"parameters-file": {"FILE", "Pipeline parameters from a file holding a JSON object, typed as written."},
-		"no-expand":       {"", "Send $VAR and ${VAR} as written instead of expanding them from the environment."},
-		"preflight":       {"", "Check parameters against what each project's latest pipeline config declares, and type them by it: on (say what cannot be checked and send it as given), strict (refuse it), off (default: ${default}). Its reads (GETs) happen in a dry run too."},
-		"definition-id":   {"UUID", "Pipeline definition ID (Project Settings > Pipelines): use the pipeline/run endpoint, required for GitHub App and GitLab projects."},
-		"config-branch":   {"NAME", "With --definition-id: branch to read the config from (default: --branch)."},
-		"config-tag":      {"NAME", "With --definition-id: tag to read the config from (default: --tag)."},
-		"checkout-branch": {"NAME", "With --definition-id: branch for checkout steps (default: --branch)."},
-		"checkout-tag":    {"NAME", "With --definition-id: tag for checkout steps (default: --tag)."},
-		"dry-run":         {"", "Print the method, URL, headers and exact JSON body that would be sent, and send nothing."},
-		"max-parallel":    {"N", "Trigger requests in flight at once; every pipeline is followed from the moment it is created (default: ${default})."},
-		"fail-fast":       {"", "Once one project fails, trigger no more and cancel the workflows of the others."},
-		"wait":            {"", "Wait for the triggered pipelines to finish, and fail when one fails."},
+		"project":         {env: "BATON_PROJECT", placeholder: "SLUG", help: "Project to trigger: gh/ORG/REPO, bb/ORG/REPO (or github/…, bitbucket/…) or circleci/ORG_ID/PROJECT_ID; repeat it to fan out."},
+		"projects":        {env: "BATON_PROJECTS", placeholder: "LINES", help: "Projects to fan out to, one per line: SLUG, SLUG BRANCH or SLUG tag=TAG; # comments. Or YAML/JSON entries (- slug: …, branch: or tag:, parameters: {…}) giving each project its own parameters over the shared ones."},
+		"projects-file":   {env: "BATON_PROJECTS_FILE", placeholder: "FILE", help: "Read the projects to fan out to from FILE, in a --projects format."},
+		"branch":          {env: "BATON_BRANCH", placeholder: "NAME", help: "Branch to run; pull/N/head and pull/N/merge work on GitHub. Neither --branch nor --tag: the project's default branch."},
+		"tag":             {env: "BATON_TAG", placeholder: "NAME", help: "Tag to run (instead of --branch)."},
+		"param":           {placeholder: "KEY=VALUE", help: "Pipeline parameter KEY=VALUE (repeatable), typed as the project declares it (see --preflight); else true/false become booleans, canonical integers integers, the rest strings. KEY:string=, KEY:int=, KEY:bool= force a type."},
+		"parameters":      {env: "BATON_PARAMETERS", placeholder: "LINES", help: "Pipeline parameters as KEY=VALUE lines, one per line, typed like --param; blank lines and # comments are skipped."},
+		"parameters-json": {env: "BATON_PARAMETERS_JSON", placeholder: "JSON", help: "Pipeline parameters as a JSON object of strings, integers and booleans, typed as written."},
+		"parameters-file": {env: "BATON_PARAMETERS_FILE", placeholder: "FILE", help: "Pipeline parameters from a file holding a JSON object, typed as written."},
+		"no-expand":       {env: "BATON_NO_EXPAND", help: "Send $VAR and ${VAR} as written instead of expanding them from the environment."},
+		"preflight":       {env: "BATON_PREFLIGHT", def: "on", enum: "on,strict,off", help: "Check parameters against what each project's latest pipeline config declares, and type them by it: on (say what cannot be checked and send it as given), strict (refuse it), off (default: ${default}). Its reads (GETs) happen in a dry run too."},
+		"definition-id":   {env: "BATON_DEFINITION_ID", placeholder: "UUID", help: "Pipeline definition ID (Project Settings > Pipelines): use the pipeline/run endpoint, required for GitHub App and GitLab projects."},
+		"config-branch":   {env: "BATON_CONFIG_BRANCH", placeholder: "NAME", help: "With --definition-id: branch to read the config from (default: --branch)."},
+		"config-tag":      {env: "BATON_CONFIG_TAG", placeholder: "NAME", help: "With --definition-id: tag to read the config from (default: --tag)."},
+		"checkout-branch": {env: "BATON_CHECKOUT_BRANCH", placeholder: "NAME", help: "With --definition-id: branch for checkout steps (default: --branch)."},
+		"checkout-tag":    {env: "BATON_CHECKOUT_TAG", placeholder: "NAME", help: "With --definition-id: tag for checkout steps (default: --tag)."},
+		"dry-run":         {env: "BATON_DRY_RUN", help: "Print the method, URL, headers and exact JSON body that would be sent, and send nothing."},
+		"max-parallel":    {env: "BATON_MAX_PARALLEL", def: "8", placeholder: "N", help: "Trigger requests in flight at once; every pipeline is followed from the moment it is created (default: ${default})."},
+		"fail-fast":       {env: "BATON_FAIL_FAST", help: "Once one project fails, trigger no more and cancel the workflows of the others."},
+		"wait":            {env: "BATON_WAIT", help: "Wait for the triggered pipelines to finish, and fail when one fails."},
 	}
 }
 

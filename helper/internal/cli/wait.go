@@ -16,7 +16,7 @@ import (
 // WaitCmd is `baton wait`.
 type WaitCmd struct {
 	PipelineIDs []string `arg:"" optional:"" name:"pipeline-id"`
-	MaxParallel int      `env:"BATON_MAX_PARALLEL" default:"8"`
+	MaxParallel int
 	OutputFlags `embed:""`
 	WaitFlags   `embed:""`
 	APIFlags    `embed:""`
@@ -25,8 +25,8 @@ type WaitCmd struct {
 // flagDocs is how --help shows WaitCmd's flags (see help.go).
 func (WaitCmd) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
-		"pipeline-id":  {"", "Pipelines to wait for (default: $BATON_PIPELINE_IDS, which trigger --env-file exports)."},
-		"max-parallel": {"N", "Pipelines read at once to start with; all of them are followed together (default: ${default})."},
+		"pipeline-id":  {help: "Pipelines to wait for (default: $BATON_PIPELINE_IDS, which trigger --env-file exports)."},
+		"max-parallel": {env: "BATON_MAX_PARALLEL", def: "8", placeholder: "N", help: "Pipelines read at once to start with; all of them are followed together (default: ${default})."},
 	}
 }
 

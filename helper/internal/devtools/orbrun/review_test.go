@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alecthomas/kong"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -176,7 +175,7 @@ func TestWaitingStepsOutlastTheirTimeout(t *testing.T) {
 // cliParser is baton's command line, every command in it.
 func cliParser(t *testing.T) *kong.Kong {
 	t.Helper()
-	parser, err := kong.New(&cli.CLI{}, append(cli.AllCommands(), kong.Vars{"version": "test"}, kong.Exit(func(int) {}))...)
+	model, err := cli.Model()
 	require.NoError(t, err)
 	return parser
 }
@@ -186,7 +185,7 @@ func cliEnvs(t *testing.T) map[string][]string {
 	t.Helper()
 	parser := cliParser(t)
 	out := map[string][]string{}
-	for _, node := range parser.Model.Children {
+	for _, node := range model.Children {
 		for _, flag := range node.AllFlags(true) {
 			for _, f := range flag {
 				out[node.Name] = append(out[node.Name], f.Envs...)
