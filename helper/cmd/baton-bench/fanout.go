@@ -105,7 +105,7 @@ func (b *bench) fanOut(workflow time.Duration) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.s, r.err = measure(b.batonCmd(srv.base, args...))
+			r.s, r.err = measureRSS(b.batonCmd(srv.base, args...))
 		}()
 	}
 	wg.Wait()
