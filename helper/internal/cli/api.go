@@ -9,7 +9,6 @@ import (
 	"github.com/baton-ci/baton/helper/internal/circleci"
 	"github.com/baton-ci/baton/helper/internal/exitcode"
 	"github.com/baton-ci/baton/helper/internal/userfile"
-	"github.com/baton-ci/baton/helper/internal/watch"
 )
 
 // APIFlags are the flags of every command that talks to CircleCI.
@@ -26,12 +25,12 @@ type APIFlags struct {
 // flagDocs is how --help shows APIFlags's flags (see help.go).
 func (APIFlags) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
-		"host":                    {env: "CIRCLECI_HOST", def: "https://circleci.com", placeholder: "URL", help: "CircleCI host; set it for CircleCI server. Plain http:// only for loopback (default: ${default})."},
-		"token-env":               {env: "BATON_TOKEN_ENV", def: "CIRCLE_TOKEN", placeholder: "NAME", help: "Name of the environment variable holding the API token (the token itself is never a flag; default: ${default})."},
-		"retries":                 {env: "BATON_RETRIES", def: "3", placeholder: "N", help: "Retries of a request that failed (default: ${default}): reads after connection errors, 429 and 5xx; a trigger only when it certainly did nothing (connection refused, 429). A trigger whose outcome is unknown (timeout, dropped connection, any 5xx) is looked up, never resent blindly. A server asking to wait more than " + watch.Human(circleci.MaxServerWait) + " before a retry is not waited for: exit 5."},
-		"request-timeout":         {env: "BATON_REQUEST_TIMEOUT", def: "30s", placeholder: "DURATION", help: "Time limit for each HTTP request (default: ${default})."},
-		"debug":                   {env: "BATON_DEBUG", help: "Trace every request and answer on stderr (the token shows as [redacted])."},
-		"max-requests-per-minute": {env: "BATON_MAX_REQUESTS_PER_MINUTE", def: "300", placeholder: "N", help: "Requests to CircleCI a minute, shared by triggers, polls and cancels, after a burst of up to 100 at once; a 429 pauses them all (default: ${default})."},
+		"host":                    {env: "CIRCLECI_HOST", def: "https://circleci.com", placeholder: "URL", help: "CircleCI host (default: ${default}).", group: groupConnection},
+		"token-env":               {env: "BATON_TOKEN_ENV", def: "CIRCLE_TOKEN", placeholder: "NAME", help: "Environment variable holding the API token (default: ${default}).", group: groupConnection},
+		"retries":                 {env: "BATON_RETRIES", def: "3", placeholder: "N", help: "Retries of a request that failed with a connection error, 429 or 5xx (default: ${default}).", group: groupConnection},
+		"request-timeout":         {env: "BATON_REQUEST_TIMEOUT", def: "30s", placeholder: "DURATION", help: "Time limit of each HTTP request (default: ${default}).", group: groupConnection},
+		"debug":                   {env: "BATON_DEBUG", help: "Trace every request and answer on stderr (the token shows as [redacted]).", group: groupDebug},
+		"max-requests-per-minute": {env: "BATON_MAX_REQUESTS_PER_MINUTE", def: "300", placeholder: "N", help: "Requests a minute (default: ${default}).", group: groupConnection},
 	}
 }
 

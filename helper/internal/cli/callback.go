@@ -27,8 +27,8 @@ type CallbackFlags struct {
 // flagDocs is how --help shows CallbackFlags's flags (see help.go).
 func (CallbackFlags) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
-		"callback":           {env: "BATON_CALLBACK", placeholder: "JOB", help: "Name of this workflow's approval job that the downstream pipeline approves when it is done (baton callback there): sends a reference to it in --callback-parameter, waits only until the pipelines have started, and exits."},
-		"callback-parameter": {env: "BATON_CALLBACK_PARAMETER", def: "baton_callback", placeholder: "NAME", help: "Pipeline parameter (a string the downstream config declares) that carries the --callback reference (default: ${default})."},
+		"callback":           {env: "BATON_CALLBACK", placeholder: "JOB", help: "Approval job of this workflow that the downstream approves when done.", group: groupWaiting},
+		"callback-parameter": {env: "BATON_CALLBACK_PARAMETER", def: "baton_callback", placeholder: "NAME", help: "Parameter for the --callback reference (default: ${default}).", group: groupWaiting},
 	}
 }
 

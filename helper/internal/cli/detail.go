@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -31,11 +30,10 @@ var detailOnly = []string{"log-lines", "artifacts-dir", "artifacts", "junit-all-
 // flagDocs is how --help shows DetailFlags's flags (see help.go).
 func (DetailFlags) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
-		"log-lines": {env: "BATON_LOG_LINES", def: "20", placeholder: "N", help: "For each failed downstream job, print the last N lines of the step that failed (from API v1.1's job details); 0 reads none (default: ${default})."},
-		"artifacts-dir": {env: "BATON_ARTIFACTS_DIR", placeholder: "DIR", help: fmt.Sprintf("Download the downstream jobs' artifacts into DIR/<project>/<job>-<number>/<path>, whatever the outcome: %d at a time, at most %d files, %d GiB and %s in all (the rest are listed as skipped); a path used twice is saved as NAME~2.EXT.",
-			detail.DefaultArtifactWorkers, detail.DefaultMaxArtifacts, detail.DefaultMaxArtifactBytes>>30, watch.Human(detail.DefaultArtifactsTime))},
-		"artifacts":       {env: "BATON_ARTIFACTS", placeholder: "GLOB", help: "Only the artifacts whose path matches GLOB (** for any folders; a GLOB without / matches file names), e.g. '**/report*.html'."},
-		"junit-all-tests": {env: "BATON_JUNIT_ALL_TESTS", help: "Also write the failed downstream jobs' passing tests into --junit, not only their failures."},
+		"log-lines":       {env: "BATON_LOG_LINES", def: "20", placeholder: "N", help: "Print the last N lines of each failed job's failing step; 0: none (default: ${default}).", group: groupDetails},
+		"artifacts-dir":   {env: "BATON_ARTIFACTS_DIR", placeholder: "DIR", help: "Download the downstream jobs' artifacts into DIR/<project>/<job>-<number>/.", group: groupDetails},
+		"artifacts":       {env: "BATON_ARTIFACTS", placeholder: "GLOB", help: "Only the artifacts whose path matches GLOB (** for any folders).", group: groupDetails},
+		"junit-all-tests": {env: "BATON_JUNIT_ALL_TESTS", help: "Also write the failed jobs' passing tests into --junit.", group: groupDetails},
 	}
 }
 

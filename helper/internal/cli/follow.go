@@ -42,19 +42,19 @@ type WaitFlags struct {
 func (w WaitFlags) flagDocs() map[string]flagDoc {
 	docs := w.DetailFlags.flagDocs()
 	maps.Copy(docs, map[string]flagDoc{
-		"wait-start":          {env: "BATON_WAIT_START", help: "Wait only until the pipelines' workflows have started (or a pipeline errored or ran nothing), then exit: catches undeclared parameters and config errors in seconds."},
-		"timeout":             {env: "BATON_TIMEOUT", def: "30m", placeholder: "DURATION", help: "Stop waiting after DURATION and exit 4 (default: ${default})."},
-		"poll-interval":       {env: "BATON_POLL_INTERVAL", def: "5s", placeholder: "DURATION", help: "First wait between polls, and the wait after a change (default: ${default})."},
-		"max-interval":        {env: "BATON_MAX_INTERVAL", def: "30s", placeholder: "DURATION", help: "Longest wait between polls while nothing changes; a change is seen at most this late (default: ${default})."},
-		"heartbeat":           {env: "BATON_HEARTBEAT", def: "3m", placeholder: "DURATION", help: "While waiting, print what is still running at least this often, so CI does not end a quiet step (default: ${default})."},
-		"on-hold":             {env: "BATON_ON_HOLD", def: "wait", enum: "wait,succeed,fail", help: "What a workflow waiting for an approval means: wait, succeed or fail (default: ${default})."},
-		"cancel-on-timeout":   {env: "BATON_CANCEL_ON_TIMEOUT", help: "Cancel the downstream workflows still running when --timeout passes."},
-		"cancel-on-interrupt": {env: "BATON_CANCEL_ON_INTERRUPT", help: "Cancel the downstream workflows still running when baton is interrupted (SIGINT or SIGTERM, as when the upstream job is canceled); baton then exits 130 or 143 as without it."},
-		"allow-no-workflows":  {env: "BATON_ALLOW_NO_WORKFLOWS", help: "Count a downstream pipeline that ran no workflow (its filters excluded all) as a success."},
-		"no-workflows-grace":  {env: "BATON_NO_WORKFLOWS_GRACE", def: "2m", placeholder: "DURATION", help: "How long a pipeline may show no workflow (or a setup workflow nothing to continue to) before it counts as having run none (default: ${default})."},
-		"soft-fail":           {env: "BATON_SOFT_FAIL", help: "Report a downstream pipeline that failed, errored, ran nothing or was canceled, but exit 0 for it; trigger, API, usage errors and timeouts still fail."},
-		"junit":               {env: "BATON_JUNIT", placeholder: "FILE", help: "Write the downstream workflows and jobs as JUnit XML to FILE, for store_test_results; written even when they fail."},
-		"summary":             {env: "BATON_SUMMARY", placeholder: "FILE", help: "Write a short Markdown report of the downstream pipelines to FILE, for store_artifacts."},
+		"wait-start":          {env: "BATON_WAIT_START", help: "Wait only until the pipelines' workflows have started, then exit.", group: groupWaiting},
+		"timeout":             {env: "BATON_TIMEOUT", def: "30m", placeholder: "DURATION", help: "Stop waiting after DURATION and exit 4 (default: ${default}).", group: groupWaiting},
+		"poll-interval":       {env: "BATON_POLL_INTERVAL", def: "5s", placeholder: "DURATION", help: "First wait between polls, and after a change (default: ${default}).", group: groupWaiting},
+		"max-interval":        {env: "BATON_MAX_INTERVAL", def: "30s", placeholder: "DURATION", help: "Longest wait between polls while nothing changes (default: ${default}).", group: groupWaiting},
+		"heartbeat":           {env: "BATON_HEARTBEAT", def: "3m", placeholder: "DURATION", help: "Print what is still running at least this often (default: ${default}).", group: groupWaiting},
+		"on-hold":             {env: "BATON_ON_HOLD", def: "wait", enum: "wait,succeed,fail", help: "On hold for an approval means: wait, succeed or fail (default: ${default}).", group: groupWaiting},
+		"cancel-on-timeout":   {env: "BATON_CANCEL_ON_TIMEOUT", help: "Cancel the downstream workflows still running at --timeout.", group: groupWaiting},
+		"cancel-on-interrupt": {env: "BATON_CANCEL_ON_INTERRUPT", help: "Cancel them when baton is interrupted (SIGINT or SIGTERM).", group: groupWaiting},
+		"allow-no-workflows":  {env: "BATON_ALLOW_NO_WORKFLOWS", help: "Count a pipeline that ran no workflow as a success.", group: groupWaiting},
+		"no-workflows-grace":  {env: "BATON_NO_WORKFLOWS_GRACE", def: "2m", placeholder: "DURATION", help: "How long a pipeline may show no workflow (default: ${default}).", group: groupWaiting},
+		"soft-fail":           {env: "BATON_SOFT_FAIL", help: "Report a downstream pipeline that failed, but exit 0 for it.", group: groupWaiting},
+		"junit":               {env: "BATON_JUNIT", placeholder: "FILE", help: "Write the downstream workflows and jobs as JUnit XML to FILE.", group: groupResults},
+		"summary":             {env: "BATON_SUMMARY", placeholder: "FILE", help: "Write a Markdown summary of the downstream pipelines to FILE.", group: groupResults},
 	})
 	return docs
 }

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"maps"
 	"reflect"
 	"strings"
 
@@ -24,8 +23,21 @@ type flagDoc struct {
 	def         string // its default, as it would be written on the command line
 	enum        string // the values it allows, comma-separated (kong's enum:)
 	placeholder string // how --help names its value: --project=SLUG; "" for kong's own
-	help        string // its one line in --help, where ${default} stands for its default
+	help        string // its line in --help, where ${default} stands for its default
+	group       string // the --help section it is listed under (one of the group constants)
 }
+
+// The sections of a command's --help, shown in the order their first flag comes in the
+// command's struct: what is triggered first, how to reach CircleCI and debugging last.
+const (
+	groupTarget     = "Target:"
+	groupParameters = "Parameters:"
+	groupWaiting    = "Waiting:"
+	groupResults    = "Results and outputs:"
+	groupDetails    = "Failure details:"
+	groupConnection = "Connection:"
+	groupDebug      = "Debugging:"
+)
 
 // documented is a flag struct with a flagDocs method: flag name → everything about it.
 type documented interface {
@@ -100,13 +112,21 @@ func printHelp(options kong.HelpOptions, ctx *kong.Context) error {
 // document writes baton's description and every flag's and argument's help into the model.
 func document(app *kong.Application) {
 	app.Help = description
+	groups := map[string]*kong.Group{}
 	_ = kong.Visit(app.Node, func(v kong.Visitable, next kong.Next) error {
 		if node, ok := v.(*kong.Node); ok {
 			docs := flagDocsOf(node.Target)
 			for _, f := range node.Flags {
 				documentValue(f.Value, docs)
-				if doc := docs[f.Name]; doc.placeholder != "" {
+				doc := docs[f.Name]
+				if doc.placeholder != "" {
 					f.PlaceHolder = doc.placeholder
+				}
+				if doc.group != "" {
+					if groups[doc.group] == nil {
+						groups[doc.group] = &kong.Group{Key: doc.group, Title: doc.group}
+					}
+					f.Group = groups[doc.group]
 				}
 			}
 			for _, arg := range node.Positional {
@@ -117,21 +137,38 @@ func document(app *kong.Application) {
 	})
 }
 
+// over is doc, with what it leaves empty taken from base.
+func (doc flagDoc) over(base flagDoc) flagDoc {
+	for _, f := range []struct{ to, from *string }{{&doc.env, &base.env}, {&doc.def, &base.def}, {&doc.enum, &base.enum},
+		{&doc.placeholder, &base.placeholder}, {&doc.help, &base.help}, {&doc.group, &base.group}} {
+		if *f.to == "" {
+			*f.to = *f.from
+		}
+	}
+	return doc
+}
+
 func documentValue(v *kong.Value, docs map[string]flagDoc) {
 	if doc, ok := docs[v.Name]; ok {
 		v.Help = strings.ReplaceAll(doc.help, "${default}", v.Default)
 	}
 }
 
-// flagDocsOf merges the flagDocs of a command's struct and of the flag structs it embeds.
+// flagDocsOf merges the flagDocs of a command's struct and of the flag structs it embeds. A
+// command's own entry for an embedded flag overrides the fields it sets (its help, say, where
+// the shared text does not fit the command).
 func flagDocsOf(target reflect.Value) map[string]flagDoc {
 	docs := map[string]flagDoc{}
 	if !target.IsValid() || target.Kind() != reflect.Struct {
 		return docs
 	}
 	add := func(v reflect.Value) {
-		if d, ok := v.Interface().(documented); ok {
-			maps.Copy(docs, d.flagDocs())
+		d, ok := v.Interface().(documented)
+		if !ok {
+			return
+		}
+		for name, doc := range d.flagDocs() {
+			docs[name] = doc.over(docs[name])
 		}
 	}
 	for i := range target.NumField() {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -175,5 +176,20 @@ func TestFlagNamesAreKongs(t *testing.T) {
 	for field, want := range map[string]string{"ParametersJSON": "parameters-json", "DefinitionID": "definition-id",
 		"MaxRequestsPerMinute": "max-requests-per-minute", "JSONFile": "json-file", "X": "x", "": ""} {
 		assert.Equal(t, want, flagName(field), field)
+	}
+}
+
+// `baton trigger --help` stays short enough to read, in an 80-column terminal: its flags are
+// grouped and each says what it does in a line or two; explanations belong in the command's long
+// help or in the README.
+func TestTriggerHelpFitsOnAScreenOrTwo(t *testing.T) {
+	t.Setenv("COLUMNS", "80")
+	var stdout, stderr strings.Builder
+	code := Run([]string{"trigger", "--help"}, Deps{Stdout: &stdout, Stderr: &stderr, LookupEnv: func(string) (string, bool) { return "", false }})
+	require.Equal(t, 0, code, stderr.String())
+	lines := strings.Count(stdout.String(), "\n")
+	assert.Less(t, lines, 160, "baton trigger --help is %d lines", lines)
+	for _, group := range []string{groupTarget, groupParameters, groupWaiting, groupResults, groupDetails, groupConnection, groupDebug} {
+		assert.Contains(t, stdout.String(), "\n"+group+"\n", "trigger --help lists its flags under %q", group)
 	}
 }

@@ -29,9 +29,9 @@ type OutputFlags struct {
 // flagDocs is how --help shows OutputFlags's flags (see help.go).
 func (OutputFlags) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
-		"output":      {def: "text", enum: "text,json", help: "How to print the result: text or json, which lists every project with its outcome (default: ${default})."},
-		"result-file": {env: "BATON_RESULT_FILE", placeholder: "FILE", help: "Also write the result as JSON to FILE."},
-		"env-file":    {env: "BATON_ENV_FILE", placeholder: "FILE", help: "Append export BATON_PIPELINE_ID=…, BATON_PIPELINE_NUMBER=…, BATON_PIPELINE_URL=… (and BATON_OUTCOME once waited for) to FILE (point it at $BASH_ENV)."},
+		"output":      {def: "text", enum: "text,json", help: "text, or json listing every pipeline with its outcome (default: ${default}).", group: groupResults},
+		"result-file": {env: "BATON_RESULT_FILE", placeholder: "FILE", help: "Also write the result as JSON to FILE.", group: groupResults},
+		"env-file":    {env: "BATON_ENV_FILE", placeholder: "FILE", help: "Append the result to FILE as export lines, e.g. to $BASH_ENV.", group: groupResults},
 	}
 }
 

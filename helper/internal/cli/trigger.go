@@ -19,13 +19,20 @@ import (
 	"github.com/baton-ci/baton/helper/internal/request"
 )
 
-// TriggerCmd is `baton trigger`.
+// TriggerCmd is `baton trigger`. Its fields come in the order --help shows their groups.
 type TriggerCmd struct {
-	Project      []string `sep:"none"`
-	Projects     string
-	ProjectsFile string
-	Branch       string
-	Tag          string
+	Project        []string `sep:"none"`
+	Projects       string
+	ProjectsFile   string
+	Branch         string
+	Tag            string
+	MaxParallel    int
+	FailFast       bool
+	DefinitionID   string
+	ConfigBranch   string
+	ConfigTag      string
+	CheckoutBranch string
+	CheckoutTag    string
 
 	Param          []string `short:"p" sep:"none"`
 	Parameters     string
@@ -34,87 +41,61 @@ type TriggerCmd struct {
 	NoExpand       bool
 	Preflight      string
 
-	DefinitionID   string
-	ConfigBranch   string
-	ConfigTag      string
-	CheckoutBranch string
-	CheckoutTag    string
-
-	DryRun      bool
-	OutputFlags `embed:""`
-	MaxParallel int
-	FailFast    bool
-
 	Wait          bool
-	WaitFlags     `embed:""`
 	CallbackFlags `embed:""`
+	OutputFlags   `embed:""`
+	WaitFlags     `embed:""`
 	APIFlags      `embed:""`
+	DryRun        bool
 }
 
 // flagDocs is how --help shows TriggerCmd's flags (see help.go).
 func (TriggerCmd) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
-		"project":         {env: "BATON_PROJECT", placeholder: "SLUG", help: "Project to trigger: gh/ORG/REPO, bb/ORG/REPO (or github/…, bitbucket/…) or circleci/ORG_ID/PROJECT_ID; repeat it to fan out."},
-		"projects":        {env: "BATON_PROJECTS", placeholder: "LINES", help: "Projects to fan out to, one per line: SLUG, SLUG BRANCH or SLUG tag=TAG; # comments. Or YAML/JSON entries (- slug: …, branch: or tag:, parameters: {…}) giving each project its own parameters over the shared ones."},
-		"projects-file":   {env: "BATON_PROJECTS_FILE", placeholder: "FILE", help: "Read the projects to fan out to from FILE, in a --projects format."},
-		"branch":          {env: "BATON_BRANCH", placeholder: "NAME", help: "Branch to run; pull/N/head and pull/N/merge work on GitHub. Neither --branch nor --tag: the project's default branch."},
-		"tag":             {env: "BATON_TAG", placeholder: "NAME", help: "Tag to run (instead of --branch)."},
-		"param":           {placeholder: "KEY=VALUE", help: "Pipeline parameter KEY=VALUE (repeatable), typed as the project declares it (see --preflight); else true/false become booleans, canonical integers integers, the rest strings. KEY:string=, KEY:int=, KEY:bool= force a type."},
-		"parameters":      {env: "BATON_PARAMETERS", placeholder: "LINES", help: "Pipeline parameters as KEY=VALUE lines, one per line, typed like --param; blank lines and # comments are skipped."},
-		"parameters-json": {env: "BATON_PARAMETERS_JSON", placeholder: "JSON", help: "Pipeline parameters as a JSON object of strings, integers and booleans, typed as written."},
-		"parameters-file": {env: "BATON_PARAMETERS_FILE", placeholder: "FILE", help: "Pipeline parameters from a file holding a JSON object, typed as written."},
-		"no-expand":       {env: "BATON_NO_EXPAND", help: "Send $VAR and ${VAR} as written instead of expanding them from the environment."},
-		"preflight":       {env: "BATON_PREFLIGHT", def: "on", enum: "on,strict,off", help: "Check parameters against what each project's latest pipeline config declares, and type them by it: on (say what cannot be checked and send it as given), strict (refuse it), off (default: ${default}). Its reads (GETs) happen in a dry run too."},
-		"definition-id":   {env: "BATON_DEFINITION_ID", placeholder: "UUID", help: "Pipeline definition ID (Project Settings > Pipelines): use the pipeline/run endpoint, required for GitHub App and GitLab projects."},
-		"config-branch":   {env: "BATON_CONFIG_BRANCH", placeholder: "NAME", help: "With --definition-id: branch to read the config from (default: --branch)."},
-		"config-tag":      {env: "BATON_CONFIG_TAG", placeholder: "NAME", help: "With --definition-id: tag to read the config from (default: --tag)."},
-		"checkout-branch": {env: "BATON_CHECKOUT_BRANCH", placeholder: "NAME", help: "With --definition-id: branch for checkout steps (default: --branch)."},
-		"checkout-tag":    {env: "BATON_CHECKOUT_TAG", placeholder: "NAME", help: "With --definition-id: tag for checkout steps (default: --tag)."},
-		"dry-run":         {env: "BATON_DRY_RUN", help: "Print the method, URL, headers and exact JSON body that would be sent, and send nothing."},
-		"max-parallel":    {env: "BATON_MAX_PARALLEL", def: "8", placeholder: "N", help: "Trigger requests in flight at once; every pipeline is followed from the moment it is created (default: ${default})."},
-		"fail-fast":       {env: "BATON_FAIL_FAST", help: "Once one project fails, trigger no more and cancel the workflows of the others."},
-		"wait":            {env: "BATON_WAIT", help: "Wait for the triggered pipelines to finish, and fail when one fails."},
+		"retries":         {help: "Retries of a failed request (default: ${default}); never a blind resend."},
+		"env-file":        {help: "Append export BATON_PIPELINE_ID=… lines to FILE (e.g. $BASH_ENV) for later steps."},
+		"project":         {env: "BATON_PROJECT", placeholder: "SLUG", help: "Project: gh/ORG/REPO, bb/ORG/REPO or circleci/ORG_ID/PROJECT_ID; repeatable.", group: groupTarget},
+		"projects":        {env: "BATON_PROJECTS", placeholder: "LINES", help: "Projects to fan out to, one per line (SLUG, SLUG BRANCH or SLUG tag=TAG), or YAML/JSON entries with their own parameters.", group: groupTarget},
+		"projects-file":   {env: "BATON_PROJECTS_FILE", placeholder: "FILE", help: "Read --projects from FILE.", group: groupTarget},
+		"branch":          {env: "BATON_BRANCH", placeholder: "NAME", help: "Branch to run; neither --branch nor --tag: the default branch.", group: groupTarget},
+		"tag":             {env: "BATON_TAG", placeholder: "NAME", help: "Tag to run, instead of --branch.", group: groupTarget},
+		"param":           {placeholder: "KEY=VALUE", help: "Pipeline parameter, typed as the project declares it; KEY:string=, KEY:int=, KEY:bool= force a type.", group: groupParameters},
+		"parameters":      {env: "BATON_PARAMETERS", placeholder: "LINES", help: "Parameters as KEY=VALUE lines, typed like --param; # comments.", group: groupParameters},
+		"parameters-json": {env: "BATON_PARAMETERS_JSON", placeholder: "JSON", help: "Parameters as a JSON object, typed as written.", group: groupParameters},
+		"parameters-file": {env: "BATON_PARAMETERS_FILE", placeholder: "FILE", help: "Parameters as a JSON object read from FILE (- for standard input).", group: groupParameters},
+		"no-expand":       {env: "BATON_NO_EXPAND", help: "Send $VAR and ${VAR} as written, not expanded from the environment.", group: groupParameters},
+		"preflight":       {env: "BATON_PREFLIGHT", def: "on", enum: "on,strict,off", help: "Check and type parameters by the project's config: on, strict or off (default: ${default}).", group: groupParameters},
+		"definition-id":   {env: "BATON_DEFINITION_ID", placeholder: "UUID", help: "Pipeline definition ID, for GitHub App and GitLab projects.", group: groupTarget},
+		"config-branch":   {env: "BATON_CONFIG_BRANCH", placeholder: "NAME", help: "With --definition-id: the config's branch (default: --branch).", group: groupTarget},
+		"config-tag":      {env: "BATON_CONFIG_TAG", placeholder: "NAME", help: "With --definition-id: the config's tag (default: --tag).", group: groupTarget},
+		"checkout-branch": {env: "BATON_CHECKOUT_BRANCH", placeholder: "NAME", help: "With --definition-id: the branch checked out (default: --branch).", group: groupTarget},
+		"checkout-tag":    {env: "BATON_CHECKOUT_TAG", placeholder: "NAME", help: "With --definition-id: the tag checked out (default: --tag).", group: groupTarget},
+		"dry-run":         {env: "BATON_DRY_RUN", help: "Print the exact request (method, URL, headers, JSON body) and send nothing.", group: groupDebug},
+		"max-parallel":    {env: "BATON_MAX_PARALLEL", def: "8", placeholder: "N", help: "Triggers in flight at once (default: ${default}).", group: groupTarget},
+		"fail-fast":       {env: "BATON_FAIL_FAST", help: "Once one project fails, trigger no more and cancel the others' workflows.", group: groupTarget},
+		"wait":            {env: "BATON_WAIT", help: "Wait for the pipelines to finish, and fail when one fails.", group: groupWaiting},
 	}
 }
 
-// Help is the long help shown by `baton trigger --help`.
+// Help is the long help shown by `baton trigger --help`. The flags' details (pre-flight, the
+// projects list's formats, the retry policy, the env file's variables) are in helper/README.md.
 func (c *TriggerCmd) Help() string {
-	return `Triggers pipelines through CircleCI API v2 and prints each one's number and link. The JSON body is
-built from typed values, never by pasting text, so quotes, spaces, newlines and $(…) in values
-arrive exactly as given. $VAR and ${VAR} in values, branch, tag and project are expanded from the
-environment (no shell involved; $$ is a literal $); an unset variable is an error.
+	return `Triggers pipelines through CircleCI API v2 and prints each one's number and link. Values
+are sent as typed JSON, exactly as given; $VAR and ${VAR} in them (and in the branch, tag and
+project) are expanded from the environment, $$ being a literal $.
 
-Before sending, pre-flight reads what each project declares (the config of its latest pipeline
-on the ref, else on its default branch), refuses an undeclared, mistyped or out-of-enum parameter
-(exit 2, nothing sent), and types values as declared: version=3 reaches a string parameter as
-"3". When it cannot know, it says why and sends as typed; --preflight=strict refuses instead.
-
-With --wait, baton follows each pipeline until every workflow has finished, printing a line when
-something changes, and exits 1 when one failed (6 when one was canceled and none failed).
-Several --project (or --projects) fan out: triggered concurrently, followed together, summed up
-in one table; the exit code is the worst.
+Pre-flight refuses a parameter the project's config does not declare, or of another type (exit 2,
+nothing sent). --wait follows the pipelines and fails when one fails; several projects fan out.
 
 Examples:
-  # Deploy the image just built, from a CircleCI job with CIRCLE_TOKEN in a context:
-  baton trigger --project gh/acme/deploy --branch main \
-    --param 'image-name=$DOCKER_LOGIN/$CIRCLE_PROJECT_REPONAME:0.1.123' --param replicas=3
+  # Deploy the image just built, from a job with CIRCLE_TOKEN in a context:
+  baton trigger --project gh/acme/deploy --branch main -p image-name=acme/api:0.1.123 -p replicas=3
 
   # Run another project's integration tests and fail with them:
   baton trigger --project gh/acme/e2e --wait --timeout 45m --junit downstream.xml
 
-  # Typed parameters: "3" as a string, a boolean, JSON for anything else:
-  baton trigger --project gh/acme/api -p version:string=3 -p run-e2e=true \
-    --parameters-json '{"note": "multi\nline", "retries": 2}'
-
-  # Redeploy three services at once and wait for all of them:
-  baton trigger --project gh/acme/billing --project gh/acme/search --project bb/acme/mail --wait
-
-  # A GitHub App project, config from main, code from a tag:
-  baton trigger --project circleci/ORG_ID/PROJECT_ID --definition-id UUID \
-    --config-branch main --checkout-tag v1.4.0
-
-  # See exactly what would be sent:
-  baton trigger --project gh/acme/api --param x=1 --dry-run
+  # Redeploy two services at once, and see exactly what would be sent:
+  baton trigger --project gh/acme/billing --project bb/acme/mail -p version:string=3 --dry-run
 
 ` + exitCodes
 }

@@ -16,17 +16,18 @@ import (
 // WaitCmd is `baton wait`.
 type WaitCmd struct {
 	PipelineIDs []string `arg:"" optional:"" name:"pipeline-id"`
+	WaitFlags   `embed:""`
 	MaxParallel int
 	OutputFlags `embed:""`
-	WaitFlags   `embed:""`
 	APIFlags    `embed:""`
 }
 
 // flagDocs is how --help shows WaitCmd's flags (see help.go).
 func (WaitCmd) flagDocs() map[string]flagDoc {
 	return map[string]flagDoc{
+		"env-file":     {help: "Append export BATON_OUTCOME=… and the pipelines' BATON_PIPELINE_ID=…, BATON_PIPELINE_URL=… to FILE, e.g. $BASH_ENV."},
 		"pipeline-id":  {help: "Pipelines to wait for (default: $BATON_PIPELINE_IDS, which trigger --env-file exports)."},
-		"max-parallel": {env: "BATON_MAX_PARALLEL", def: "8", placeholder: "N", help: "Pipelines read at once to start with; all of them are followed together (default: ${default})."},
+		"max-parallel": {env: "BATON_MAX_PARALLEL", def: "8", placeholder: "N", help: "Pipelines read at once to start with; all of them are followed together (default: ${default}).", group: groupWaiting},
 	}
 }
 
