@@ -172,7 +172,7 @@ func parameters(t *testing.T, body []byte) map[string]any {
 	return doc.Parameters
 }
 
-var linkRE = regexp.MustCompile(`^triggered gh/acme/deploy pipeline #1 \(id [0-9a-f-]{36}, \w+\): http://127\.0\.0\.1:\d+/pipelines/github/acme/deploy/1\n$`)
+var linkRE = regexp.MustCompile(`^triggered gh/acme/deploy pipeline #1 \(branch main\): http://127\.0\.0\.1:\d+/pipelines/github/acme/deploy/1\n$`)
 
 func TestTriggerSendsTypedParametersToTheLegacyEndpoint(t *testing.T) {
 	w := newWorld(t)

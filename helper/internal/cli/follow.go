@@ -122,6 +122,9 @@ type pipelineRef struct {
 	id    string
 	label string // gh/acme/deploy #12
 	url   string // the pipeline's page
+	// created is the line saying it was triggered (report.TriggeredLine); "" for a pipeline
+	// baton wait was given.
+	created string
 }
 
 // follower follows pipelines with one scheduler and renders what it sees.

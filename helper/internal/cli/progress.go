@@ -65,9 +65,9 @@ func (l *lines) triggered(ref pipelineRef, recovered bool) {
 	l.line(triggeredLine(ref, recovered))
 }
 
-// triggeredLine is "gh/acme/e2e #41: triggered URL".
+// triggeredLine is report.TriggeredLine, the same line a trigger that does not wait prints.
 func triggeredLine(ref pipelineRef, recovered bool) string {
-	line := terminalText(ref.label) + ": triggered " + terminalText(ref.url)
+	line := terminalText(ref.created)
 	if recovered {
 		line += " (its answer was lost; found by looking it up, not sent twice)"
 	}

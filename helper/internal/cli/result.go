@@ -125,6 +125,18 @@ func exitCode(rows []row) (int, int) {
 	return code, 0
 }
 
+// refFields is a ref as the result shows it: the branch or tag and which it is; "", "" for the
+// project's default branch.
+func refFields(ref request.Ref) (name, kind string) {
+	switch {
+	case ref.Tag != "":
+		return ref.Tag, "tag"
+	case ref.Branch != "":
+		return ref.Branch, "branch"
+	}
+	return "", ""
+}
+
 // result is the rows as the JSON result and env file show them.
 func result(rows []row) report.Result {
 	res := report.Result{Pipelines: make([]report.Pipeline, 0, len(rows))}
@@ -134,13 +146,8 @@ func result(rows []row) report.Result {
 		res.Outcome = rows[worst].outcome
 	}
 	for _, r := range rows {
-		p := report.Pipeline{Project: r.project, ID: r.id, Ref: r.ref.Branch, URL: r.url, Outcome: r.outcome, Reason: r.reason, ExitCode: r.code}
-		switch {
-		case r.ref.Tag != "":
-			p.Ref, p.RefType = r.ref.Tag, "tag"
-		case r.ref.Branch != "":
-			p.RefType = "branch"
-		}
+		p := report.Pipeline{Project: r.project, ID: r.id, URL: r.url, Outcome: r.outcome, Reason: r.reason, ExitCode: r.code}
+		p.Ref, p.RefType = refFields(r.ref)
 		if r.soft {
 			p.ExitCode = exitcode.OK
 		}

@@ -187,9 +187,11 @@ func (c *TriggerCmd) Run(d *Deps) error {
 		OnTriggered: func(i int, t dispatch.Target, tr *dispatch.Triggered) {
 			switch {
 			case tr.Creation != nil && (waiting || len(targets) > 1):
-				p := t.Trigger.Project
-				view.triggered(pipelineRef{key: i, label: label(p.String(), tr.Creation.Number),
-					url: report.AppURL(host, p.AppPath(), tr.Creation.Number)}, tr.Recovered)
+				p, number := t.Trigger.Project, tr.Creation.Number
+				created := report.Pipeline{Project: p.String(), Number: number, URL: report.AppURL(host, p.AppPath(), number)}
+				created.Ref, created.RefType = refFields(t.Trigger.Ref)
+				view.triggered(pipelineRef{key: i, label: label(p.String(), number), url: created.URL,
+					created: report.TriggeredLine(created)}, tr.Recovered)
 			case tr.Recovered:
 				fmt.Fprintf(d.Stderr, "baton: %s: the answer to the trigger was lost; pipeline #%d was found by looking it up and proven to be this trigger's, so it was not sent again\n", t.Trigger.Project, tr.Creation.Number)
 			}

@@ -55,7 +55,7 @@ func TestWaitSucceedsWithTheDownstreamPipeline(t *testing.T) {
 	junit, summary := filepath.Join(dir, "junit.xml"), filepath.Join(dir, "summary.md")
 	r := w.baton(nil, append([]string{"trigger", "--project", "gh/acme/ok", "--wait", "--junit", junit, "--summary", summary}, fast...)...)
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
-	assert.Regexp(t, `(?m)^gh/acme/ok #1: triggered http://127\.0\.0\.1:\d+/pipelines/github/acme/ok/1$`, r.stdout)
+	assert.Regexp(t, `(?m)^triggered gh/acme/ok pipeline #1 \(default branch\): http://127\.0\.0\.1:\d+/pipelines/github/acme/ok/1$`, r.stdout)
 	assert.Regexp(t, `(?m)^gh/acme/ok #1: workflow build succeeded \(\d+s\) http://127\.0\.0\.1:\d+/pipelines/github/acme/ok/1/workflows/[0-9a-f-]{36}$`, r.stdout)
 	assert.Regexp(t, `(?m)^gh/acme/ok #1: succeeded after \d+s$`, r.stdout)
 	assertJUnit(t, junit, 0)
@@ -90,8 +90,8 @@ func TestFanOutFollowsEveryProjectAndExitsWithTheWorst(t *testing.T) {
 		append([]string{"trigger", "--project", "gh/acme/strict", "--wait"}, fast...)...)
 	assert.Equal(t, 1, r.code, r.stdout+r.stderr)
 	assert.Len(t, w.sim.Pipelines(), 3)
-	for _, p := range []string{"gh/acme/strict #1", "gh/acme/ok #1", "gh/acme/broken #1"} {
-		assert.Regexp(t, `(?m)^`+p+`: triggered `, r.stdout)
+	for _, p := range []string{"gh/acme/strict pipeline #1 \\(default branch\\)", "gh/acme/ok pipeline #1 \\(default branch\\)", "gh/acme/broken pipeline #1 \\(branch main\\)"} {
+		assert.Regexp(t, `(?m)^triggered `+p+`: `, r.stdout)
 	}
 	assert.Contains(t, r.stderr, "1 of 3 downstream pipelines did not succeed: gh/acme/broken #1 failed")
 }

@@ -101,11 +101,21 @@ func Text(w io.Writer, r Result) error {
 		if p.ID == "" {
 			continue
 		}
-		if _, err := fmt.Fprintf(w, "triggered %s pipeline #%d (id %s, %s): %s\n", p.Project, p.Number, p.ID, p.State, p.URL); err != nil {
+		if _, err := fmt.Fprintln(w, TriggeredLine(p)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// TriggeredLine is how baton says a pipeline was created, whether it then waits for it or not:
+// "triggered gh/acme/api pipeline #42 (branch main): https://app.circleci.com/pipelines/…".
+func TriggeredLine(p Pipeline) string {
+	on := "default branch"
+	if p.Ref != "" {
+		on = p.RefType + " " + p.Ref
+	}
+	return fmt.Sprintf("triggered %s pipeline #%d (%s): %s", p.Project, p.Number, on, p.URL)
 }
 
 // JSON writes r as one indented JSON document; lists are [] even when empty.

@@ -45,9 +45,25 @@ func TestEnvLinesSurviveASourcingShell(t *testing.T) {
 func TestTextIsOneLinePerPipeline(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, report.Text(&buf, report.Result{Pipelines: []report.Pipeline{{
-		Project: "gh/acme/api", ID: "5034460f", Number: 42, State: "created", URL: "https://app.circleci.com/pipelines/github/acme/api/42",
+		Project: "gh/acme/api", ID: "5034460f", Number: 42, State: "created", Ref: "main", RefType: "branch", URL: "https://app.circleci.com/pipelines/github/acme/api/42",
 	}, {Project: "gh/acme/web", Outcome: "not_sent"}}}))
-	assert.Equal(t, "triggered gh/acme/api pipeline #42 (id 5034460f, created): https://app.circleci.com/pipelines/github/acme/api/42\n", buf.String())
+	assert.Equal(t, "triggered gh/acme/api pipeline #42 (branch main): https://app.circleci.com/pipelines/github/acme/api/42\n", buf.String())
+}
+
+func TestTriggeredLineNamesTheRef(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		p    report.Pipeline
+		want string
+	}{
+		{"a branch", report.Pipeline{Project: "gh/acme/api", Number: 42, Ref: "main", RefType: "branch", URL: "https://x/42"}, "triggered gh/acme/api pipeline #42 (branch main): https://x/42"},
+		{"a tag", report.Pipeline{Project: "bb/acme/web", Number: 7, Ref: "v1.2.0", RefType: "tag", URL: "https://x/7"}, "triggered bb/acme/web pipeline #7 (tag v1.2.0): https://x/7"},
+		{"the default branch", report.Pipeline{Project: "gh/acme/api", Number: 1, URL: "https://x/1"}, "triggered gh/acme/api pipeline #1 (default branch): https://x/1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, report.TriggeredLine(tc.p))
+		})
+	}
 }
 
 func TestJSONListsAreNeverNull(t *testing.T) {
