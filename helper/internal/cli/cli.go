@@ -28,6 +28,7 @@ import (
 // Deps is everything a command reaches outside the process; tests replace any of it.
 type Deps struct {
 	Context    context.Context
+	Stdin      io.Reader // read only for a file flag given "-"; nil: empty
 	Stdout     io.Writer
 	Stderr     io.Writer
 	LookupEnv  func(string) (string, bool)
@@ -51,6 +52,7 @@ type Deps struct {
 func OSDeps(version string) Deps {
 	return Deps{
 		Context:       context.Background(),
+		Stdin:         os.Stdin,
 		Stdout:        os.Stdout,
 		Stderr:        os.Stderr,
 		LookupEnv:     os.LookupEnv,
@@ -67,6 +69,14 @@ func OSDeps(version string) Deps {
 func stdoutIsTerminal() bool {
 	fi, err := os.Stdout.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// stdin is Deps.Stdin, or empty input.
+func (d *Deps) stdin() io.Reader {
+	if d.Stdin == nil {
+		return strings.NewReader("")
+	}
+	return d.Stdin
 }
 
 // givenFlag reports whether the flag was given on the command line, rather than through its

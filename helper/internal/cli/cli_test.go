@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -144,4 +145,48 @@ func TestAnAbsurdRetryAfterGivesUpAtOnce(t *testing.T) {
 		assert.Len(t, w.requests("triggerPipeline"), 1)
 		assert.Len(t, w.sim.Pipelines(), 1, "the one the unknown outcome created, and no other")
 	})
+}
+
+// --parameters-file - reads the parameters from standard input, once however many projects
+// share them, under the same rules as a file: nothing is sent for input that is not a JSON
+// object of parameters.
+func TestParametersFileDashReadsStandardInput(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		stdin    io.Reader
+		projects []string
+		code     int
+		want     string // in stdout when 0, stderr otherwise
+	}{
+		{name: "a JSON object is sent typed as written", stdin: strings.NewReader(`{"replicas": 3, "note": "a b", "version": "3"}`),
+			projects: []string{"gh/acme/deploy"}, want: `{"parameters":{"replicas":3,"note":"a b","version":"3"}}`},
+		{name: "every project of a fan-out gets them", stdin: strings.NewReader(`{"replicas": 3}`),
+			projects: []string{"gh/acme/deploy", "gh/acme/api"}, want: `"parameters":{"replicas":3}`},
+		{name: "empty input is refused", stdin: strings.NewReader(""), projects: []string{"gh/acme/deploy"},
+			code: 2, want: "baton: --parameters-file -: want a JSON object of parameters, got nothing"},
+		{name: "no standard input at all is refused", projects: []string{"gh/acme/deploy"},
+			code: 2, want: "baton: --parameters-file -: want a JSON object of parameters, got nothing"},
+		{name: "input that is not JSON is refused", stdin: strings.NewReader("replicas=3\n"), projects: []string{"gh/acme/deploy"},
+			code: 2, want: "baton: --parameters-file -: not valid JSON"},
+		{name: "input over the cap of a file is refused", stdin: io.MultiReader(strings.NewReader(`{"x": "`), strings.NewReader(strings.Repeat("y", 1<<20))),
+			projects: []string{"gh/acme/deploy"}, code: 2, want: "baton: --parameters-file -: larger than 1 MiB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			d := inProcess(&stdout, &stderr, nil)
+			d.Stdin = tc.stdin
+			args := []string{"trigger", "--parameters-file", "-", "--preflight=off", "--dry-run", "--host", "http://127.0.0.1:9"}
+			for _, p := range tc.projects {
+				args = append(args, "--project", p)
+			}
+			code := cli.Run(args, d)
+			require.Equal(t, tc.code, code, stderr.String())
+			if tc.code == 0 {
+				assert.Equal(t, len(tc.projects), strings.Count(stdout.String(), tc.want), stdout.String())
+				return
+			}
+			assert.Contains(t, stderr.String(), tc.want)
+			assert.Empty(t, stdout.String(), "nothing was sent, nor shown as sent")
+		})
+	}
 }

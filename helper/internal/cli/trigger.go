@@ -17,6 +17,7 @@ import (
 	"github.com/baton-ci/baton/helper/internal/preflight"
 	"github.com/baton-ci/baton/helper/internal/report"
 	"github.com/baton-ci/baton/helper/internal/request"
+	"github.com/baton-ci/baton/helper/internal/userfile"
 )
 
 // TriggerCmd is `baton trigger`. Its fields come in the order --help shows their groups.
@@ -223,7 +224,13 @@ func (c *TriggerCmd) targets(d *Deps) ([]dispatch.Target, error) {
 		if data, ok := read[path]; ok {
 			return data, nil
 		}
-		data, err := d.ReadFile(path)
+		var data []byte
+		var err error
+		if path == "-" { // standard input, as for most tools' file arguments
+			data, err = userfile.ReadAll(d.stdin(), 0)
+		} else {
+			data, err = d.ReadFile(path)
+		}
 		if err == nil {
 			read[path] = data
 		}

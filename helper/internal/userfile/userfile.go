@@ -37,7 +37,16 @@ func Read(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	return ReadAll(f, limit)
+}
+
+// ReadAll reads r to its end, refusing more than limit bytes (limit <= 0: MaxInput): the cap of
+// an input file, for input that is not a file (standard input, for a file flag given "-").
+func ReadAll(r io.Reader, limit int64) ([]byte, error) {
+	if limit <= 0 {
+		limit = MaxInput
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, unwrap(err)
 	}
