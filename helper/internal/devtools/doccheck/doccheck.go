@@ -346,12 +346,13 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 var (
-	envTagRE    = regexp.MustCompile(`env:"([^"]+)"`)
+	envTagRE    = regexp.MustCompile(`env: ?"([^"]+)"`)
 	lookupEnvRE = regexp.MustCompile(`LookupEnv\("([A-Za-z_][A-Za-z0-9_]*)"\)`)
 )
 
 // EnvVars returns the environment variables the Go sources in dir (non-test files) read: every
-// name in an `env:"…"` struct tag (kong's, which may list several) and every LookupEnv("…").
+// name in an `env:"…"` struct tag (kong's, which may list several) or an env: "…" field of a
+// flag table (the CLI's flagDoc), and every LookupEnv("…").
 func EnvVars(dir string) ([]string, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {

@@ -212,13 +212,14 @@ func TestExitCodes(t *testing.T) {
 func TestEnvVars(t *testing.T) {
 	dir := writeFiles(t, map[string]string{
 		"cmd.go":      "package cli\n\ntype Cmd struct {\n\tHost string `env:\"CIRCLECI_HOST\" help:\"h\"`\n\tTimeout int `env:\"BATON_TIMEOUT,BATON_WAIT_TIMEOUT\"`\n}\n\nfunc f(d deps) { d.LookupEnv(\"CIRCLE_WORKFLOW_ID\") }\n",
+		"table.go":    "package cli\n\nvar docs = map[string]flagDoc{\"wait\": {env: \"BATON_WAIT\", help: \"w\"}}\n",
 		"cmd_test.go": "package cli\n\nvar _ = `env:\"ONLY_IN_TESTS\"`\n",
 	})
 	vars, err := EnvVars(dir)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"BATON_TIMEOUT", "BATON_WAIT_TIMEOUT", "CIRCLECI_HOST", "CIRCLE_WORKFLOW_ID"}, vars)
+	assert.Equal(t, []string{"BATON_TIMEOUT", "BATON_WAIT", "BATON_WAIT_TIMEOUT", "CIRCLECI_HOST", "CIRCLE_WORKFLOW_ID"}, vars)
 	assert.Equal(t, []string{"doc does not mention environment variable `BATON_WAIT_TIMEOUT`"},
-		MentionProblems("doc", "`BATON_TIMEOUT`, `CIRCLECI_HOST` and `CIRCLE_WORKFLOW_ID`; BATON_WAIT_TIMEOUT", "environment variable", vars))
+		MentionProblems("doc", "`BATON_TIMEOUT`, `BATON_WAIT`, `CIRCLECI_HOST` and `CIRCLE_WORKFLOW_ID`; BATON_WAIT_TIMEOUT", "environment variable", vars))
 }
 
 func TestMakeTargets(t *testing.T) {
