@@ -22,16 +22,17 @@ type APIFlags struct {
 	MaxRequestsPerMinute int
 }
 
-// flagDocs is how --help shows APIFlags's flags (see help.go).
-func (APIFlags) flagDocs() map[string]flagDoc {
-	return map[string]flagDoc{
-		"host":                    {env: "CIRCLECI_HOST", def: "https://circleci.com", placeholder: "URL", help: "CircleCI host (default: ${default}).", group: groupConnection},
-		"token-env":               {env: "BATON_TOKEN_ENV", def: "CIRCLE_TOKEN", placeholder: "NAME", help: "Environment variable holding the API token (default: ${default}).", group: groupConnection},
-		"retries":                 {env: "BATON_RETRIES", def: "3", placeholder: "N", help: "Retries of a request that failed with a connection error, 429 or 5xx (default: ${default}).", group: groupConnection},
-		"request-timeout":         {env: "BATON_REQUEST_TIMEOUT", def: "30s", placeholder: "DURATION", help: "Time limit of each HTTP request (default: ${default}).", group: groupConnection},
-		"debug":                   {env: "BATON_DEBUG", help: "Trace every request and answer on stderr (the token shows as [redacted]).", group: groupDebug},
-		"max-requests-per-minute": {env: "BATON_MAX_REQUESTS_PER_MINUTE", def: "300", placeholder: "N", help: "Requests a minute (default: ${default}).", group: groupConnection},
-	}
+// flagDocs is everything about APIFlags's flags but their Go fields (see help.go).
+func (APIFlags) flagDocs() []flagDoc { return apiFlagDocs }
+
+// apiFlagDocs is APIFlags's flag table, laid out by the linker rather than built on each run.
+var apiFlagDocs = []flagDoc{
+	{name: "host", env: "CIRCLECI_HOST", def: "https://circleci.com", placeholder: "URL", help: "CircleCI host (default: ${default}).", group: groupConnection},
+	{name: "token-env", env: "BATON_TOKEN_ENV", def: "CIRCLE_TOKEN", placeholder: "NAME", help: "Environment variable holding the API token (default: ${default}).", group: groupConnection},
+	{name: "retries", env: "BATON_RETRIES", def: "3", placeholder: "N", help: "Retries of a request that failed with a connection error, 429 or 5xx (default: ${default}).", group: groupConnection},
+	{name: "request-timeout", env: "BATON_REQUEST_TIMEOUT", def: "30s", placeholder: "DURATION", help: "Time limit of each HTTP request (default: ${default}).", group: groupConnection},
+	{name: "debug", env: "BATON_DEBUG", help: "Trace every request and answer on stderr (the token shows as [redacted]).", group: groupDebug},
+	{name: "max-requests-per-minute", env: "BATON_MAX_REQUESTS_PER_MINUTE", def: "300", placeholder: "N", help: "Requests a minute (default: ${default}).", group: groupConnection},
 }
 
 const (

@@ -24,12 +24,13 @@ type CallbackFlags struct {
 	ref string // the reference sent, once prepare has built it
 }
 
-// flagDocs is how --help shows CallbackFlags's flags (see help.go).
-func (CallbackFlags) flagDocs() map[string]flagDoc {
-	return map[string]flagDoc{
-		"callback":           {env: "BATON_CALLBACK", placeholder: "JOB", help: "Approval job of this workflow that the downstream approves when done.", group: groupWaiting},
-		"callback-parameter": {env: "BATON_CALLBACK_PARAMETER", def: "baton_callback", placeholder: "NAME", help: "Parameter for the --callback reference (default: ${default}).", group: groupWaiting},
-	}
+// flagDocs is everything about CallbackFlags's flags but their Go fields (see help.go).
+func (CallbackFlags) flagDocs() []flagDoc { return callbackFlagDocs }
+
+// callbackFlagDocs is CallbackFlags's flag table, laid out by the linker rather than built on each run.
+var callbackFlagDocs = []flagDoc{
+	{name: "callback", env: "BATON_CALLBACK", placeholder: "JOB", help: "Approval job of this workflow that the downstream approves when done.", group: groupWaiting},
+	{name: "callback-parameter", env: "BATON_CALLBACK_PARAMETER", def: "baton_callback", placeholder: "NAME", help: "Parameter for the --callback reference (default: ${default}).", group: groupWaiting},
 }
 
 // isParamName reports whether s is what CircleCI accepts as a pipeline parameter's name: a
@@ -116,14 +117,15 @@ type CallbackCmd struct {
 	APIFlags        `embed:""`
 }
 
-// flagDocs is how --help shows CallbackCmd's flags (see help.go).
-func (CallbackCmd) flagDocs() map[string]flagDoc {
-	return map[string]flagDoc{
-		"reference":        {env: "BATON_CALLBACK_REFERENCE", placeholder: "REF", help: "The callback reference this pipeline was triggered with (its baton_callback parameter); empty: not called back, nothing to do."},
-		"allowed-projects": {env: "BATON_ALLOWED_PROJECTS", placeholder: "ENTRIES", help: "Upstream approval jobs this pipeline may approve, each as PROJECT:JOB (e.g. gh/acme/deploy:await-e2e), separated by spaces, commas or lines; required with a reference. A project alone is refused; PROJECT:* allows any approval job of PROJECT, and each approval it grants says so."},
-		"timeout":          {env: "BATON_TIMEOUT", def: "10m", placeholder: "DURATION", help: "How long to wait for this pipeline's other workflows to end, and for the upstream approval job to go on hold (default: ${default})."},
-		"poll-interval":    {env: "BATON_POLL_INTERVAL", def: "5s", placeholder: "DURATION", help: "First wait between looks while waiting; it doubles up to 30s (default: ${default})."},
-	}
+// flagDocs is everything about CallbackCmd's flags but their Go fields (see help.go).
+func (CallbackCmd) flagDocs() []flagDoc { return callbackCmdDocs }
+
+// callbackCmdDocs is CallbackCmd's flag table, laid out by the linker rather than built on each run.
+var callbackCmdDocs = []flagDoc{
+	{name: "reference", env: "BATON_CALLBACK_REFERENCE", placeholder: "REF", help: "The callback reference this pipeline was triggered with (its baton_callback parameter); empty: not called back, nothing to do."},
+	{name: "allowed-projects", env: "BATON_ALLOWED_PROJECTS", placeholder: "ENTRIES", help: "Upstream approval jobs this pipeline may approve, each as PROJECT:JOB (e.g. gh/acme/deploy:await-e2e), separated by spaces, commas or lines; required with a reference. A project alone is refused; PROJECT:* allows any approval job of PROJECT, and each approval it grants says so."},
+	{name: "timeout", env: "BATON_TIMEOUT", def: "10m", placeholder: "DURATION", help: "How long to wait for this pipeline's other workflows to end, and for the upstream approval job to go on hold (default: ${default})."},
+	{name: "poll-interval", env: "BATON_POLL_INTERVAL", def: "5s", placeholder: "DURATION", help: "First wait between looks while waiting; it doubles up to 30s (default: ${default})."},
 }
 
 // Help is the long help shown by `baton callback --help`.

@@ -207,11 +207,12 @@ type CLI struct {
 	Version versionFlag
 }
 
-// flagDocs is how --help shows CLI's flags (see help.go).
-func (CLI) flagDocs() map[string]flagDoc {
-	return map[string]flagDoc{
-		"version": {help: "Print baton's version and exit."},
-	}
+// flagDocs is everything about CLI's flags but their Go fields (see help.go).
+func (CLI) flagDocs() []flagDoc { return rootFlagDocs }
+
+// rootFlagDocs is CLI's flag table, laid out by the linker rather than built on each run.
+var rootFlagDocs = []flagDoc{
+	{name: "version", help: "Print baton's version and exit."},
 }
 
 // versionFlag is --version, which prints what `baton version` prints. It is kong's VersionFlag

@@ -27,14 +27,15 @@ type DetailFlags struct {
 // detailOnly are DetailFlags's flags, which mean something only while waiting.
 var detailOnly = []string{"log-lines", "artifacts-dir", "artifacts", "junit-all-tests"}
 
-// flagDocs is how --help shows DetailFlags's flags (see help.go).
-func (DetailFlags) flagDocs() map[string]flagDoc {
-	return map[string]flagDoc{
-		"log-lines":       {env: "BATON_LOG_LINES", def: "20", placeholder: "N", help: "Print the last N lines of each failed job's failing step; 0: none (default: ${default}).", group: groupDetails},
-		"artifacts-dir":   {env: "BATON_ARTIFACTS_DIR", placeholder: "DIR", help: "Download the downstream jobs' artifacts into DIR/<project>/<job>-<number>/.", group: groupDetails},
-		"artifacts":       {env: "BATON_ARTIFACTS", placeholder: "GLOB", help: "Only the artifacts whose path matches GLOB (** for any folders).", group: groupDetails},
-		"junit-all-tests": {env: "BATON_JUNIT_ALL_TESTS", help: "Also write the failed jobs' passing tests into --junit.", group: groupDetails},
-	}
+// flagDocs is everything about DetailFlags's flags but their Go fields (see help.go).
+func (DetailFlags) flagDocs() []flagDoc { return detailFlagDocs }
+
+// detailFlagDocs is DetailFlags's flag table, laid out by the linker rather than built on each run.
+var detailFlagDocs = []flagDoc{
+	{name: "log-lines", env: "BATON_LOG_LINES", def: "20", placeholder: "N", help: "Print the last N lines of each failed job's failing step; 0: none (default: ${default}).", group: groupDetails},
+	{name: "artifacts-dir", env: "BATON_ARTIFACTS_DIR", placeholder: "DIR", help: "Download the downstream jobs' artifacts into DIR/<project>/<job>-<number>/.", group: groupDetails},
+	{name: "artifacts", env: "BATON_ARTIFACTS", placeholder: "GLOB", help: "Only the artifacts whose path matches GLOB (** for any folders).", group: groupDetails},
+	{name: "junit-all-tests", env: "BATON_JUNIT_ALL_TESTS", help: "Also write the failed jobs' passing tests into --junit.", group: groupDetails},
 }
 
 // check refuses values that cannot work, before anything is sent.

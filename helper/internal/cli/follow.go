@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/url"
 	"runtime/debug"
 	"sync"
@@ -38,25 +37,24 @@ type WaitFlags struct {
 	DetailFlags       `embed:""` // why downstream jobs failed, and their artifacts (detail.go)
 }
 
-// flagDocs is how --help shows WaitFlags's flags (see help.go).
-func (w WaitFlags) flagDocs() map[string]flagDoc {
-	docs := w.DetailFlags.flagDocs()
-	maps.Copy(docs, map[string]flagDoc{
-		"wait-start":          {env: "BATON_WAIT_START", help: "Wait only until the pipelines' workflows have started, then exit.", group: groupWaiting},
-		"timeout":             {env: "BATON_TIMEOUT", def: "30m", placeholder: "DURATION", help: "Stop waiting after DURATION and exit 4 (default: ${default}).", group: groupWaiting},
-		"poll-interval":       {env: "BATON_POLL_INTERVAL", def: "5s", placeholder: "DURATION", help: "First wait between polls, and after a change (default: ${default}).", group: groupWaiting},
-		"max-interval":        {env: "BATON_MAX_INTERVAL", def: "30s", placeholder: "DURATION", help: "Longest wait between polls while nothing changes (default: ${default}).", group: groupWaiting},
-		"heartbeat":           {env: "BATON_HEARTBEAT", def: "3m", placeholder: "DURATION", help: "Print what is still running at least this often (default: ${default}).", group: groupWaiting},
-		"on-hold":             {env: "BATON_ON_HOLD", def: "wait", enum: "wait,succeed,fail", help: "On hold for an approval means: wait, succeed or fail (default: ${default}).", group: groupWaiting},
-		"cancel-on-timeout":   {env: "BATON_CANCEL_ON_TIMEOUT", help: "Cancel the downstream workflows still running at --timeout.", group: groupWaiting},
-		"cancel-on-interrupt": {env: "BATON_CANCEL_ON_INTERRUPT", help: "Cancel them when baton is interrupted (SIGINT or SIGTERM).", group: groupWaiting},
-		"allow-no-workflows":  {env: "BATON_ALLOW_NO_WORKFLOWS", help: "Count a pipeline that ran no workflow as a success.", group: groupWaiting},
-		"no-workflows-grace":  {env: "BATON_NO_WORKFLOWS_GRACE", def: "2m", placeholder: "DURATION", help: "How long a pipeline may show no workflow (default: ${default}).", group: groupWaiting},
-		"soft-fail":           {env: "BATON_SOFT_FAIL", help: "Report a downstream pipeline that failed, but exit 0 for it.", group: groupWaiting},
-		"junit":               {env: "BATON_JUNIT", placeholder: "FILE", help: "Write the downstream workflows and jobs as JUnit XML to FILE.", group: groupResults},
-		"summary":             {env: "BATON_SUMMARY", placeholder: "FILE", help: "Write a Markdown summary of the downstream pipelines to FILE.", group: groupResults},
-	})
-	return docs
+// flagDocs is everything about WaitFlags's flags but their Go fields (see help.go).
+func (WaitFlags) flagDocs() []flagDoc { return waitFlagDocs }
+
+// waitFlagDocs is WaitFlags's flag table, laid out by the linker rather than built on each run.
+var waitFlagDocs = []flagDoc{
+	{name: "wait-start", env: "BATON_WAIT_START", help: "Wait only until the pipelines' workflows have started, then exit.", group: groupWaiting},
+	{name: "timeout", env: "BATON_TIMEOUT", def: "30m", placeholder: "DURATION", help: "Stop waiting after DURATION and exit 4 (default: ${default}).", group: groupWaiting},
+	{name: "poll-interval", env: "BATON_POLL_INTERVAL", def: "5s", placeholder: "DURATION", help: "First wait between polls, and after a change (default: ${default}).", group: groupWaiting},
+	{name: "max-interval", env: "BATON_MAX_INTERVAL", def: "30s", placeholder: "DURATION", help: "Longest wait between polls while nothing changes (default: ${default}).", group: groupWaiting},
+	{name: "heartbeat", env: "BATON_HEARTBEAT", def: "3m", placeholder: "DURATION", help: "Print what is still running at least this often (default: ${default}).", group: groupWaiting},
+	{name: "on-hold", env: "BATON_ON_HOLD", def: "wait", enum: "wait,succeed,fail", help: "On hold for an approval means: wait, succeed or fail (default: ${default}).", group: groupWaiting},
+	{name: "cancel-on-timeout", env: "BATON_CANCEL_ON_TIMEOUT", help: "Cancel the downstream workflows still running at --timeout.", group: groupWaiting},
+	{name: "cancel-on-interrupt", env: "BATON_CANCEL_ON_INTERRUPT", help: "Cancel them when baton is interrupted (SIGINT or SIGTERM).", group: groupWaiting},
+	{name: "allow-no-workflows", env: "BATON_ALLOW_NO_WORKFLOWS", help: "Count a pipeline that ran no workflow as a success.", group: groupWaiting},
+	{name: "no-workflows-grace", env: "BATON_NO_WORKFLOWS_GRACE", def: "2m", placeholder: "DURATION", help: "How long a pipeline may show no workflow (default: ${default}).", group: groupWaiting},
+	{name: "soft-fail", env: "BATON_SOFT_FAIL", help: "Report a downstream pipeline that failed, but exit 0 for it.", group: groupWaiting},
+	{name: "junit", env: "BATON_JUNIT", placeholder: "FILE", help: "Write the downstream workflows and jobs as JUnit XML to FILE.", group: groupResults},
+	{name: "summary", env: "BATON_SUMMARY", placeholder: "FILE", help: "Write a Markdown summary of the downstream pipelines to FILE.", group: groupResults},
 }
 
 // waitOnly are the flags that mean something only while waiting: given on the command line

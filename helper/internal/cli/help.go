@@ -19,6 +19,7 @@ import (
 
 // flagDoc is everything about one flag (or argument) but its Go field.
 type flagDoc struct {
+	name        string // the flag's name, as kong names it
 	env         string // the environment variable that sets it when it is not given; "" none
 	def         string // its default, as it would be written on the command line
 	enum        string // the values it allows, comma-separated (kong's enum:)
@@ -39,45 +40,72 @@ const (
 	groupDebug      = "Debugging:"
 )
 
-// documented is a flag struct with a flagDocs method: flag name → everything about it.
+// documented is a flag struct with a flagDocs method: everything about each of its flags.
 type documented interface {
-	flagDocs() map[string]flagDoc
+	flagDocs() []flagDoc
 }
 
-// configure writes what each flag's table says about the environment, its default and its
-// allowed values into kong's model, where kong's Parse and Validate read them, exactly as kong
-// would have from env:, default: and enum: tags.
+// configure writes what the flag tables say about the environment, defaults and allowed values
+// into kong's model, where kong's Parse and Validate read them, exactly as kong would have from
+// env:, default: and enum: tags.
 func configure(app *kong.Application) {
-	_ = kong.Visit(app.Node, func(v kong.Visitable, next kong.Next) error {
-		if node, ok := v.(*kong.Node); ok {
-			docs := flagDocsOf(node.Target)
-			for _, f := range node.Flags {
-				configureValue(f.Value, docs)
-				f.Envs = f.Value.Tag.Envs
+	eachDoc(app, func(v *kong.Value, f *kong.Flag, doc flagDoc) {
+		if doc.env != "" {
+			v.Tag.Envs = []string{doc.env}
+			if f != nil {
+				f.Envs = v.Tag.Envs
 			}
-			for _, arg := range node.Positional {
-				configureValue(arg, docs)
+		}
+		if doc.def != "" {
+			v.HasDefault, v.Default = true, doc.def
+			v.Tag.HasDefault, v.Tag.Default = true, doc.def
+		}
+		if doc.enum != "" {
+			v.Enum, v.Tag.Enum = doc.enum, doc.enum
+		}
+	})
+}
+
+// eachDoc calls apply with every flag and argument of every command and each table entry about
+// it, the tables of embedded flag structs before the command's own, so that a command's entry
+// (its own help for a shared flag, say) overrides what it sets: apply sets only what an entry
+// says. f is nil for an argument. The tables are short lists, read once per run: a scan costs
+// less than the maps it would take to index them.
+func eachDoc(app *kong.Application, apply func(v *kong.Value, f *kong.Flag, doc flagDoc)) {
+	_ = kong.Visit(app.Node, func(v kong.Visitable, next kong.Next) error {
+		node, ok := v.(*kong.Node)
+		if !ok {
+			return next(nil)
+		}
+		for _, docs := range flagDocsOf(node.Target) {
+			for _, doc := range docs {
+				if f := findFlag(node.Flags, doc.name); f != nil {
+					apply(f.Value, f, doc)
+				} else if arg := findValue(node.Positional, doc.name); arg != nil {
+					apply(arg, nil, doc)
+				}
 			}
 		}
 		return next(nil)
 	})
 }
 
-func configureValue(v *kong.Value, docs map[string]flagDoc) {
-	doc, ok := docs[v.Name]
-	if !ok {
-		return
+func findFlag(flags []*kong.Flag, name string) *kong.Flag {
+	for _, f := range flags {
+		if f.Name == name {
+			return f
+		}
 	}
-	if doc.env != "" {
-		v.Tag.Envs = []string{doc.env}
+	return nil
+}
+
+func findValue(values []*kong.Value, name string) *kong.Value {
+	for _, v := range values {
+		if v.Name == name {
+			return v
+		}
 	}
-	if doc.def != "" {
-		v.HasDefault, v.Default = true, doc.def
-		v.Tag.HasDefault, v.Tag.Default = true, doc.def
-	}
-	if doc.enum != "" {
-		v.Enum, v.Tag.Enum = doc.enum, doc.enum
-	}
+	return nil
 }
 
 // flagName is kong's flag name for a field (ParametersJSON → parameters-json), without the
@@ -109,73 +137,44 @@ func printHelp(options kong.HelpOptions, ctx *kong.Context) error {
 	return kong.DefaultHelpPrinter(options, ctx)
 }
 
-// document writes baton's description and every flag's and argument's help into the model.
+// document writes baton's description and every flag's and argument's help, placeholder and
+// group into the model.
 func document(app *kong.Application) {
 	app.Help = description
 	groups := map[string]*kong.Group{}
-	_ = kong.Visit(app.Node, func(v kong.Visitable, next kong.Next) error {
-		if node, ok := v.(*kong.Node); ok {
-			docs := flagDocsOf(node.Target)
-			for _, f := range node.Flags {
-				documentValue(f.Value, docs)
-				doc := docs[f.Name]
-				if doc.placeholder != "" {
-					f.PlaceHolder = doc.placeholder
-				}
-				if doc.group != "" {
-					if groups[doc.group] == nil {
-						groups[doc.group] = &kong.Group{Key: doc.group, Title: doc.group}
-					}
-					f.Group = groups[doc.group]
-				}
-			}
-			for _, arg := range node.Positional {
-				documentValue(arg, docs)
-			}
+	eachDoc(app, func(v *kong.Value, f *kong.Flag, doc flagDoc) {
+		if doc.help != "" { // configure has given every flag its default by now
+			v.Help = strings.ReplaceAll(doc.help, "${default}", v.Default)
 		}
-		return next(nil)
+		if f == nil {
+			return
+		}
+		if doc.placeholder != "" {
+			f.PlaceHolder = doc.placeholder
+		}
+		if doc.group != "" {
+			if groups[doc.group] == nil {
+				groups[doc.group] = &kong.Group{Key: doc.group, Title: doc.group}
+			}
+			f.Group = groups[doc.group]
+		}
 	})
 }
 
-// over is doc, with what it leaves empty taken from base.
-func (doc flagDoc) over(base flagDoc) flagDoc {
-	for _, f := range []struct{ to, from *string }{{&doc.env, &base.env}, {&doc.def, &base.def}, {&doc.enum, &base.enum},
-		{&doc.placeholder, &base.placeholder}, {&doc.help, &base.help}, {&doc.group, &base.group}} {
-		if *f.to == "" {
-			*f.to = *f.from
-		}
-	}
-	return doc
-}
-
-func documentValue(v *kong.Value, docs map[string]flagDoc) {
-	if doc, ok := docs[v.Name]; ok {
-		v.Help = strings.ReplaceAll(doc.help, "${default}", v.Default)
-	}
-}
-
-// flagDocsOf merges the flagDocs of a command's struct and of the flag structs it embeds. A
-// command's own entry for an embedded flag overrides the fields it sets (its help, say, where
-// the shared text does not fit the command).
-func flagDocsOf(target reflect.Value) map[string]flagDoc {
-	docs := map[string]flagDoc{}
+// flagDocsOf lists the tables of a command's struct: those of the flag structs it embeds (and
+// they embed), depth first, then its own.
+func flagDocsOf(target reflect.Value) [][]flagDoc {
 	if !target.IsValid() || target.Kind() != reflect.Struct {
-		return docs
+		return nil
 	}
-	add := func(v reflect.Value) {
-		d, ok := v.Interface().(documented)
-		if !ok {
-			return
-		}
-		for name, doc := range d.flagDocs() {
-			docs[name] = doc.over(docs[name])
-		}
-	}
+	var tables [][]flagDoc
 	for i := range target.NumField() {
 		if target.Type().Field(i).Anonymous {
-			add(target.Field(i))
+			tables = append(tables, flagDocsOf(target.Field(i))...)
 		}
 	}
-	add(target)
-	return docs
+	if d, ok := target.Interface().(documented); ok {
+		tables = append(tables, d.flagDocs())
+	}
+	return tables
 }

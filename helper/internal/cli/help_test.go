@@ -69,23 +69,42 @@ func TestEveryFlagIsDocumented(t *testing.T) {
 				assert.Contains(t, v.Help, "default: "+v.Default, "%s --%s shows its default", n.Name, v.Name)
 			}
 		}
-		for name := range flagDocsOf(n.Target) {
-			assert.True(t, names[name], "%s: flagDocs documents %q, which is not one of its flags", n.Name, name)
+		for _, docs := range flagDocsOf(n.Target) {
+			seen := map[string]bool{}
+			for _, doc := range docs {
+				assert.True(t, names[doc.name], "%s: flagDocs documents %q, which is not one of its flags", n.Name, doc.name)
+				assert.False(t, seen[doc.name], "%s: one flagDocs documents %q twice", n.Name, doc.name)
+				seen[doc.name] = true
+			}
 		}
 	}
 }
 
-func TestDocumentFillsInDefaults(t *testing.T) {
-	v := &kong.Value{Name: "timeout", Default: "30m"}
-	documentValue(v, map[string]flagDoc{"timeout": {placeholder: "DURATION", help: "Stop after DURATION (default: ${default})."}})
-	assert.Equal(t, "Stop after DURATION (default: 30m).", v.Help)
-
-	undocumented := &kong.Value{Name: "other", Help: ""}
-	documentValue(undocumented, map[string]flagDoc{"timeout": {help: "x"}})
-	assert.Empty(t, undocumented.Help)
+// A command's own entry for an embedded flag overrides only what it says, and help shows the
+// default configure gave the flag.
+func TestACommandsEntryOverridesWhatItSays(t *testing.T) {
+	var c overridingCmd
+	parser, err := kong.New(&c)
+	require.NoError(t, err)
+	configure(parser.Model)
+	document(parser.Model)
+	f := findFlag(parser.Model.Flags, "limit")
+	require.NotNil(t, f)
+	assert.Equal(t, []string{"BATON_TEST_LIMIT"}, f.Envs, "the embedded table's variable")
+	assert.Equal(t, "N", f.PlaceHolder, "the embedded table's placeholder")
+	assert.Equal(t, "At most N here (default: 3).", f.Help, "the command's own help, with the embedded default")
+	assert.Equal(t, groupWaiting, f.Group.Title)
 }
 
-// taggedFlags and tabledFlags are the same flags, said in kong's tags and in a flagDocs table.
+type overridingCmd struct {
+	TabledFlags `embed:""`
+}
+
+func (overridingCmd) flagDocs() []flagDoc {
+	return []flagDoc{{name: "limit", help: "At most N here (default: ${default})."}}
+}
+
+// taggedFlags and TabledFlags are the same flags, said in kong's tags and in a flagDocs table.
 type taggedFlags struct {
 	Mode  string        `env:"BATON_TEST_MODE" enum:"fast,slow" default:"fast"`
 	Limit int           `env:"BATON_TEST_LIMIT" default:"3"`
@@ -93,19 +112,19 @@ type taggedFlags struct {
 	Name  []string      `env:"BATON_TEST_NAME" sep:"none"`
 }
 
-type tabledFlags struct {
+type TabledFlags struct {
 	Mode  string
 	Limit int
 	Wait  time.Duration
 	Name  []string `sep:"none"`
 }
 
-func (tabledFlags) flagDocs() map[string]flagDoc {
-	return map[string]flagDoc{
-		"mode":  {env: "BATON_TEST_MODE", enum: "fast,slow", def: "fast"},
-		"limit": {env: "BATON_TEST_LIMIT", def: "3"},
-		"wait":  {env: "BATON_TEST_WAIT", def: "5s"},
-		"name":  {env: "BATON_TEST_NAME"},
+func (TabledFlags) flagDocs() []flagDoc {
+	return []flagDoc{
+		{name: "mode", env: "BATON_TEST_MODE", enum: "fast,slow", def: "fast"},
+		{name: "limit", env: "BATON_TEST_LIMIT", def: "3", placeholder: "N", help: "At most N (default: ${default}).", group: groupWaiting},
+		{name: "wait", env: "BATON_TEST_WAIT", def: "5s"},
+		{name: "name", env: "BATON_TEST_NAME"},
 	}
 }
 
@@ -131,7 +150,7 @@ func TestFlagTablesActAsTags(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			var tagged taggedFlags
-			var tabled tabledFlags
+			var tabled TabledFlags
 			tagParser, err := kong.New(&tagged)
 			require.NoError(t, err)
 			tableParser, err := kong.New(&tabled)
@@ -146,7 +165,7 @@ func TestFlagTablesActAsTags(t *testing.T) {
 				return
 			}
 			require.NoError(t, tableErr)
-			assert.Equal(t, tabledFlags(tagged), tabled)
+			assert.Equal(t, TabledFlags(tagged), tabled)
 		})
 	}
 }

@@ -26,13 +26,14 @@ type OutputFlags struct {
 	EnvFile    string
 }
 
-// flagDocs is how --help shows OutputFlags's flags (see help.go).
-func (OutputFlags) flagDocs() map[string]flagDoc {
-	return map[string]flagDoc{
-		"output":      {def: "text", enum: "text,json", help: "text, or json listing every pipeline with its outcome (default: ${default}).", group: groupResults},
-		"result-file": {env: "BATON_RESULT_FILE", placeholder: "FILE", help: "Also write the result as JSON to FILE.", group: groupResults},
-		"env-file":    {env: "BATON_ENV_FILE", placeholder: "FILE", help: "Append the result to FILE as export lines, e.g. to $BASH_ENV.", group: groupResults},
-	}
+// flagDocs is everything about OutputFlags's flags but their Go fields (see help.go).
+func (OutputFlags) flagDocs() []flagDoc { return outputFlagDocs }
+
+// outputFlagDocs is OutputFlags's flag table, laid out by the linker rather than built on each run.
+var outputFlagDocs = []flagDoc{
+	{name: "output", def: "text", enum: "text,json", help: "text, or json listing every pipeline with its outcome (default: ${default}).", group: groupResults},
+	{name: "result-file", env: "BATON_RESULT_FILE", placeholder: "FILE", help: "Also write the result as JSON to FILE.", group: groupResults},
+	{name: "env-file", env: "BATON_ENV_FILE", placeholder: "FILE", help: "Append the result to FILE as export lines, e.g. to $BASH_ENV.", group: groupResults},
 }
 
 // row is one project of a run as the reports show it, whatever became of it.

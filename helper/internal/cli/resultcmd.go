@@ -20,13 +20,14 @@ type ResultCmd struct {
 	APIFlags    `embed:""`
 }
 
-// flagDocs is how --help shows ResultCmd's flags (see help.go).
-func (ResultCmd) flagDocs() map[string]flagDoc {
-	return map[string]flagDoc{
-		"env-file":     {help: "Append export BATON_OUTCOME=… and the pipelines' BATON_PIPELINE_ID=…, BATON_PIPELINE_URL=… to FILE, e.g. $BASH_ENV."},
-		"recorded":     {env: "BATON_RESULT_FROM", help: "The result JSON an earlier baton trigger wrote (--result-file), e.g. from the workspace."},
-		"max-parallel": {env: "BATON_MAX_PARALLEL", def: "8", placeholder: "N", help: "Pipelines read at once to start with (default: ${default}).", group: groupWaiting},
-	}
+// flagDocs is everything about ResultCmd's flags but their Go fields (see help.go).
+func (ResultCmd) flagDocs() []flagDoc { return resultCmdDocs }
+
+// resultCmdDocs is ResultCmd's flag table, laid out by the linker rather than built on each run.
+var resultCmdDocs = []flagDoc{
+	{name: "env-file", help: "Append export BATON_OUTCOME=… and the pipelines' BATON_PIPELINE_ID=…, BATON_PIPELINE_URL=… to FILE, e.g. $BASH_ENV."},
+	{name: "recorded", env: "BATON_RESULT_FROM", help: "The result JSON an earlier baton trigger wrote (--result-file), e.g. from the workspace."},
+	{name: "max-parallel", env: "BATON_MAX_PARALLEL", def: "8", placeholder: "N", help: "Pipelines read at once to start with (default: ${default}).", group: groupWaiting},
 }
 
 // Help is the long help shown by `baton result --help`.

@@ -50,32 +50,33 @@ type TriggerCmd struct {
 	DryRun        bool
 }
 
-// flagDocs is how --help shows TriggerCmd's flags (see help.go).
-func (TriggerCmd) flagDocs() map[string]flagDoc {
-	return map[string]flagDoc{
-		"retries":         {help: "Retries of a failed request (default: ${default}); never a blind resend."},
-		"env-file":        {help: "Append export BATON_PIPELINE_ID=… lines to FILE (e.g. $BASH_ENV) for later steps."},
-		"project":         {env: "BATON_PROJECT", placeholder: "SLUG", help: "Project: gh/ORG/REPO, bb/ORG/REPO or circleci/ORG_ID/PROJECT_ID; repeatable.", group: groupTarget},
-		"projects":        {env: "BATON_PROJECTS", placeholder: "LINES", help: "Projects to fan out to, one per line (SLUG, SLUG BRANCH or SLUG tag=TAG), or YAML/JSON entries with their own parameters.", group: groupTarget},
-		"projects-file":   {env: "BATON_PROJECTS_FILE", placeholder: "FILE", help: "Read --projects from FILE.", group: groupTarget},
-		"branch":          {env: "BATON_BRANCH", placeholder: "NAME", help: "Branch to run; neither --branch nor --tag: the default branch.", group: groupTarget},
-		"tag":             {env: "BATON_TAG", placeholder: "NAME", help: "Tag to run, instead of --branch.", group: groupTarget},
-		"param":           {placeholder: "KEY=VALUE", help: "Pipeline parameter, typed as the project declares it; KEY:string=, KEY:int=, KEY:bool= force a type.", group: groupParameters},
-		"parameters":      {env: "BATON_PARAMETERS", placeholder: "LINES", help: "Parameters as KEY=VALUE lines, typed like --param; # comments.", group: groupParameters},
-		"parameters-json": {env: "BATON_PARAMETERS_JSON", placeholder: "JSON", help: "Parameters as a JSON object, typed as written.", group: groupParameters},
-		"parameters-file": {env: "BATON_PARAMETERS_FILE", placeholder: "FILE", help: "Parameters as a JSON object read from FILE (- for standard input).", group: groupParameters},
-		"no-expand":       {env: "BATON_NO_EXPAND", help: "Send $VAR and ${VAR} as written, not expanded from the environment.", group: groupParameters},
-		"preflight":       {env: "BATON_PREFLIGHT", def: "on", enum: "on,strict,off", help: "Check and type parameters by the project's config: on, strict or off (default: ${default}).", group: groupParameters},
-		"definition-id":   {env: "BATON_DEFINITION_ID", placeholder: "UUID", help: "Pipeline definition ID, for GitHub App and GitLab projects.", group: groupTarget},
-		"config-branch":   {env: "BATON_CONFIG_BRANCH", placeholder: "NAME", help: "With --definition-id: the config's branch (default: --branch).", group: groupTarget},
-		"config-tag":      {env: "BATON_CONFIG_TAG", placeholder: "NAME", help: "With --definition-id: the config's tag (default: --tag).", group: groupTarget},
-		"checkout-branch": {env: "BATON_CHECKOUT_BRANCH", placeholder: "NAME", help: "With --definition-id: the branch checked out (default: --branch).", group: groupTarget},
-		"checkout-tag":    {env: "BATON_CHECKOUT_TAG", placeholder: "NAME", help: "With --definition-id: the tag checked out (default: --tag).", group: groupTarget},
-		"dry-run":         {env: "BATON_DRY_RUN", help: "Print the exact request (method, URL, headers, JSON body) and send nothing.", group: groupDebug},
-		"max-parallel":    {env: "BATON_MAX_PARALLEL", def: "8", placeholder: "N", help: "Triggers in flight at once (default: ${default}).", group: groupTarget},
-		"fail-fast":       {env: "BATON_FAIL_FAST", help: "Once one project fails, trigger no more and cancel the others' workflows.", group: groupTarget},
-		"wait":            {env: "BATON_WAIT", help: "Wait for the pipelines to finish, and fail when one fails.", group: groupWaiting},
-	}
+// flagDocs is everything about TriggerCmd's flags but their Go fields (see help.go).
+func (TriggerCmd) flagDocs() []flagDoc { return triggerCmdDocs }
+
+// triggerCmdDocs is TriggerCmd's flag table, laid out by the linker rather than built on each run.
+var triggerCmdDocs = []flagDoc{
+	{name: "retries", help: "Retries of a failed request (default: ${default}); never a blind resend."},
+	{name: "env-file", help: "Append export BATON_PIPELINE_ID=… lines to FILE (e.g. $BASH_ENV) for later steps."},
+	{name: "project", env: "BATON_PROJECT", placeholder: "SLUG", help: "Project: gh/ORG/REPO, bb/ORG/REPO or circleci/ORG_ID/PROJECT_ID; repeatable.", group: groupTarget},
+	{name: "projects", env: "BATON_PROJECTS", placeholder: "LINES", help: "Projects to fan out to, one per line (SLUG, SLUG BRANCH or SLUG tag=TAG), or YAML/JSON entries with their own parameters.", group: groupTarget},
+	{name: "projects-file", env: "BATON_PROJECTS_FILE", placeholder: "FILE", help: "Read --projects from FILE.", group: groupTarget},
+	{name: "branch", env: "BATON_BRANCH", placeholder: "NAME", help: "Branch to run; neither --branch nor --tag: the default branch.", group: groupTarget},
+	{name: "tag", env: "BATON_TAG", placeholder: "NAME", help: "Tag to run, instead of --branch.", group: groupTarget},
+	{name: "param", placeholder: "KEY=VALUE", help: "Pipeline parameter, typed as the project declares it; KEY:string=, KEY:int=, KEY:bool= force a type.", group: groupParameters},
+	{name: "parameters", env: "BATON_PARAMETERS", placeholder: "LINES", help: "Parameters as KEY=VALUE lines, typed like --param; # comments.", group: groupParameters},
+	{name: "parameters-json", env: "BATON_PARAMETERS_JSON", placeholder: "JSON", help: "Parameters as a JSON object, typed as written.", group: groupParameters},
+	{name: "parameters-file", env: "BATON_PARAMETERS_FILE", placeholder: "FILE", help: "Parameters as a JSON object read from FILE (- for standard input).", group: groupParameters},
+	{name: "no-expand", env: "BATON_NO_EXPAND", help: "Send $VAR and ${VAR} as written, not expanded from the environment.", group: groupParameters},
+	{name: "preflight", env: "BATON_PREFLIGHT", def: "on", enum: "on,strict,off", help: "Check and type parameters by the project's config: on, strict or off (default: ${default}).", group: groupParameters},
+	{name: "definition-id", env: "BATON_DEFINITION_ID", placeholder: "UUID", help: "Pipeline definition ID, for GitHub App and GitLab projects.", group: groupTarget},
+	{name: "config-branch", env: "BATON_CONFIG_BRANCH", placeholder: "NAME", help: "With --definition-id: the config's branch (default: --branch).", group: groupTarget},
+	{name: "config-tag", env: "BATON_CONFIG_TAG", placeholder: "NAME", help: "With --definition-id: the config's tag (default: --tag).", group: groupTarget},
+	{name: "checkout-branch", env: "BATON_CHECKOUT_BRANCH", placeholder: "NAME", help: "With --definition-id: the branch checked out (default: --branch).", group: groupTarget},
+	{name: "checkout-tag", env: "BATON_CHECKOUT_TAG", placeholder: "NAME", help: "With --definition-id: the tag checked out (default: --tag).", group: groupTarget},
+	{name: "dry-run", env: "BATON_DRY_RUN", help: "Print the exact request (method, URL, headers, JSON body) and send nothing.", group: groupDebug},
+	{name: "max-parallel", env: "BATON_MAX_PARALLEL", def: "8", placeholder: "N", help: "Triggers in flight at once (default: ${default}).", group: groupTarget},
+	{name: "fail-fast", env: "BATON_FAIL_FAST", help: "Once one project fails, trigger no more and cancel the others' workflows.", group: groupTarget},
+	{name: "wait", env: "BATON_WAIT", help: "Wait for the pipelines to finish, and fail when one fails.", group: groupWaiting},
 }
 
 // Help is the long help shown by `baton trigger --help`. The flags' details (pre-flight, the

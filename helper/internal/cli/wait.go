@@ -22,13 +22,14 @@ type WaitCmd struct {
 	APIFlags    `embed:""`
 }
 
-// flagDocs is how --help shows WaitCmd's flags (see help.go).
-func (WaitCmd) flagDocs() map[string]flagDoc {
-	return map[string]flagDoc{
-		"env-file":     {help: "Append export BATON_OUTCOME=… and the pipelines' BATON_PIPELINE_ID=…, BATON_PIPELINE_URL=… to FILE, e.g. $BASH_ENV."},
-		"pipeline-id":  {help: "Pipelines to wait for (default: $BATON_PIPELINE_IDS, which trigger --env-file exports)."},
-		"max-parallel": {env: "BATON_MAX_PARALLEL", def: "8", placeholder: "N", help: "Pipelines read at once to start with; all of them are followed together (default: ${default}).", group: groupWaiting},
-	}
+// flagDocs is everything about WaitCmd's flags but their Go fields (see help.go).
+func (WaitCmd) flagDocs() []flagDoc { return waitCmdDocs }
+
+// waitCmdDocs is WaitCmd's flag table, laid out by the linker rather than built on each run.
+var waitCmdDocs = []flagDoc{
+	{name: "env-file", help: "Append export BATON_OUTCOME=… and the pipelines' BATON_PIPELINE_ID=…, BATON_PIPELINE_URL=… to FILE, e.g. $BASH_ENV."},
+	{name: "pipeline-id", help: "Pipelines to wait for (default: $BATON_PIPELINE_IDS, which trigger --env-file exports)."},
+	{name: "max-parallel", env: "BATON_MAX_PARALLEL", def: "8", placeholder: "N", help: "Pipelines read at once to start with; all of them are followed together (default: ${default}).", group: groupWaiting},
 }
 
 // Help is the long help shown by `baton wait --help`.
