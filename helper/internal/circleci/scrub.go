@@ -49,7 +49,9 @@ func scrubValue(r *redact.Redactor, v reflect.Value) {
 			val := iter.Value()
 			switch val.Kind() {
 			case reflect.String:
-				v.SetMapIndex(iter.Key(), reflect.ValueOf(r.String(val.String())).Convert(val.Type()))
+				if s := val.String(); r.Contains(s) {
+					v.SetMapIndex(iter.Key(), reflect.ValueOf(r.String(s)).Convert(val.Type()))
+				}
 			case reflect.Interface:
 				if !val.IsNil() {
 					v.SetMapIndex(iter.Key(), reflect.ValueOf(scrubAny(r, val.Interface())))

@@ -56,10 +56,11 @@ func (r *Redactor) Add(secret string) {
 	r.m.Store(newMatcher(forms))
 }
 
-// String returns s with every form of every secret replaced by Marker.
+// String returns s with every form of every secret replaced by Marker; s itself, without a copy,
+// when it holds none (most text).
 func (r *Redactor) String(s string) string {
 	m := r.m.Load()
-	if len(m.forms) == 0 {
+	if !m.contains(s) {
 		return s
 	}
 	out, _ := m.scan(nil, []byte(s), true)
@@ -67,16 +68,7 @@ func (r *Redactor) String(s string) string {
 }
 
 // Contains reports whether s holds any form of any secret.
-func (r *Redactor) Contains(s string) bool {
-	m := r.m.Load()
-	b := []byte(s)
-	for i := range b {
-		if m.first[b[i]] && m.longest(b[i:]) > 0 {
-			return true
-		}
-	}
-	return false
-}
+func (r *Redactor) Contains(s string) bool { return r.m.Load().contains(s) }
 
 // Forms lists the spellings of secret that are redacted: itself, and how JSON encoders, URL
 // query and path escaping and HTML escaping write it (the named and the numeric HTML entities,
@@ -199,8 +191,20 @@ func (m *matcher) scan(dst, src []byte, final bool) (out, rest []byte) {
 	return dst, nil
 }
 
+// contains reports whether s holds any form, reading s where it is.
+func (m *matcher) contains(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if m.first[s[i]] && longest(m, s[i:]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // longest is the length of the longest form src starts with, or 0.
-func (m *matcher) longest(src []byte) int {
+func (m *matcher) longest(src []byte) int { return longest(m, src) }
+
+func longest[T string | []byte](m *matcher, src T) int {
 	for _, f := range m.forms {
 		if len(f) <= len(src) && foldEqual(src[:len(f)], f) {
 			return len(f)
@@ -223,7 +227,7 @@ func (m *matcher) mayGrow(src []byte) bool {
 }
 
 // foldEqual compares a and b ignoring ASCII letter case.
-func foldEqual(a []byte, b string) bool {
+func foldEqual[T string | []byte](a T, b string) bool {
 	if len(a) != len(b) {
 		return false
 	}
