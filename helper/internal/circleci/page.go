@@ -57,6 +57,56 @@ func decodePage[T any](body []byte, items []T, limit int) (_ []T, next string, e
 	return items, next, nil
 }
 
+// firstItem decodes the items of one page, {"items": […], …}, one by one until match accepts
+// one, and returns it; nil when none does. What follows that item is not read.
+func firstItem[T any](body []byte, match func(*T) bool) (_ *T, err error) {
+	defer func() {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = errors.New("the page is cut off")
+		}
+	}()
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := expectDelim(dec, '{', "the page is not a JSON object"); err != nil {
+		return nil, err
+	}
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		if key != "items" {
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		tok, err := dec.Token()
+		switch {
+		case err != nil:
+			return nil, err
+		case tok == nil:
+			return nil, nil
+		case tok != json.Delim('['):
+			return nil, fmt.Errorf("items is not a list")
+		}
+		for n := 0; dec.More(); n++ {
+			if n >= maxListItems {
+				return nil, listFullError{maxListItems}
+			}
+			item := new(T)
+			if err := dec.Decode(item); err != nil {
+				return nil, err
+			}
+			if match(item) {
+				return item, nil
+			}
+		}
+		return nil, nil
+	}
+	return nil, nil
+}
+
 // decodeItems decodes a JSON array (or null) item by item.
 func decodeItems[T any](dec *json.Decoder, items []T, limit int) ([]T, error) {
 	tok, err := dec.Token()

@@ -174,3 +174,45 @@ func FuzzDecodePage(f *testing.F) {
 		}
 	})
 }
+
+// NewestPipeline decodes a page's items only up to the first one asked for, and refuses what is
+// not a page before it.
+func TestNewestPipelineReadsUpToTheOneAskedFor(t *testing.T) {
+	ctx := context.Background()
+	onMain := func(p *Pipeline) bool { return p.VCS != nil && p.VCS.Branch == "main" }
+	for _, tc := range []struct {
+		name   string
+		body   string
+		number int64  // of the pipeline found; 0 for none
+		err    string // "" for none
+	}{
+		{"the first item that matches", `{"next_page_token":"x","items":[{"number":3,"vcs":{"branch":"dev"}},{"number":2,"vcs":{"branch":"main"}},{"number":1,"vcs":{"branch":"main"}}]}`, 2, ""},
+		{"what follows it is not read", `{"items":[{"number":2,"vcs":{"branch":"main"}},{"number":"not a number"},oops`, 2, ""},
+		{"none on the page", `{"items":[{"number":3,"vcs":{"branch":"dev"}}],"next_page_token":"x"}`, 0, ""},
+		{"an empty page", `{"items":[],"next_page_token":null}`, 0, ""},
+		{"null items", `{"items":null}`, 0, ""},
+		{"a page without items", `{"next_page_token":null}`, 0, ""},
+		{"not a page", `[]`, 0, "the page is not a JSON object"},
+		{"items that are not a list", `{"items":{}}`, 0, "items is not a list"},
+		{"a broken item before the match", `{"items":[{"number":"3"},{"number":2,"vcs":{"branch":"main"}}]}`, 0, "json: cannot unmarshal string"},
+		{"a page cut off before the match", `{"items":[{"number":3,"vcs":{"branch":"dev"}},`, 0, "the page is cut off"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, func(w http.ResponseWriter, r *http.Request, n int) { reply(w, 200, tc.body) })
+			c, _ := newTestClient(t, srv.URL, func(cfg *Config) { cfg.Retry.MaxAttempts = 1 })
+			p, err := c.NewestPipeline(ctx, "gh/acme/api", "", onMain)
+			if tc.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "GET /api/v2/project/gh%2Facme%2Fapi/pipeline: the 200 response could not be read: "+tc.err)
+				return
+			}
+			require.NoError(t, err)
+			if tc.number == 0 {
+				assert.Nil(t, p)
+				return
+			}
+			require.NotNil(t, p)
+			assert.Equal(t, tc.number, p.Number)
+		})
+	}
+}

@@ -234,6 +234,10 @@ func TestReadsOnTheWire(t *testing.T) {
 			_, err := c.ListProjectPipelines(ctx, "gh/acme/api", "", "")
 			return err
 		}, "GET", "/api/v2/project/gh%2Facme%2Fapi/pipeline"},
+		{"NewestPipeline escapes the slug and sends the branch", func(c *Client) error {
+			_, err := c.NewestPipeline(ctx, "gh/acme/api", "feature/x y", func(*Pipeline) bool { return true })
+			return err
+		}, "GET", "/api/v2/project/gh%2Facme%2Fapi/pipeline?branch=feature%2Fx+y"},
 		{"an ID is escaped like any segment", func(c *Client) error { _, err := c.GetWorkflow(ctx, "a/b?c"); return err },
 			"GET", "/api/v2/workflow/a%2Fb%3Fc"},
 	}

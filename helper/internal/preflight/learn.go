@@ -14,7 +14,7 @@ import (
 // in the client's one request budget.
 type API interface {
 	GetProject(ctx context.Context, slug string) (*circleci.Project, error)
-	ListProjectPipelines(ctx context.Context, slug, branch, pageToken string) (*circleci.PipelinePage, error)
+	NewestPipeline(ctx context.Context, slug, branch string, match func(*circleci.Pipeline) bool) (*circleci.Pipeline, error)
 	GetPipelineConfig(ctx context.Context, id string) (*circleci.PipelineConfig, error)
 }
 
@@ -99,22 +99,17 @@ func latest(ctx context.Context, api API, slug string, ref request.Ref) (*circle
 // newest is the first pipeline of the project's list on branch (or with tag, from the list of
 // all branches), or nil. Only the first page is read: the list is newest first.
 func newest(ctx context.Context, api API, slug, branch, tag string) (*circleci.Pipeline, error) {
-	page, err := api.ListProjectPipelines(ctx, slug, branch, "")
+	p, err := api.NewestPipeline(ctx, slug, branch, func(p *circleci.Pipeline) bool {
+		if tag != "" {
+			return p.VCS != nil && p.VCS.Tag == tag
+		}
+		// the list was asked for this branch; a pipeline that shows none is on it too
+		return p.VCS == nil || p.VCS.Branch == "" || strings.TrimPrefix(p.VCS.Branch, "refs/heads/") == branch
+	})
 	if err != nil {
 		return nil, fmt.Errorf("listing its pipelines failed: %w", err)
 	}
-	for i := range page.Items {
-		p := &page.Items[i]
-		switch {
-		case tag != "":
-			if p.VCS != nil && p.VCS.Tag == tag {
-				return p, nil
-			}
-		case p.VCS == nil || p.VCS.Branch == "" || strings.TrimPrefix(p.VCS.Branch, "refs/heads/") == branch:
-			return p, nil // the list was asked for this branch; a pipeline that shows none is on it too
-		}
-	}
-	return nil, nil
+	return p, nil
 }
 
 func named(ref request.Ref) string {

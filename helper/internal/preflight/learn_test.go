@@ -169,8 +169,11 @@ func (fakeAPI) GetProject(context.Context, string) (*circleci.Project, error) {
 	return nil, errors.New("not asked")
 }
 
-func (fakeAPI) ListProjectPipelines(_ context.Context, _, branch, _ string) (*circleci.PipelinePage, error) {
-	return &circleci.PipelinePage{Items: []circleci.Pipeline{{ID: "p7", Number: 7, VCS: &circleci.PipelineVCS{Branch: branch}}}}, nil
+func (fakeAPI) NewestPipeline(_ context.Context, _, branch string, match func(*circleci.Pipeline) bool) (*circleci.Pipeline, error) {
+	if p := (&circleci.Pipeline{ID: "p7", Number: 7, VCS: &circleci.PipelineVCS{Branch: branch}}); match(p) {
+		return p, nil
+	}
+	return nil, nil
 }
 
 func (f fakeAPI) GetPipelineConfig(context.Context, string) (*circleci.PipelineConfig, error) {
