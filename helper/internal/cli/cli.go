@@ -250,16 +250,17 @@ func commands() []command {
 	}
 }
 
-// Model is baton's whole command line as kong models it, every command with its flags'
-// environment variables, defaults and allowed values (help is added by --help): for tools and
-// tests that read it, e.g. which environment variables each command reads.
-func Model() (*kong.Application, error) {
+// Parser is baton's whole command line as a kong parser, every command with its flags'
+// environment variables, defaults and allowed values (help is added by --help), exiting
+// nowhere: for tools and tests that read the model or trace arguments, e.g. which environment
+// variables each command reads.
+func Parser() (*kong.Kong, error) {
 	parser, err := kong.New(&CLI{}, append([]kong.Option{kong.Name("baton"), kong.FlagNamer(flagName), kong.Exit(func(int) {})}, options(commands())...)...)
 	if err != nil {
 		return nil, err
 	}
 	configure(parser.Model)
-	return parser.Model, nil
+	return parser, nil
 }
 
 // chosenCommands is the command args names, alone, when the first argument names one, else

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alecthomas/kong"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -175,7 +176,7 @@ func TestWaitingStepsOutlastTheirTimeout(t *testing.T) {
 // cliParser is baton's command line, every command in it.
 func cliParser(t *testing.T) *kong.Kong {
 	t.Helper()
-	model, err := cli.Model()
+	parser, err := cli.Parser()
 	require.NoError(t, err)
 	return parser
 }
@@ -185,7 +186,7 @@ func cliEnvs(t *testing.T) map[string][]string {
 	t.Helper()
 	parser := cliParser(t)
 	out := map[string][]string{}
-	for _, node := range model.Children {
+	for _, node := range parser.Model.Children {
 		for _, flag := range node.AllFlags(true) {
 			for _, f := range flag {
 				out[node.Name] = append(out[node.Name], f.Envs...)
