@@ -16,7 +16,7 @@ import (
 	"github.com/baton-ci/baton/helper/internal/slug"
 )
 
-// CallbackFlags are trigger's side of the callback pattern (README "Callback").
+// CallbackFlags are trigger's side of the callback pattern (orb/README.md, "The callback pattern").
 type CallbackFlags struct {
 	Callback          string
 	CallbackParameter string

@@ -34,7 +34,7 @@ var resultCmdDocs = []flagDoc{
 func (c *ResultCmd) Help() string {
 	return `Reports how the pipelines an earlier baton trigger recorded in its result file ended, and fails
 when one of them failed, exactly as baton wait does (same lines, links, --junit and --summary).
-It is the upstream's last step of the callback pattern (README "Callback"): the trigger job
+It is the upstream's last step of the callback pattern (orb/README.md, "The callback pattern"): the trigger job
 started the pipelines with --callback and --result-file, the workflow waited at an approval job
 that the downstream approved when done, and this reads each pipeline once. A pipeline still
 running (its callback job ending) is followed until it ends.
