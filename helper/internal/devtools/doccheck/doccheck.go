@@ -19,6 +19,7 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -189,12 +190,7 @@ func isDelimiterRow(cells []string) bool {
 // its declared types and defaults.
 func OrbReferenceProblems(doc string, orb Orb) []string {
 	var problems []string
-	kinds := make([]string, 0, len(orb.Components))
-	for kind := range orb.Components {
-		kinds = append(kinds, kind)
-	}
-	sort.Strings(kinds)
-	for _, kind := range kinds {
+	for _, kind := range slices.Sorted(maps.Keys(orb.Components)) {
 		for _, name := range orb.Components[kind] {
 			if !strings.Contains(doc, "`"+name+"`") && !strings.Contains(doc, "`baton/"+name+"`") {
 				problems = append(problems, fmt.Sprintf("orb/README.md does not name %s/%s (write `%s` or `baton/%s`)", kind, name, name, name))
@@ -243,12 +239,7 @@ func OrbReferenceProblems(doc string, orb Orb) []string {
 			}
 		}
 	}
-	names := make([]string, 0, len(orb.Params))
-	for name := range orb.Params {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(orb.Params)) {
 		if !documented[name] {
 			var in []string
 			for _, d := range orb.Params[name] {
@@ -324,7 +315,7 @@ func ExitCodeProblems(docName, doc string, codes map[string]int) []string {
 		}
 	}
 	var problems []string
-	for _, name := range sortedKeys(codes) {
+	for _, name := range slices.Sorted(maps.Keys(codes)) {
 		if !documented[codes[name]] {
 			problems = append(problems, fmt.Sprintf("%s has no exit code row for %d (exitcode.%s)", docName, codes[name], name))
 		}
@@ -335,15 +326,6 @@ func ExitCodeProblems(docName, doc string, codes map[string]int) []string {
 type importerFunc func(path string) (*types.Package, error)
 
 func (f importerFunc) Import(path string) (*types.Package, error) { return f(path) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 var (
 	envTagRE    = regexp.MustCompile(`env: ?"([^"]+)"`)
@@ -379,7 +361,7 @@ func EnvVars(dir string) ([]string, error) {
 	if len(seen) == 0 {
 		return nil, fmt.Errorf("%s reads no environment variable: is it the CLI's package?", dir)
 	}
-	return sortedKeys(seen), nil
+	return slices.Sorted(maps.Keys(seen)), nil
 }
 
 // MentionProblems checks that doc writes each name in backquotes, as `NAME`.
