@@ -3,17 +3,12 @@ package main
 
 import (
 	"os"
-	"runtime"
 
 	"github.com/baton-ci/baton/helper/internal/cli"
+	_ "github.com/baton-ci/baton/helper/internal/startup" // one P, set before any other package's init
 )
 
 // version is stamped at build time: -ldflags "-X main.version=1.2.3".
 var version = "dev"
 
-func main() {
-	// baton waits on the network. With one P no idle thread is woken for each goroutine it
-	// starts, which costs more than it saves in a process living milliseconds (make bench).
-	runtime.GOMAXPROCS(1)
-	os.Exit(cli.Run(os.Args[1:], cli.OSDeps(version)))
-}
+func main() { os.Exit(cli.Run(os.Args[1:], cli.OSDeps(version))) }

@@ -496,3 +496,26 @@ func TestHelpIsTheManual(t *testing.T) {
 		})
 	}
 }
+
+// baton runs on one P from its first package init on (package startup): every package that
+// starts work, the TLS stack, net/http, kong and the YAML parser, is initialised after it.
+func TestOnePFromTheFirstPackageInit(t *testing.T) {
+	cmd := exec.Command(batonBin, "version")
+	cmd.Env = []string{"GODEBUG=inittrace=1"}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Run())
+	order := map[string]int{}
+	for i, line := range strings.Split(stderr.String(), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "init" {
+			order[f[1]] = i
+		}
+	}
+	first, ok := order["github.com/baton-ci/baton/helper/internal/startup"]
+	require.True(t, ok, "package startup is initialised:\n%s", stderr.String())
+	for _, pkg := range []string{"crypto/tls", "net/http", "github.com/alecthomas/kong", "go.yaml.in/yaml/v3"} {
+		if i, ok := order[pkg]; assert.True(t, ok, pkg) {
+			assert.Less(t, first, i, "startup is initialised before %s", pkg)
+		}
+	}
+}
