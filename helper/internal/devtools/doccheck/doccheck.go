@@ -1,8 +1,8 @@
 // Package doccheck holds the documentation to the code it describes, so the two cannot drift
 // apart unnoticed: the landing page stays short and shows the orb first, the orb reference
 // covers every component and parameter orb/src declares (with their types and defaults), the
-// CLI reference every exit code and environment variable, the development page every make
-// target, relative links lead to files and headings that exist, and tracked text describes
+// CLI reference every exit code, environment variable and package, the development page every
+// make target, relative links lead to files and headings that exist, and tracked text describes
 // behaviour rather than the project's history. `make lint` runs its test against the repository.
 //
 // Each check is a function from what it reads to a list of problems, one line each, so the
@@ -370,6 +370,34 @@ func MentionProblems(docName, doc, what string, names []string) []string {
 	for _, name := range names {
 		if !strings.Contains(doc, "`"+name+"`") {
 			problems = append(problems, fmt.Sprintf("%s does not mention %s `%s`", docName, what, name))
+		}
+	}
+	return problems
+}
+
+// Packages lists the directories directly under dir (helper/internal): the packages the CLI
+// reference describes one by one.
+func Packages(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var pkgs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			pkgs = append(pkgs, e.Name())
+		}
+	}
+	return pkgs, nil
+}
+
+// PackageProblems checks that doc gives each package an entry of its own, a list item that
+// starts with its name in bold ("- **name**: …").
+func PackageProblems(docName, doc string, pkgs []string) []string {
+	var problems []string
+	for _, p := range pkgs {
+		if !regexp.MustCompile(`(?m)^- \*\*` + regexp.QuoteMeta(p) + `\*\*`).MatchString(doc) {
+			problems = append(problems, fmt.Sprintf("%s does not describe package helper/internal/%s (a list item starting **%s**)", docName, p, p))
 		}
 	}
 	return problems

@@ -64,6 +64,12 @@ func TestRepositoryDocs(t *testing.T) {
 		doc := read(t, filepath.Join(root, "helper", "README.md"))
 		noProblems(t, MentionProblems("helper/README.md", doc, "environment variable", append([]string{"CIRCLE_TOKEN"}, vars...)))
 	})
+	t.Run("helper/README.md describes every package under helper/internal", func(t *testing.T) {
+		pkgs, err := Packages(filepath.Join(root, "helper", "internal"))
+		require.NoError(t, err)
+		require.Contains(t, pkgs, "cli")
+		noProblems(t, PackageProblems("helper/README.md", read(t, filepath.Join(root, "helper", "README.md")), pkgs))
+	})
 	t.Run("the development page describes every make target", func(t *testing.T) {
 		targets := MakeTargets(read(t, filepath.Join(root, "Makefile")))
 		require.NotEmpty(t, targets, "the Makefile declares no .PHONY targets")
@@ -220,6 +226,16 @@ func TestEnvVars(t *testing.T) {
 	assert.Equal(t, []string{"BATON_TIMEOUT", "BATON_WAIT", "BATON_WAIT_TIMEOUT", "CIRCLECI_HOST", "CIRCLE_WORKFLOW_ID"}, vars)
 	assert.Equal(t, []string{"doc does not mention environment variable `BATON_WAIT_TIMEOUT`"},
 		MentionProblems("doc", "`BATON_TIMEOUT`, `BATON_WAIT`, `CIRCLECI_HOST` and `CIRCLE_WORKFLOW_ID`; BATON_WAIT_TIMEOUT", "environment variable", vars))
+}
+
+func TestPackageProblems(t *testing.T) {
+	dir := writeFiles(t, map[string]string{"cli/cli.go": "package cli\n", "watch/watch.go": "package watch\n", "doc.go": "package internal\n"})
+	pkgs, err := Packages(dir)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"cli", "watch"}, pkgs, "directories only")
+	assert.Empty(t, PackageProblems("doc", "- **cli**: the command line\n- **watch**: one pipeline\n", pkgs))
+	assert.Equal(t, []string{"doc does not describe package helper/internal/watch (a list item starting **watch**)"},
+		PackageProblems("doc", "- **cli**: the command line; it uses **watch** too\n", pkgs), "a name in passing is not an entry")
 }
 
 func TestMakeTargets(t *testing.T) {
