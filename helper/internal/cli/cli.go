@@ -85,8 +85,10 @@ func (d *Deps) givenFlag(name string) bool { return d.given[name] }
 
 // onSignal: SIGINT and SIGTERM (the upstream job being canceled) end the context with an
 // *exitcode.Signal as its cause, so that a wait or a fan-out ends cleanly, with its report (and
-// cancels downstream workflows when asked), and exits 130 or 143; a second signal ends the
-// process at once, as the first would have without baton catching it.
+// cancels downstream workflows when asked), and exits 130 or 143. A repeat within repeatWindow
+// is the same request arriving twice (the runner signals the step's process group, and the orb's
+// script passes its own signal on) and is ignored; a later one ends the process at once, as the
+// first would have without baton catching it.
 func onSignal(parent context.Context) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancelCause(parent)
 	signals := make(chan os.Signal, 1)
@@ -97,10 +99,23 @@ func onSignal(parent context.Context) (context.Context, context.CancelFunc) {
 		case sig := <-signals:
 			cancel(exitcode.SignalOf(sig))
 		case <-ctx.Done():
+			return
+		}
+		repeats := time.NewTimer(repeatWindow)
+		defer repeats.Stop()
+		for {
+			select {
+			case <-signals:
+			case <-repeats.C:
+				return
+			}
 		}
 	}()
 	return ctx, func() { cancel(nil) }
 }
+
+// repeatWindow is how long after the first signal another counts as the same request.
+const repeatWindow = 2 * time.Second
 
 // interruptible is ctx ended by SIGINT and SIGTERM. Only commands that wait or fan out ask for
 // it: catching signals costs a thread at start-up, and a single trigger, one request, is best

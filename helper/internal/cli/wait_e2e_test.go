@@ -2,6 +2,8 @@ package cli_test
 
 import (
 	"encoding/xml"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -188,6 +190,53 @@ func TestASignalEndsAWaitWithItsOwnExitCode(t *testing.T) {
 			assert.Equal(t, int64(tt.code), gjson.GetBytes(data, "pipelines.0.exit_code").Int())
 		})
 	}
+}
+
+// CircleCI may signal the step's whole process group while the orb's script passes the signal it
+// got on to baton as well, so baton gets SIGTERM twice, milliseconds apart: the second must not
+// end it before its cancel request has been answered. The simulator holds that request until
+// the second signal has been sent, so a baton that dies at the repeat never sees the answer.
+func TestASignalArrivingTwiceStillCancelsTheDownstream(t *testing.T) {
+	cfg, err := simulator.ParseConfig([]byte(waitConfig))
+	require.NoError(t, err)
+	sim := simulator.New(cfg)
+	canceling, release := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/cancel") {
+			close(canceling)
+			<-release
+		}
+		sim.ServeHTTP(rw, r)
+	}))
+	t.Cleanup(srv.Close)
+
+	cmd := exec.Command(batonBin, append([]string{"trigger", "--project", "gh/acme/slow", "--wait", "--cancel-on-interrupt"}, fast...)...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "CIRCLE_TOKEN=" + token, "CIRCLECI_HOST=" + srv.URL}
+	var stdout, stderr testkit.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Start())
+	require.Eventually(t, func() bool { return strings.Contains(stdout.String(), "workflow soak is running") }, 5*time.Second, 10*time.Millisecond)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-canceling:
+	case <-time.After(5 * time.Second):
+		t.Fatal("baton sent no cancel request after SIGTERM")
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	time.Sleep(200 * time.Millisecond) // time enough for the repeat to kill a baton that does not ignore it
+	close(release)
+
+	var exitErr *exec.ExitError
+	require.ErrorAs(t, cmd.Wait(), &exitErr)
+	assert.Equal(t, 143, exitErr.ExitCode(), stdout.String()+stderr.String())
+	assert.Regexp(t, `(?m)^gh/acme/slow #1: interrupted by SIGTERM after \d+s waiting for soak \(running\); canceled soak$`, stdout.String())
+	var canceled int
+	for _, r := range sim.Requests() {
+		if r.Operation == "cancelWorkflow" {
+			canceled++
+		}
+	}
+	assert.Equal(t, 1, canceled, "the cancel request reached the simulator")
 }
 
 // A fan-out stops at a signal and says, per project, what became of it; it exits with the
