@@ -30,6 +30,20 @@ find_baton() {
   fi
 }
 
+# run_baton runs its arguments, baton, in the background and passes TERM/INT on to it: bash does
+# not pass a signal on to a foreground child, and CircleCI may signal only this shell.
+run_baton() {
+  local pid status
+  "$@" <&0 & # <&0: keep the step's stdin, not the /dev/null a background job gets
+  pid=$!
+  trap 'kill -TERM "$pid" 2>/dev/null' TERM
+  trap 'kill -INT "$pid" 2>/dev/null' INT
+  # A trapped signal ends wait early (status > 128): wait again until baton has really ended.
+  while wait "$pid"; status=$?; kill -0 "$pid" 2>/dev/null; do :; done
+  trap - TERM INT
+  return "$status"
+}
+
 # call_back approves the upstream approval job the reference names, when baton finds every
 # condition met; its exit code is the step's.
 call_back() {
@@ -43,7 +57,7 @@ call_back() {
     error "allowed_projects is empty: name the upstream approval jobs this pipeline may approve, as PROJECT:JOB (e.g. gh/acme/deploy:await-e2e)"
     return
   fi
-  "$baton" callback
+  run_baton "$baton" callback
 }
 
 # Run only when executed, as the orb's run step does; not when sourced by the bats tests.

@@ -129,6 +129,20 @@ wait_mode() {
   esac
 }
 
+# run_baton runs its arguments, baton, in the background and passes TERM/INT on to it: bash does
+# not pass a signal on to a foreground child, and CircleCI may signal only this shell.
+run_baton() {
+  local pid status
+  "$@" <&0 & # <&0: keep the step's stdin, not the /dev/null a background job gets
+  pid=$!
+  trap 'kill -TERM "$pid" 2>/dev/null' TERM
+  trap 'kill -INT "$pid" 2>/dev/null' INT
+  # A trapped signal ends wait early (status > 128): wait again until baton has really ended.
+  while wait "$pid"; status=$?; kill -0 "$pid" 2>/dev/null; do :; done
+  trap - TERM INT
+  return "$status"
+}
+
 trigger_pipeline() {
   local baton persist callback written file result_file=${BATON_RESULT_FILE:-} status=0
   rm -f "$deferred_status"
@@ -155,7 +169,7 @@ trigger_pipeline() {
   if [ -n "${BASH_ENV:-}" ]; then
     export BATON_ENV_FILE="$BASH_ENV" # BATON_PIPELINE_ID, _NUMBER, _URL, _IDS for later steps
   fi
-  "$baton" trigger || status=$?
+  run_baton "$baton" trigger || status=$?
   if [ -n "$written" ]; then
     copy_result "$written" "$callback" "$result_file" || return
   fi

@@ -97,6 +97,20 @@ wait_until() {
   esac
 }
 
+# run_baton runs its arguments, baton, in the background and passes TERM/INT on to it: bash does
+# not pass a signal on to a foreground child, and CircleCI may signal only this shell.
+run_baton() {
+  local pid status
+  "$@" <&0 & # <&0: keep the step's stdin, not the /dev/null a background job gets
+  pid=$!
+  trap 'kill -TERM "$pid" 2>/dev/null' TERM
+  trap 'kill -INT "$pid" 2>/dev/null' INT
+  # A trapped signal ends wait early (status > 128): wait again until baton has really ended.
+  while wait "$pid"; status=$?; kill -0 "$pid" 2>/dev/null; do :; done
+  trap - TERM INT
+  return "$status"
+}
+
 wait_for_pipelines() {
   local ids baton persist result_file=${BATON_RESULT_FILE:-} status=0
   rm -f "$deferred_status"
@@ -118,7 +132,7 @@ wait_for_pipelines() {
   if [ -n "${BASH_ENV:-}" ]; then
     export BATON_ENV_FILE="$BASH_ENV" # BATON_OUTCOME for later steps
   fi
-  BATON_PIPELINE_IDS=$ids "$baton" wait || status=$?
+  BATON_PIPELINE_IDS=$ids run_baton "$baton" wait || status=$?
   if [ -n "$persist" ]; then
     copy_result "$persist" "$result_file" || return
     if [ "$status" -ne 0 ] && [ -f "$persist" ]; then
